@@ -1,0 +1,44 @@
+"""The `castbot` command line. Each subcommand lives in its own module under bot/ and registers here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+# (name, module, help). Each module has `add_arguments(parser)` and `run(args) -> int`.
+SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("generate", "bot.generate", "generate images once, from the command line"),
+    ("simulate", "bot.simulate", "serve the Segmind simulator on a local port"),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = argparse.ArgumentParser(prog="castbot", description="Consistent-character bot for Discord and Telegram.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name, help_text in SUBCOMMANDS:
+        module = importlib.import_module(module_name)
+        sp = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(sp)
+        runner: Callable[[argparse.Namespace], int] = module.run
+        sp.set_defaults(func=runner)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
