@@ -307,7 +307,9 @@ def coerce(param: Param, raw: Any) -> Any:
         raise InvalidParameter(
             f"{label} must be {param.describe_range()}; got “{_clip(value)}”.", param=param.name
         )
-    if param.minimum is not None and value < param.minimum or param.maximum is not None and value > param.maximum:
+    too_low = param.minimum is not None and value < param.minimum
+    too_high = param.maximum is not None and value > param.maximum
+    if too_low or too_high:
         raise InvalidParameter(
             f"{label} must be from {_num(param.minimum)} to {_num(param.maximum)}; got {_clip(value)}.",
             param=param.name,
