@@ -1,0 +1,84 @@
+"""Prometheus metric objects. The engine, client and adapters increment them; bot/health serves them.
+
+All live in one `REGISTRY` (not prometheus-client's global one) so `/metrics` shows exactly castbot's
+figures plus the process collector, and tests can read them without other libraries' noise.
+Label values are small closed sets (states, catalog keys, platforms, HTTP status codes): never user ids,
+prompts or URLs, which would explode cardinality and could leak secrets.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+ProcessCollector(registry=REGISTRY)
+
+JOBS = Counter(
+    "castbot_jobs",
+    "Jobs that entered a state, by state and catalog model.",
+    ["state", "model"],
+    registry=REGISTRY,
+)
+QUEUE_DEPTH = Gauge(
+    "castbot_queue_depth",
+    "Jobs accepted and waiting for an engine slot.",
+    registry=REGISTRY,
+)
+JOBS_IN_FLIGHT = Gauge(
+    "castbot_jobs_in_flight",
+    "Jobs submitted to Segmind and not yet finished.",
+    registry=REGISTRY,
+)
+SEGMIND_LATENCY = Histogram(
+    "castbot_segmind_request_seconds",
+    "Latency of HTTP requests to Segmind, by call kind (submit, status, result, upload, v1).",
+    ["kind"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+    registry=REGISTRY,
+)
+SEGMIND_RESPONSES = Counter(
+    "castbot_segmind_responses",
+    "Segmind HTTP responses by call kind and status code ('error' when the network broke).",
+    ["kind", "status"],
+    registry=REGISTRY,
+)
+STATUS_REQUESTS = Counter(
+    "castbot_segmind_status_requests",
+    "Status polls sent to Segmind; rate() gives polls per second under the global budget.",
+    registry=REGISTRY,
+)
+RATE_LIMITED = Counter(
+    "castbot_rate_limited",
+    "HTTP 429 answers received, by source (segmind, telegram, discord).",
+    ["source"],
+    registry=REGISTRY,
+)
+DELIVERY_LATENCY = Histogram(
+    "castbot_delivery_seconds",
+    "Seconds from outputs downloaded to images delivered to the chat, by platform.",
+    ["platform"],
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+    registry=REGISTRY,
+)
+QUOTA_UNITS_SPENT = Counter(
+    "castbot_quota_units_spent",
+    "Quota units captured for delivered jobs, by model.",
+    ["model"],
+    registry=REGISTRY,
+)
+ADAPTER_CONNECTED = Gauge(
+    "castbot_adapter_connected",
+    "1 while a platform adapter is connected and receiving events, else 0.",
+    ["platform"],
+    registry=REGISTRY,
+)
+
+
+def observe_segmind(kind: str, status: int | None, seconds: float) -> None:
+    """Record one Segmind HTTP exchange; `status=None` means the network broke before an answer."""
+    SEGMIND_LATENCY.labels(kind=kind).observe(seconds)
+    SEGMIND_RESPONSES.labels(kind=kind, status=str(status) if status is not None else "error").inc()
+    if kind == "status":
+        STATUS_REQUESTS.inc()
+    if status == 429:
+        RATE_LIMITED.labels(source="segmind").inc()

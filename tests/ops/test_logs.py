@@ -1,0 +1,80 @@
+"""The one redaction filter: no configured secret or Telegram token survives any log path."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from bot.logs import REDACTED, configure_logging
+
+DISCORD = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abcdefghijklmnopqrstuvwxyz012345"
+SEGMIND = "SG_0123456789abcdef"
+TELEGRAM = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+UNCONFIGURED_TELEGRAM = "987654321:BBHdqTcvCH1vGWJxfSeofSAs0K5PALDxyz"
+
+
+@pytest.fixture
+def restore_root_logging():
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in saved_handlers:
+        root.addHandler(handler)
+    root.setLevel(saved_level)
+
+
+def _log_everything(logger: logging.Logger) -> None:
+    logger.info("segmind key %s in a header", SEGMIND)
+    logger.warning("GET https://api.telegram.org/bot%s/getMe failed", TELEGRAM)
+    logger.info("other token: https://api.telegram.org/bot" + UNCONFIGURED_TELEGRAM + "/getUpdates")
+    logger.info("discord says %r", {"Authorization": f"Bot {DISCORD}"})
+    try:
+        raise RuntimeError(f"boom with {DISCORD} inside")
+    except RuntimeError:
+        logger.exception("unexpected error")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_no_secret_survives_any_log_path(fmt, restore_root_logging):
+    out = io.StringIO()
+    configure_logging(fmt=fmt, secrets=[DISCORD, SEGMIND, TELEGRAM], stream=out)
+    _log_everything(logging.getLogger("castbot.test.deep.child"))
+
+    text = out.getvalue()
+    for secret in (DISCORD, SEGMIND, TELEGRAM, UNCONFIGURED_TELEGRAM, "AAHdqTcvCH1vGWJx", "BBHdqTcvCH1vGWJx"):
+        assert secret not in text
+    assert text.count(REDACTED) >= 5
+    assert "RuntimeError: boom with" in text  # the traceback is still there, only scrubbed
+    assert "segmind key [REDACTED] in a header" in text
+
+
+def test_json_format_is_one_object_per_line(restore_root_logging):
+    out = io.StringIO()
+    configure_logging(fmt="json", secrets=[SEGMIND], stream=out)
+    logging.getLogger("castbot.x").info("job %s accepted for %s", "j1", SEGMIND)
+    entries = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert entries == [
+        {"ts": entries[0]["ts"], "level": "INFO", "logger": "castbot.x", "msg": "job j1 accepted for [REDACTED]"}
+    ]
+
+
+def test_text_format_is_human_readable_and_respects_level(restore_root_logging):
+    out = io.StringIO()
+    configure_logging(level="WARNING", stream=out)
+    logging.getLogger("castbot.y").info("hidden")
+    logging.getLogger("castbot.y").warning("shown %d", 3)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1
+    assert lines[0].endswith("WARNING castbot.y: shown 3")
+
+
+def test_short_values_are_not_treated_as_secrets(restore_root_logging):
+    out = io.StringIO()
+    configure_logging(secrets=["a", ""], stream=out)
+    logging.getLogger("castbot.z").warning("a cat sat")
+    assert "a cat sat" in out.getvalue()
