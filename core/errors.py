@@ -58,6 +58,10 @@ class SegmindTimeout(SegmindNetworkError):
     pass
 
 
+class OutputTooLarge(SegmindError):
+    """A download went past its byte limit; retrying would fetch the same oversized file."""
+
+
 class SegmindAPIError(SegmindError):
     """Segmind answered and refused."""
 
