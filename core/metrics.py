@@ -31,7 +31,7 @@ JOBS_IN_FLIGHT = Gauge(
 )
 SEGMIND_LATENCY = Histogram(
     "castbot_segmind_request_seconds",
-    "Latency of HTTP requests to Segmind, by call kind (submit, status, result, upload, v1).",
+    "Latency of HTTP requests to Segmind, by call kind (v2.submit, v2.status, workflow.poll, upload, ...).",
     ["kind"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
     registry=REGISTRY,
@@ -74,11 +74,17 @@ ADAPTER_CONNECTED = Gauge(
 )
 
 
+STATUS_KINDS = frozenset({"status", "v2.status", "workflow.poll"})
+
+
 def observe_segmind(kind: str, status: int | None, seconds: float) -> None:
-    """Record one Segmind HTTP exchange; `status=None` means the network broke before an answer."""
+    """Record one Segmind HTTP exchange (fits `SegmindClient(observer=...)`).
+
+    `status` None or 0 means the network broke before Segmind answered.
+    """
     SEGMIND_LATENCY.labels(kind=kind).observe(seconds)
-    SEGMIND_RESPONSES.labels(kind=kind, status=str(status) if status is not None else "error").inc()
-    if kind == "status":
+    SEGMIND_RESPONSES.labels(kind=kind, status=str(status) if status else "error").inc()
+    if kind in STATUS_KINDS:
         STATUS_REQUESTS.inc()
     if status == 429:
         RATE_LIMITED.labels(source="segmind").inc()

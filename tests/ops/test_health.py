@@ -22,8 +22,8 @@ def _make_db(path):
 async def test_metrics_parse_with_the_prometheus_text_parser(tmp_path):
     metrics.JOBS.labels(state="delivered", model="poses").inc()
     metrics.QUEUE_DEPTH.set(3)
-    metrics.observe_segmind("status", 429, 0.12)
-    metrics.observe_segmind("submit", None, 1.5)
+    metrics.observe_segmind("v2.status", 429, 0.12)
+    metrics.observe_segmind("v2.submit", 0, 1.5)
     metrics.DELIVERY_LATENCY.labels(platform="telegram").observe(0.8)
     metrics.QUOTA_UNITS_SPENT.labels(model="poses").inc(4)
 
@@ -38,7 +38,7 @@ async def test_metrics_parse_with_the_prometheus_text_parser(tmp_path):
     assert samples[("castbot_jobs_total", (("model", "poses"), ("state", "delivered")))] >= 1
     assert samples[("castbot_queue_depth", ())] == 3
     assert samples[("castbot_rate_limited_total", (("source", "segmind"),))] >= 1
-    assert samples[("castbot_segmind_responses_total", (("kind", "submit"), ("status", "error")))] >= 1
+    assert samples[("castbot_segmind_responses_total", (("kind", "v2.submit"), ("status", "error")))] >= 1
     assert samples[("castbot_segmind_status_requests_total", ())] >= 1
     assert samples[("castbot_quota_units_spent_total", (("model", "poses"),))] >= 4
     for name in ("castbot_segmind_request_seconds", "castbot_delivery_seconds", "castbot_jobs_in_flight"):
