@@ -13,10 +13,34 @@ Contract (stable; adapters are written against it):
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Sequence
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
-from core.types import JobView, OutputImage
+from core.catalog import SEED_MAX, Model, build_payload, get_model
+from core.errors import InvalidParameter, NotAllowed, NotFoundError
+from core.images import normalize_image
+from core.jobrun import load_outputs
+from core.store import NewJob
+from core.types import (
+    Actor,
+    CharacterView,
+    ImageRole,
+    JobState,
+    JobView,
+    OutputImage,
+    Place,
+    QuotaView,
+    Request,
+    StatsView,
+)
+
+if TYPE_CHECKING:
+    from core.characters import CharacterBook
+    from core.engine import JobEngine
+    from core.store import JobRecord, SqliteStore
 
 
 class Messenger(Protocol):
@@ -27,3 +51,197 @@ class Messenger(Protocol):
     async def deliver(self, reply_ref: str, view: JobView, images: Sequence[OutputImage]) -> None:
         """Send the finished images. Raising means "not delivered": the engine will try again."""
         ...
+
+
+class CastService:
+    """What adapters call. Validation, characters, quota and permissions meet the engine here."""
+
+    def __init__(self, *, store: SqliteStore, book: CharacterBook, engine: JobEngine, data_dir: Path,
+                 rng: random.Random | None = None) -> None:
+        self.store = store
+        self.book = book
+        self.engine = engine
+        self.data_dir = Path(data_dir)
+        self.rng = rng or random.Random()
+
+    def register_messenger(self, platform: str, messenger: Messenger) -> None:
+        self.engine.register_messenger(platform, messenger)
+
+    # --- jobs ------------------------------------------------------------------------------------
+
+    async def submit(self, request: Request) -> JobView:
+        model = get_model(request.model)
+        prompt = request.prompt
+        inputs: dict[str, str] = {}
+        character_id = None
+        if request.character_name:
+            character = await self.book.get(scope_id=request.place.scope_id, name=request.character_name)
+            character_id = character.character_id
+            inputs[ImageRole.CHARACTER] = character.image_path
+            if character.description:
+                prompt = f"{prompt}, {character.description}" if prompt else character.description
+        payload = build_payload(model, prompt=prompt, negative=request.negative, flags=request.params, rng=self.rng)
+        for image in request.images:
+            if model.slot(image.role) is None:
+                raise InvalidParameter(f"“{model.key}” does not take a {image.role} image.", param=image.role)
+            if image.role == ImageRole.CHARACTER and character_id:
+                raise InvalidParameter("Send either a photo or --char NAME, not both.", param="char")
+            inputs[image.role] = await self._store_input(image.data, image.filename)
+        for slot in model.images:
+            if slot.required and slot.role not in inputs:
+                raise InvalidParameter(_missing_image(model.key, slot.role), param=slot.role)
+        seed = payload.get(model.seed_field) if model.seed_field else None
+        new = NewJob(
+            idem_key=request.idem_key or f"{request.actor.platform}:{self.rng.getrandbits(64):x}",
+            platform=request.actor.platform, user_id=request.actor.user_id, user_name=request.actor.name,
+            scope_id=request.place.scope_id, chat_id=request.place.chat_id, model=model.key,
+            prompt=request.prompt, payload=payload, inputs={str(k): v for k, v in inputs.items()},
+            cost=await self._cost(request.place.scope_id, model, payload), reply_ref=request.reply_ref,
+            character_id=character_id, seed=seed, is_admin=request.actor.is_admin,
+        )
+        job, created = await self.store.create_job(new)
+        if not created:
+            return self.engine.view(job)
+        return await self.engine.enqueue(job)
+
+    async def _cost(self, scope_id: str, model: Model, payload: dict) -> int:
+        policy = await self.store.policy(scope_id)
+        weights = getattr(policy, "model_weights", None) or {}
+        weight = weights.get(model.key, model.weight)
+        return model.output_count(payload) * int(weight)
+
+    async def _store_input(self, data: bytes, filename: str) -> str:
+        image = await asyncio.to_thread(normalize_image, data, filename=filename)
+        path = self.data_dir / "inputs" / f"{image.sha256}{image.extension}"
+        if not path.exists():
+            await asyncio.to_thread(_write_file, path, image.data)
+        return str(path)
+
+    async def _own_job(self, actor: Actor, place: Place, job_id: str) -> JobRecord:
+        job = await self.store.get_job(job_id)
+        if job is None or job.scope_id != place.scope_id or job.platform != actor.platform:
+            raise NotFoundError("That job doesn't exist here.")
+        if job.user_id != actor.user_id and not actor.is_admin:
+            raise NotAllowed("Only the person who started that job (or an admin) can do that.")
+        return job
+
+    async def cancel(self, actor: Actor, place: Place, job_id: str | None = None) -> JobView:
+        if job_id is None:
+            mine = [j for j in self.engine.active_jobs()
+                    if j.user_id == actor.user_id and j.platform == actor.platform and j.scope_id == place.scope_id
+                    and not j.state.is_final and j.state != JobState.COMPLETED]
+            if not mine:
+                raise NotFoundError("You have no running job here to cancel.")
+            job_id = max(mine, key=lambda j: j.created_at).job_id
+        await self._own_job(actor, place, job_id)
+        return self.engine.view(await self.engine.cancel(job_id))
+
+    async def reroll(self, actor: Actor, place: Place, job_id: str, *, same_seed: bool, idem_key: str,
+                     reply_ref: str) -> JobView:
+        old = await self._own_job(actor, place, job_id)
+        model = get_model(old.model)
+        payload = dict(old.payload)
+        if model.seed_field and not same_seed:
+            payload[model.seed_field] = self.rng.randint(0, SEED_MAX)
+        new = NewJob(
+            idem_key=idem_key, platform=actor.platform, user_id=actor.user_id, user_name=actor.name,
+            scope_id=place.scope_id, chat_id=place.chat_id, model=old.model, prompt=old.prompt, payload=payload,
+            inputs=dict(old.inputs), cost=await self._cost(place.scope_id, model, payload), reply_ref=reply_ref,
+            character_id=old.character_id, seed=payload.get(model.seed_field) if model.seed_field else None,
+            is_admin=actor.is_admin,
+        )
+        job, created = await self.store.create_job(new)
+        return await self.engine.enqueue(job) if created else self.engine.view(job)
+
+    async def job_view(self, job_id: str) -> JobView:
+        job = await self.store.get_job(job_id)
+        if job is None:
+            raise NotFoundError("That job doesn't exist.")
+        return self.engine.view(job)
+
+    async def outputs(self, job_id: str) -> list[OutputImage]:
+        job = await self.store.get_job(job_id)
+        if job is None or not job.outputs:
+            raise NotFoundError("That job has no images.")
+        return await load_outputs(job)
+
+    # --- characters ------------------------------------------------------------------------------
+
+    async def save_character(self, actor: Actor, place: Place, *, name: str, image: bytes, description: str = "",
+                             consent: bool) -> CharacterView:
+        await self._not_banned(actor, place)
+        return await self.book.save(platform=actor.platform, scope_id=place.scope_id, owner_id=actor.user_id,
+                                    name=name, image=image, description=description, consent=consent)
+
+    async def save_character_from_job(self, actor: Actor, place: Place, *, job_id: str, name: str,
+                                      index: int = 0) -> CharacterView:
+        job = await self._own_job(actor, place, job_id)
+        images = await load_outputs(job)
+        if not 0 <= index < len(images):
+            raise NotFoundError(f"That job has {len(images)} image(s); pick one of 1 to {len(images)}.")
+        # the picture was generated from a character this user already confirmed they may use
+        return await self.save_character(actor, place, name=name, image=images[index].data, consent=True)
+
+    async def characters(self, place: Place, *, prefix: str = "", limit: int = 25) -> list[CharacterView]:
+        return await self.book.list(scope_id=place.scope_id, prefix=prefix, limit=limit)
+
+    async def character(self, place: Place, name: str) -> tuple[CharacterView, bytes]:
+        character = await self.book.get(scope_id=place.scope_id, name=name)
+        return character, await self.book.image_bytes(character)
+
+    async def rename_character(self, actor: Actor, place: Place, name: str, new_name: str) -> CharacterView:
+        return await self.book.rename(scope_id=place.scope_id, name=name, new_name=new_name,
+                                      actor_id=actor.user_id, is_admin=actor.is_admin)
+
+    async def delete_character(self, actor: Actor, place: Place, name: str) -> None:
+        await self.book.delete(scope_id=place.scope_id, name=name, actor_id=actor.user_id, is_admin=actor.is_admin)
+
+    # --- quota, history, admin -------------------------------------------------------------------
+
+    async def quota(self, actor: Actor, place: Place) -> QuotaView:
+        return await self.store.quota(platform=actor.platform, user_id=actor.user_id, scope_id=place.scope_id,
+                                      is_admin=actor.is_admin)
+
+    async def history(self, actor: Actor, place: Place, *, limit: int = 10) -> list[JobView]:
+        jobs = await self.store.history(scope_id=place.scope_id, user_id=actor.user_id, platform=actor.platform,
+                                        limit=limit)
+        return [self.engine.view(job) for job in jobs]
+
+    async def set_policy(self, actor: Actor, place: Place, **changes: Any) -> str:
+        _require_admin(actor)
+        policy = await self.store.set_policy(place.scope_id, **changes)
+        return f"Quota policy updated: {policy}"
+
+    async def ban(self, actor: Actor, place: Place, user_id: str, *, banned: bool = True) -> None:
+        _require_admin(actor)
+        if user_id == actor.user_id:
+            raise NotAllowed("You can't ban yourself.")
+        await self.store.set_ban(scope_id=place.scope_id, platform=actor.platform, user_id=user_id, banned=banned)
+
+    async def stats(self, actor: Actor, place: Place) -> StatsView:
+        _require_admin(actor)
+        return await self.store.stats(scope_id=place.scope_id)
+
+    async def _not_banned(self, actor: Actor, place: Place) -> None:
+        quota = await self.quota(actor, place)
+        if quota.banned:
+            raise NotAllowed("You are banned from using castbot in this community.")
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise NotAllowed("Only community admins can do that.")
+
+
+def _missing_image(model: str, role: str) -> str:
+    if role == ImageRole.CHARACTER:
+        return (f"“{model}” needs your character: attach a photo (or reply to one), "
+                "or use --char NAME with a saved character (see /character list).")
+    return f"“{model}” also needs a {role} image: send it together with the character photo (as an album)."
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)

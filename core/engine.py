@@ -1,0 +1,267 @@
+"""The job engine: admits jobs fairly, runs them on Segmind, keeps status true, survives restarts.
+
+Every transition is written to the store before anything else happens, so a crash at any point
+resumes from the last written state: accepted jobs are started, submitted ones polled (never
+re-submitted), completed ones delivered again. The per-job flow lives in `core.jobrun`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from core import metrics
+from core.admission import FairQueue, Limits, Ticket
+from core.budget import RequestBudget
+from core.catalog import MODELS
+from core.clock import Clock
+from core.errors import Conflict, NotFoundError
+from core.explain import CANCELLED_MESSAGE
+from core.polling import DurationModel, PollPlan, expected_remaining
+from core.remote import RemoteRunner
+from core.store import JobRecord, SqliteStore
+from core.types import JobState, JobView
+
+if TYPE_CHECKING:
+    from core.service import Messenger
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE = 5.0  # seconds stop() waits for tasks to notice cancellation
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    limits: Limits = field(default_factory=Limits)
+    status_rps: float = 5.0  # all status requests, all jobs
+    view_interval: float = 3.0  # at most one status update per job this often
+    retention: float = 3600.0  # Segmind keeps results this long
+    job_deadline: float = 45 * 60.0  # give up polling a job after this long
+    plan: PollPlan = field(default_factory=PollPlan)
+
+
+def ticket_for(job: JobRecord) -> Ticket:
+    return Ticket(job.job_id, f"{job.platform}:{job.user_id}", job.scope_id)
+
+
+class JobEngine:
+    def __init__(
+        self,
+        *,
+        store: SqliteStore,
+        runner: RemoteRunner,
+        clock: Clock,
+        data_dir: Path,
+        config: EngineConfig | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.runner = runner
+        self.clock = clock
+        self.data_dir = Path(data_dir)
+        self.config = config or EngineConfig()
+        self.rng = rng or random.Random()
+        self.queue = FairQueue(self.config.limits)
+        self.budget = RequestBudget(clock, rate=self.config.status_rps)
+        self.durations = DurationModel({k: m.typical_seconds for k, m in MODELS.items()})
+        self._messengers: dict[str, Messenger] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._active: dict[str, JobRecord] = {}  # latest record of every job the engine is driving
+        self._last_shown: dict[str, tuple] = {}
+        self._last_pushed: dict[str, float] = {}
+        self._views_task: asyncio.Task[None] | None = None
+        self._running = False
+        self.credits_alerted = False
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Resume every unfinished job, then start admitting."""
+        self._running = True
+        for model in MODELS:
+            for seconds in reversed(await self.store.recent_durations(model)):
+                self.durations.observe(model, seconds)
+        resumed = await self.store.unfinished_jobs()
+        for job in resumed:
+            self._active[job.job_id] = job
+            self._last_shown[job.job_id] = ()
+            if job.state == JobState.ACCEPTED:
+                self.queue.push(ticket_for(job))
+            elif job.state in (JobState.SUBMITTED, JobState.RUNNING):
+                self.queue.mark_running(ticket_for(job))
+                self._spawn(job.job_id)
+            elif job.state == JobState.COMPLETED:
+                self._spawn(job.job_id)
+        if resumed:
+            log.info("resuming %d unfinished job(s)", len(resumed))
+        self._views_task = asyncio.create_task(self._views_loop(), name="castbot-views")
+        self._schedule()
+
+    async def stop(self) -> None:
+        """Stop taking work and abandon in-memory tasks; the store already holds every state."""
+        self._running = False
+        tasks = [*self._tasks.values(), *([self._views_task] if self._views_task else [])]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=STOP_GRACE)
+        self._tasks.clear()
+
+    def register_messenger(self, platform: str, messenger: Messenger) -> None:
+        self._messengers[platform] = messenger
+        # jobs that finished while this platform was away get delivered now
+        for job in list(self._active.values()):
+            if job.platform == platform and job.state == JobState.COMPLETED and job.job_id not in self._tasks:
+                self._spawn(job.job_id)
+
+    def messenger(self, platform: str) -> Messenger | None:
+        return self._messengers.get(platform)
+
+    # --- admission -------------------------------------------------------------------------------
+
+    async def enqueue(self, job: JobRecord) -> JobView:
+        self._active[job.job_id] = job
+        self.queue.push(ticket_for(job))
+        metrics.JOBS.labels(state=job.state.value, model=job.model).inc()
+        self._schedule()
+        view = self.view(self._active.get(job.job_id, job))
+        self._last_shown[job.job_id] = _view_key(view)
+        self._last_pushed[job.job_id] = self.clock.now()
+        return view
+
+    def _schedule(self) -> None:
+        if not self._running:
+            return
+        for ticket in self.queue.pop_ready():
+            self._spawn(ticket.job_id)
+        metrics.QUEUE_DEPTH.set(len(self.queue))
+        metrics.JOBS_IN_FLIGHT.set(self.queue.running)
+
+    def _spawn(self, job_id: str) -> None:
+        from core.jobrun import drive  # the per-job flow needs the engine; imported late to keep one direction
+
+        if job_id in self._tasks:
+            return
+        task = asyncio.create_task(drive(self, job_id), name=f"castbot-job-{job_id}")
+        self._tasks[job_id] = task
+        task.add_done_callback(lambda _t, j=job_id: self._task_done(j))
+
+    def _task_done(self, job_id: str) -> None:
+        self._tasks.pop(job_id, None)
+        self.release_slot(job_id)
+        job = self._active.get(job_id)
+        if job is not None and job.state.is_final:
+            self._forget(job_id)
+
+    def release_slot(self, job_id: str) -> None:
+        if self.queue.remove(job_id):
+            self._schedule()
+
+    def _forget(self, job_id: str) -> None:
+        self._active.pop(job_id, None)
+        self._last_shown.pop(job_id, None)
+        self._last_pushed.pop(job_id, None)
+
+    # --- state and views -------------------------------------------------------------------------
+
+    async def record(self, job: JobRecord, *, push: bool = False) -> JobRecord:
+        """Remember the latest row of a job; final states are shown at once."""
+        previous = self._active.get(job.job_id)
+        self._active[job.job_id] = job
+        if previous is None or previous.state != job.state:
+            metrics.JOBS.labels(state=job.state.value, model=job.model).inc()
+        if push or job.state.is_final:
+            await self.push_view(job, force=True)
+        return job
+
+    def view(self, job: JobRecord) -> JobView:
+        now = self.clock.now()
+        median, _ = self.durations.estimate(job.model)
+        position = self.queue.position(job.job_id) if job.state == JobState.ACCEPTED else None
+        eta: float | None = None
+        progress = 0.0
+        if job.state == JobState.ACCEPTED:
+            waves = (position or 1) / max(1, self.config.limits.max_in_flight)
+            eta = median * (1 + waves)
+        elif job.state in (JobState.SUBMITTED, JobState.RUNNING):
+            ran = now - (job.submitted_at or now)
+            eta = expected_remaining(ran, median)
+            progress = min(0.95, ran / median) if median > 0 else 0.0
+        elif job.state in (JobState.COMPLETED, JobState.DELIVERED):
+            progress = 1.0
+        return JobView(
+            job_id=job.job_id,
+            state=job.state,
+            model=job.model,
+            prompt=job.prompt,
+            owner_id=job.user_id,
+            position=position,
+            elapsed=max(0.0, (job.finished_at or now) - job.created_at),
+            eta=eta,
+            progress=progress,
+            outputs=job.outputs,
+            error=job.error,
+            seed=job.seed,
+            cost=job.cost,
+        )
+
+    async def push_view(self, job: JobRecord, *, force: bool = False) -> None:
+        messenger = self._messengers.get(job.platform)
+        if messenger is None or not job.reply_ref:
+            return
+        view = self.view(job)
+        key = _view_key(view)
+        now = self.clock.now()
+        if not force and (key == self._last_shown.get(job.job_id)
+                          or now - self._last_pushed.get(job.job_id, 0.0) < self.config.view_interval):
+            return
+        self._last_shown[job.job_id] = key
+        self._last_pushed[job.job_id] = now
+        try:
+            await messenger.show(job.reply_ref, view)
+        except Exception:
+            log.warning("status update for job %s failed", job.job_id, exc_info=True)
+
+    async def _views_loop(self) -> None:
+        while self._running:
+            await self.clock.sleep(self.config.view_interval)
+            for job in list(self._active.values()):
+                if not job.state.is_final and job.state != JobState.COMPLETED:
+                    await self.push_view(job)
+
+    # --- user actions ----------------------------------------------------------------------------
+
+    async def cancel(self, job_id: str) -> JobRecord:
+        job = await self.store.get_job(job_id)
+        if job is None:
+            raise NotFoundError("There is no such job.")
+        if job.state == JobState.DELIVERED:
+            raise Conflict("That job is already finished and delivered.")
+        if job.state == JobState.COMPLETED:
+            raise Conflict("That job is finished; its images are on their way.")
+        if job.state.is_final:
+            return job
+        task = self._tasks.get(job_id)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([task], timeout=STOP_GRACE)
+        self.release_slot(job_id)
+        job, _ = await self.store.finish_job(job_id, JobState.CANCELLED, error=CANCELLED_MESSAGE)
+        await self.record(job)
+        self._forget(job_id)
+        return job
+
+    def active_jobs(self) -> list[JobRecord]:
+        return list(self._active.values())
+
+
+def _view_key(view: JobView) -> tuple:
+    """What makes a status message worth editing: elapsed time alone is not enough."""
+    eta = None if view.eta is None else round(view.eta / 10)
+    return (view.state, view.position, int(view.progress * 20), eta, view.error)
