@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from bot.settings import Settings
 from core.errors import SegmindError
 from core.segmind import SegmindClient
+from core.store_schema import SCHEMA_VERSION
 
 IDENTITY_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 DISK_FAIL_BYTES = 100 * 1024**2  # below this, SQLite writes and image files start failing
@@ -116,19 +117,6 @@ def check_data_dir(data_dir: Path) -> Check:
     return _ok("data dir", f"{data_dir.resolve()} is writable")
 
 
-def expected_schema_version() -> int | None:
-    """The newest migration the store knows, or None when the store does not say."""
-    try:
-        from core import store
-    except ImportError:
-        return None
-    migrations = getattr(store, "MIGRATIONS", None)
-    version = getattr(store, "SCHEMA_VERSION", None)
-    if version is None and migrations is not None:
-        version = len(migrations)
-    return int(version) if version is not None else None
-
-
 def check_database(db_path: Path) -> Check:
     if not db_path.exists():
         return _ok("database", f"{db_path} not created yet; the first start creates it")
@@ -141,9 +129,7 @@ def check_database(db_path: Path) -> Check:
             conn.close()
     except sqlite3.Error as exc:
         return _fail("database", f"{db_path} cannot be read: {exc}")
-    expected = expected_schema_version()
-    if expected is None:
-        return _ok("database", f"{db_path} readable, schema version {current}")
+    expected = SCHEMA_VERSION
     if current > expected:
         return _fail("database", f"schema version {current} is newer than this castbot ({expected}); upgrade castbot")
     if current < expected:

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.doctor import check_database, run_checks
 from bot.settings import Settings
+from core.store_schema import SCHEMA_VERSION
 
 GOOD_TELEGRAM = "111111:GOOD-telegram-token-abcdefghijk"
 BAD_TELEGRAM = "222222:BAD-telegram-token-zyxwvutsrqpo"
@@ -118,18 +119,33 @@ async def test_unreachable_servers_are_reported_without_the_token(tmp_path):
     assert checks["database"].status == "ok" and "not created yet" in checks["database"].detail
 
 
-def test_database_check_reads_schema_version_and_rejects_garbage(tmp_path):
-    db = tmp_path / "castbot.sqlite3"
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA user_version = 1")
+def _db_at_version(path: Path, version: int) -> Path:
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {version}")
     conn.close()
-    assert check_database(db).status in ("ok", "warn")
-    assert "version 1" in check_database(db).detail
+    return path
 
+
+@pytest.mark.parametrize(
+    ("version", "status", "words"),
+    [
+        (SCHEMA_VERSION, "ok", f"migrations current (version {SCHEMA_VERSION})"),
+        (SCHEMA_VERSION - 1, "warn", f"the next start migrates it to {SCHEMA_VERSION}"),
+        (SCHEMA_VERSION + 1, "fail", "newer than this castbot"),
+    ],
+)
+def test_database_check_compares_schema_version(tmp_path, version, status, words):
+    check = check_database(_db_at_version(tmp_path / "castbot.sqlite3", version))
+    assert check.status == status
+    assert words in check.detail
+
+
+def test_database_check_rejects_a_file_that_is_not_sqlite(tmp_path):
+    db = tmp_path / "castbot.sqlite3"
     db.write_bytes(b"garbage" * 1000)
     broken = check_database(db)
     assert broken.status == "fail"
-    assert "cannot be read" in broken.detail
+    assert "cannot be read: file is not a database" in broken.detail
 
 
 def test_settings_errors_are_one_line_each(tmp_path):
