@@ -10,6 +10,10 @@ from collections.abc import Callable
 SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("generate", "bot.generate", "generate images once, from the command line"),
     ("simulate", "bot.simulate", "serve the Segmind simulator on a local port"),
+    ("run", "bot.run", "run the bot on every platform that has a token configured"),
+    ("console", "bot.console", "talk to castbot in this terminal (no tokens needed)"),
+    ("doctor", "bot.doctor", "check settings, tokens, the Segmind key, data dir and database"),
+    ("backup", "bot.backup", "copy the database safely while castbot runs"),
 )
 
 
