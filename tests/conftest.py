@@ -1,0 +1,33 @@
+"""Shared fixtures. The Segmind simulator runs on 127.0.0.1 and follows a FakeClock."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+
+import pytest
+
+from core.segmind import SegmindClient
+from core.simulator import SimConfig, Simulator
+from tests.fakes.clock import FakeClock
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def simulator(fake_clock: FakeClock) -> AsyncIterator[Simulator]:
+    """A simulator with the pages' timing (median 60 s) on virtual time."""
+    async with Simulator(SimConfig(), clock=fake_clock) as sim:
+        yield sim
+
+
+@pytest.fixture
+async def segmind_client(simulator: Simulator, fake_clock: FakeClock) -> AsyncIterator[SegmindClient]:
+    async with SegmindClient(
+        api_key=simulator.config.api_key, api_url=simulator.url, upload_url=simulator.url,
+        clock=fake_clock, rng=random.Random(7),
+    ) as client:
+        yield client
