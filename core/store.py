@@ -1,0 +1,347 @@
+"""SQLite store: jobs, the quota ledger, community policies and bans (characters: core.characters).
+
+One writer path: aiosqlite runs one connection on one thread, and coroutines sharing it are not
+isolated from each other's transactions, so every read-modify-write goes through `transaction()` —
+an asyncio.Lock around `BEGIN IMMEDIATE … COMMIT`. Plain reads use a second connection, which in WAL
+mode sees only committed data and never waits for the writer. SQL stays portable (ON CONFLICT upserts,
+CASE, NOT EXISTS) so a Postgres store can implement the same methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from core import quota
+from core import store_policy as sp
+from core.clock import Clock
+from core.errors import InvalidParameter, NotAllowed, QuotaExhausted
+from core.quota import Policy
+from core.store_jobs import INSERT_COLUMNS, SELECT_COLUMNS, JobRecord, NewJob, job_from_row, job_values
+from core.store_schema import apply_migrations
+from core.types import FINAL_STATES, JobState, QuotaView
+
+log = logging.getLogger(__name__)
+
+__all__ = ["JobRecord", "NewJob", "Policy", "SqliteStore"]
+
+BUSY_TIMEOUT_MS = 5000
+# FULL: a job the user saw accepted (and its hold) survives power loss, not only a process crash.
+SYNCHRONOUS = "FULL"
+
+StepHook = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Open:
+    writer: aiosqlite.Connection
+    reader: aiosqlite.Connection
+
+
+async def _connect(path: str, *, read_only: bool) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)  # we issue BEGIN/COMMIT ourselves
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    if read_only:
+        await conn.execute("PRAGMA query_only = ON")
+    else:
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+    return conn
+
+
+class SqliteStore:
+    def __init__(self, conns: _Open, *, clock: Clock, data_dir: Path, default_daily_units: int,
+                 on_step: StepHook | None) -> None:
+        self._conn = conns.writer
+        self._reader = conns.reader
+        self.clock = clock
+        self.data_dir = data_dir
+        self.default_daily_units = default_daily_units
+        self._lock = asyncio.Lock()
+        self._on_step = on_step
+
+    @classmethod
+    async def open(
+        cls, path: str | Path, *, clock: Clock, data_dir: Path | None = None, default_daily_units: int = 40,
+        on_step: StepHook | None = None,
+    ) -> SqliteStore:
+        """Open (creating and migrating) the database. `on_step` is a fault-injection seam for crash
+        tests: awaited inside write transactions after each step, with the step's name."""
+        path = str(path)
+        writer = await _connect(path, read_only=False)
+        try:
+            await apply_migrations(writer)
+            reader = writer if path == ":memory:" else await _connect(path, read_only=True)
+        except BaseException:
+            await writer.close()
+            raise
+        base = Path(path).parent if path != ":memory:" else Path(".")
+        return cls(_Open(writer, reader), clock=clock, data_dir=data_dir or base,
+                   default_daily_units=default_daily_units, on_step=on_step)
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._reader is not self._conn:
+                await self._reader.close()
+            await self._conn.close()
+
+    async def __aenter__(self) -> SqliteStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # --- the one writer path ------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """`BEGIN IMMEDIATE` on the writer under the lock; commit on success, roll back on any error."""
+        async with self._lock:
+            if self._conn.in_transaction:  # a cancelled rollback left one open: finish it first
+                await self._conn.execute("ROLLBACK")
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    await self._conn.execute("ROLLBACK")
+                raise
+
+    async def step(self, name: str) -> None:
+        if self._on_step is not None:
+            await self._on_step(name)
+
+    async def fetch_all(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        async with self._reader.execute(sql, tuple(args)) as cur:
+            return list(await cur.fetchall())
+
+    async def fetch_one(self, sql: str, args: Sequence[Any] = ()) -> Any | None:
+        async with self._reader.execute(sql, tuple(args)) as cur:
+            return await cur.fetchone()
+
+    # --- jobs ----------------------------------------------------------------------------------
+
+    async def create_job(self, new: NewJob) -> tuple[JobRecord, bool]:
+        """Write the job and its hold in one transaction; a known idem_key returns the existing job."""
+        values = job_values(new)  # validates and serializes before any lock is taken
+        now = self.clock.now()
+        async with self.transaction() as conn:
+            existing = await _job_on(conn, "idem_key", new.idem_key)
+            if existing is not None:
+                return existing, False
+            if await sp.is_banned(conn, new.scope_id, new.platform, new.user_id):
+                raise NotAllowed("You can't use castbot in this community. Ask an admin if this is a mistake.")
+            policy = await self._policy_on(conn, new.scope_id)
+            holds = await self._allocate(conn, policy, new, now)
+            await _touch_user_and_scope(conn, new, now)
+            job_id = uuid.uuid4().hex[:12]
+            placeholders = ", ".join("?" for _ in INSERT_COLUMNS)
+            await conn.execute(f"INSERT INTO jobs ({', '.join(INSERT_COLUMNS)}) VALUES ({placeholders})",
+                               (job_id, *values, JobState.ACCEPTED.value, now))
+            await self.step("job_inserted")
+            for source, units in holds:
+                await sp.insert_ledger(conn, "hold", source, scope_id=new.scope_id, platform=new.platform,
+                                       user_id=new.user_id, job_id=job_id, units=units, window_at=now, now=now)
+            await self.step("holds_inserted")
+            created = await _job_on(conn, "job_id", job_id)
+        assert created is not None
+        log.info("job %s accepted (%s, cost %d, holds %s)", job_id, new.model, new.cost, holds)
+        return created, True
+
+    async def _allocate(self, conn: aiosqlite.Connection, policy: Policy, new: NewJob,
+                        now: float) -> list[tuple[str, int]]:
+        if new.cost == 0:
+            return []
+        if new.is_admin and policy.unlimited_admins:
+            return [(quota.UNLIMITED, new.cost)]
+        standing = await quota.read_standing(conn, policy, platform=new.platform, user_id=new.user_id, now=now)
+        parts = quota.allocate(standing.available, new.cost)
+        if parts is None:
+            message = quota.exhausted_message(policy, standing, cost=new.cost, now=now)
+            raise QuotaExhausted(message, resets_at=standing.resets_at)
+        return parts
+
+    async def get_job(self, job_id: str) -> JobRecord | None:
+        return await _job_on(self._reader, "job_id", job_id)
+
+    async def get_job_by_idem(self, idem_key: str) -> JobRecord | None:
+        return await _job_on(self._reader, "idem_key", idem_key)
+
+    async def update_job(
+        self, job_id: str, *, state: JobState | None = None, remote_ref: str | None = None,
+        error: str | None = None, attempts: int | None = None, reply_ref: str | None = None,
+        submitted_at: float | None = None, started_at: float | None = None, completed_at: float | None = None,
+    ) -> JobRecord:
+        """Change a live job's fields. A final job is returned unchanged: finish_job owns final states."""
+        if state is not None and state.is_final:
+            raise ValueError("final states go through finish_job, which settles the ledger")
+        changes = {"state": state.value if state is not None else None, "remote_ref": remote_ref,
+                   "error": error, "attempts": attempts, "reply_ref": reply_ref,
+                   "submitted_at": submitted_at, "started_at": started_at, "completed_at": completed_at}
+        changes = {k: v for k, v in changes.items() if v is not None}
+        async with self.transaction() as conn:
+            job = await _require_job(conn, job_id)
+            if job.state.is_final or not changes:
+                return job
+            assignments = ", ".join(f"{column} = ?" for column in changes)
+            await conn.execute(f"UPDATE jobs SET {assignments} WHERE job_id = ?", (*changes.values(), job_id))
+            return await _require_job(conn, job_id)
+
+    async def add_outputs(self, job_id: str, paths: Sequence[str]) -> JobRecord:
+        async with self.transaction() as conn:
+            job = await _require_job(conn, job_id)
+            start = len(job.outputs)
+            for offset, path in enumerate(paths):
+                await conn.execute("INSERT INTO job_outputs (job_id, position, path) VALUES (?, ?, ?)",
+                                   (job_id, start + offset, str(path)))
+            return await _require_job(conn, job_id)
+
+    async def finish_job(self, job_id: str, state: JobState, *, error: str | None = None) -> tuple[JobRecord, bool]:
+        """Move to a final state once: DELIVERED captures the holds, any other final state releases them."""
+        if not state.is_final:
+            raise ValueError(f"{state} is not a final state")
+        kind = "capture" if state is JobState.DELIVERED else "release"
+        now = self.clock.now()
+        async with self.transaction() as conn:
+            job = await _require_job(conn, job_id)
+            if job.state.is_final:
+                return job, False
+            await conn.execute("UPDATE jobs SET state = ?, error = COALESCE(?, error), finished_at = ? "
+                               "WHERE job_id = ?", (state.value, error, now, job_id))
+            await self.step("job_finished")
+            async with conn.execute("SELECT source, units, window_at FROM ledger WHERE job_id = ? "
+                                    "AND kind = 'hold' ORDER BY entry_id", (job_id,)) as cur:
+                holds = await cur.fetchall()
+            for source, units, window_at in holds:
+                await sp.insert_ledger(conn, kind, source, scope_id=job.scope_id, platform=job.platform,
+                                       user_id=job.user_id, job_id=job_id, units=units, window_at=window_at,
+                                       now=now)
+            await self.step("ledger_settled")
+            finished = await _require_job(conn, job_id)
+        log.info("job %s %s (%s %d units)", job_id, state.value, kind, job.cost)
+        return finished, True
+
+    async def unfinished_jobs(self) -> list[JobRecord]:
+        finals = tuple(s.value for s in JobState if s.is_final)
+        marks = ", ".join("?" for _ in finals)
+        rows = await self.fetch_all(f"SELECT {_SELECT} FROM jobs WHERE state NOT IN ({marks}) "
+                                    "ORDER BY created_at, job_id", finals)
+        return [await _with_outputs(self._reader, row) for row in rows]
+
+    async def history(self, *, scope_id: str, user_id: str | None = None, platform: str | None = None,
+                      limit: int = 10) -> list[JobRecord]:
+        sql = f"SELECT {_SELECT} FROM jobs WHERE scope_id = ?"
+        args: list[Any] = [scope_id]
+        if user_id is not None:
+            sql, args = sql + " AND user_id = ?", [*args, user_id]
+        if platform is not None:
+            sql, args = sql + " AND platform = ?", [*args, platform]
+        rows = await self.fetch_all(sql + " ORDER BY created_at DESC, job_id DESC LIMIT ?",
+                                    [*args, max(1, min(limit, 100))])
+        return [await _with_outputs(self._reader, row) for row in rows]
+
+    async def recent_durations(self, model: str, *, limit: int = 20) -> list[float]:
+        rows = await self.fetch_all(
+            "SELECT completed_at - submitted_at FROM jobs WHERE model = ? AND completed_at IS NOT NULL "
+            "AND submitted_at IS NOT NULL AND state IN ('completed', 'delivered') "
+            "ORDER BY completed_at DESC LIMIT ?", (model, limit))
+        return [float(r[0]) for r in rows if r[0] is not None and r[0] >= 0]
+
+    async def job_counts(self, *, scope_id: str | None = None) -> dict[str, int]:
+        where, args = ("WHERE scope_id = ?", (scope_id,)) if scope_id is not None else ("", ())
+        rows = await self.fetch_all(f"SELECT state, COUNT(*) FROM jobs {where} GROUP BY state", args)
+        return {state: int(count) for state, count in rows}
+
+    # --- quota -----------------------------------------------------------------------------------
+
+    async def quota(self, *, platform: str, user_id: str, scope_id: str, is_admin: bool = False) -> QuotaView:
+        policy = await self.policy(scope_id)
+        return await sp.quota_view(self._reader, policy, platform=platform, user_id=user_id,
+                                   is_admin=is_admin, now=self.clock.now())
+
+    async def policy(self, scope_id: str) -> Policy:
+        return await sp.read_policy(self._reader, scope_id, default_daily_units=self.default_daily_units)
+
+    async def _policy_on(self, conn: aiosqlite.Connection, scope_id: str) -> Policy:
+        return await sp.read_policy(conn, scope_id, default_daily_units=self.default_daily_units)
+
+    async def set_policy(self, scope_id: str, **changes: Any) -> Policy:
+        """Change a community's settings (see core.quota.Policy); InvalidParameter names a bad value."""
+        async with self.transaction() as conn:
+            current = await self._policy_on(conn, scope_id)
+            updated = quota.apply_changes(current, changes)
+            explicit = updated.daily_units if "daily_units" in changes else await sp.explicit_daily_units(
+                conn, scope_id)
+            await sp.write_policy(conn, updated, daily_units=explicit, now=self.clock.now())
+        return updated
+
+    async def grant(self, *, scope_id: str, platform: str, user_id: str | None, units: int, reason: str = "") -> None:
+        """Give a user (or, with user_id None, the community pool) extra units that do not expire."""
+        if isinstance(units, bool) or not isinstance(units, int) or not 0 < units <= quota.MAX_UNITS:
+            raise InvalidParameter(f"Grant a whole number of units from 1 to {quota.MAX_UNITS}.")
+        now = self.clock.now()
+        source = quota.GRANT if user_id is not None else quota.POOL_GRANT
+        async with self.transaction() as conn:
+            await sp.insert_ledger(conn, "grant", source, scope_id=scope_id, platform=platform, user_id=user_id,
+                                   job_id=None, units=units, window_at=now, now=now, reason=reason[:200])
+
+    async def set_ban(self, *, scope_id: str, platform: str, user_id: str, banned: bool) -> None:
+        async with self.transaction() as conn:
+            await sp.write_ban(conn, scope_id=scope_id, platform=platform, user_id=user_id, banned=banned,
+                               now=self.clock.now())
+
+    async def ledger_totals(self) -> dict[str, int]:
+        return await sp.ledger_totals(self._reader)
+
+    async def audit(self) -> list[str]:
+        """Disagreements between jobs and the ledger as readable lines; [] when everything reconciles."""
+        return await sp.audit(self._reader, frozenset(s.value for s in FINAL_STATES))
+
+    async def backup(self, dest: str | Path) -> None:
+        """A consistent copy through SQLite's online backup API, taken while the bot keeps running."""
+        target = await aiosqlite.connect(str(dest))
+        try:
+            await self._reader.backup(target)
+        finally:
+            await target.close()
+
+
+_SELECT = SELECT_COLUMNS
+
+
+async def _with_outputs(conn: aiosqlite.Connection, row: Sequence[Any]) -> JobRecord:
+    async with conn.execute("SELECT path FROM job_outputs WHERE job_id = ? ORDER BY position", (row[0],)) as cur:
+        outputs = tuple(r[0] for r in await cur.fetchall())
+    return job_from_row(row, outputs)
+
+
+async def _job_on(conn: aiosqlite.Connection, column: str, value: str) -> JobRecord | None:
+    async with conn.execute(f"SELECT {_SELECT} FROM jobs WHERE {column} = ?", (value,)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else await _with_outputs(conn, row)
+
+
+async def _require_job(conn: aiosqlite.Connection, job_id: str) -> JobRecord:
+    job = await _job_on(conn, "job_id", job_id)
+    if job is None:
+        raise KeyError(f"no job {job_id!r}")
+    return job
+
+
+async def _touch_user_and_scope(conn: aiosqlite.Connection, new: NewJob, now: float) -> None:
+    await conn.execute(
+        "INSERT INTO users (platform, user_id, name, first_seen, last_seen) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (platform, user_id) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen",
+        (new.platform, new.user_id, new.user_name, now, now))
+    await conn.execute("INSERT INTO scopes (scope_id, platform, created_at) VALUES (?, ?, ?) "
+                       "ON CONFLICT (scope_id) DO NOTHING", (new.scope_id, new.platform, now))

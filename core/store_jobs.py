@@ -1,0 +1,109 @@
+"""Job rows: what the engine hands the store (NewJob), what it gets back (JobRecord), and the mapping."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.types import JobState
+
+# Columns written from a NewJob, in insert order (job_id first); state and timestamps follow.
+JOB_COLUMNS = (
+    "job_id", "idem_key", "platform", "user_id", "user_name", "scope_id", "chat_id", "model", "prompt",
+    "payload", "inputs", "cost", "reply_ref", "character_id", "seed", "is_admin",
+)
+INSERT_COLUMNS = (*JOB_COLUMNS, "state", "created_at")
+LIFECYCLE_COLUMNS = (
+    "state", "remote_ref", "error", "attempts", "created_at", "submitted_at", "started_at",
+    "completed_at", "finished_at",
+)
+SELECT_COLUMNS = ", ".join((*JOB_COLUMNS, *LIFECYCLE_COLUMNS))
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    idem_key: str
+    platform: str
+    user_id: str
+    user_name: str
+    scope_id: str
+    chat_id: str
+    model: str
+    prompt: str
+    payload: dict[str, Any]  # validated API payload without images (JSON-serializable)
+    inputs: dict[str, str]  # image role -> stored file path of the normalized input image
+    cost: int
+    reply_ref: str
+    character_id: str | None = None
+    seed: int | None = None
+    is_admin: bool = False  # so an "unlimited admins" policy can apply
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    job_id: str
+    idem_key: str
+    platform: str
+    user_id: str
+    user_name: str
+    scope_id: str
+    chat_id: str
+    model: str
+    prompt: str
+    payload: dict[str, Any]
+    inputs: dict[str, str]
+    cost: int
+    reply_ref: str
+    character_id: str | None
+    seed: int | None
+    state: JobState
+    remote_ref: str | None  # v2 request id or workflow poll_url, saved the moment submit returns
+    error: str | None
+    attempts: int  # how many times the remote call was started (v1 crash retry rule)
+    created_at: float
+    submitted_at: float | None
+    started_at: float | None
+    completed_at: float | None
+    finished_at: float | None
+    outputs: tuple[str, ...]  # stored output file paths
+    is_admin: bool = False
+
+
+def job_values(new: NewJob) -> tuple[Any, ...]:
+    """The NewJob's column values after JOB_COLUMNS[0]; ValueError on a malformed job."""
+    if not new.idem_key:
+        raise ValueError("a job needs an idempotency key")
+    if isinstance(new.cost, bool) or not isinstance(new.cost, int) or new.cost < 0:
+        raise ValueError(f"cost must be a non-negative int, got {new.cost!r}")
+    try:
+        payload = json.dumps(new.payload, sort_keys=True, allow_nan=False)
+        inputs = json.dumps({str(k): str(v) for k, v in new.inputs.items()}, sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"job payload is not JSON-serializable: {exc}") from None
+    return (
+        new.idem_key, new.platform, new.user_id, new.user_name, new.scope_id, new.chat_id, new.model,
+        new.prompt, payload, inputs, new.cost, new.reply_ref, new.character_id, new.seed,
+        1 if new.is_admin else 0,
+    )
+
+
+def job_from_row(row: Sequence[Any], outputs: tuple[str, ...]) -> JobRecord:
+    """Build a JobRecord from a row selected with SELECT_COLUMNS."""
+    (job_id, idem_key, platform, user_id, user_name, scope_id, chat_id, model, prompt, payload, inputs,
+     cost, reply_ref, character_id, seed, is_admin, state, remote_ref, error, attempts, created_at,
+     submitted_at, started_at, completed_at, finished_at) = row
+    return JobRecord(
+        job_id=job_id, idem_key=idem_key, platform=platform, user_id=user_id, user_name=user_name,
+        scope_id=scope_id, chat_id=chat_id, model=model, prompt=prompt, payload=json.loads(payload),
+        inputs=json.loads(inputs), cost=int(cost), reply_ref=reply_ref, character_id=character_id,
+        seed=None if seed is None else int(seed), state=JobState(state), remote_ref=remote_ref, error=error,
+        attempts=int(attempts), created_at=float(created_at), submitted_at=_opt(submitted_at),
+        started_at=_opt(started_at), completed_at=_opt(completed_at), finished_at=_opt(finished_at),
+        outputs=outputs, is_admin=bool(is_admin),
+    )
+
+
+def _opt(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -1,0 +1,127 @@
+"""SQL for community policies, bans and ledger rows; SqliteStore calls these inside its transactions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiosqlite
+
+from core import quota
+from core.quota import Policy
+from core.types import QuotaView
+
+
+async def read_policy(conn: aiosqlite.Connection, scope_id: str, *, default_daily_units: int) -> Policy:
+    async with conn.execute(
+        "SELECT daily_units, quota_window, timezone, pool_units, unlimited_admins, model_weights, "
+        "character_limit FROM scope_settings WHERE scope_id = ?", (scope_id,)) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return Policy(scope_id=scope_id, daily_units=default_daily_units)
+    daily, window, timezone, pool, unlimited, weights, limit = row
+    return Policy(
+        scope_id=scope_id, daily_units=default_daily_units if daily is None else int(daily), window=window,
+        timezone=timezone, pool_units=None if pool is None else int(pool), unlimited_admins=bool(unlimited),
+        model_weights={str(k): int(v) for k, v in json.loads(weights).items()}, character_limit=int(limit),
+    )
+
+
+async def explicit_daily_units(conn: aiosqlite.Connection, scope_id: str) -> int | None:
+    """The community's own daily_units, or None when it follows the operator's default."""
+    async with conn.execute("SELECT daily_units FROM scope_settings WHERE scope_id = ?", (scope_id,)) as cur:
+        row = await cur.fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+async def write_policy(conn: aiosqlite.Connection, policy: Policy, *, daily_units: int | None,
+                       now: float) -> None:
+    """Upsert; `daily_units` None keeps following the operator's default allowance."""
+    values = (policy.scope_id, daily_units, policy.window, policy.timezone, policy.pool_units,
+              1 if policy.unlimited_admins else 0, json.dumps(policy.model_weights, sort_keys=True),
+              policy.character_limit, now)
+    await conn.execute(
+        "INSERT INTO scope_settings (scope_id, daily_units, quota_window, timezone, pool_units, "
+        "unlimited_admins, model_weights, character_limit, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (scope_id) DO UPDATE SET daily_units = excluded.daily_units, "
+        "quota_window = excluded.quota_window, timezone = excluded.timezone, "
+        "pool_units = excluded.pool_units, unlimited_admins = excluded.unlimited_admins, "
+        "model_weights = excluded.model_weights, character_limit = excluded.character_limit, "
+        "updated_at = excluded.updated_at", values)
+
+
+async def is_banned(conn: aiosqlite.Connection, scope_id: str, platform: str, user_id: str) -> bool:
+    async with conn.execute("SELECT 1 FROM bans WHERE scope_id = ? AND platform = ? AND user_id = ?",
+                            (scope_id, platform, user_id)) as cur:
+        return await cur.fetchone() is not None
+
+
+async def write_ban(conn: aiosqlite.Connection, *, scope_id: str, platform: str, user_id: str, banned: bool,
+                    now: float) -> None:
+    if banned:
+        await conn.execute("INSERT INTO bans (scope_id, platform, user_id, created_at) VALUES (?, ?, ?, ?) "
+                           "ON CONFLICT (scope_id, platform, user_id) DO NOTHING",
+                           (scope_id, platform, user_id, now))
+    else:
+        await conn.execute("DELETE FROM bans WHERE scope_id = ? AND platform = ? AND user_id = ?",
+                           (scope_id, platform, user_id))
+
+
+async def insert_ledger(conn: aiosqlite.Connection, kind: str, source: str, *, scope_id: str, platform: str,
+                        user_id: str | None, job_id: str | None, units: int, window_at: float, now: float,
+                        reason: str = "") -> None:
+    await conn.execute(
+        "INSERT INTO ledger (kind, source, scope_id, platform, user_id, job_id, units, reason, window_at, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (kind, source, scope_id, platform, user_id, job_id, units, reason, window_at, now))
+
+
+async def quota_view(conn: aiosqlite.Connection, policy: Policy, *, platform: str, user_id: str,
+                     is_admin: bool, now: float) -> QuotaView:
+    standing = await quota.read_standing(conn, policy, platform=platform, user_id=user_id, now=now)
+    banned = await is_banned(conn, policy.scope_id, platform, user_id)
+    unlimited = is_admin and policy.unlimited_admins
+    pool = standing.available[quota.POOL_DAILY] + standing.available[quota.POOL_GRANT]
+    return QuotaView(
+        balance=None if unlimited else (0 if banned else standing.total),
+        daily_units=policy.daily_units, used_today=standing.used_in_window, held=standing.held,
+        resets_at=standing.resets_at, pool_balance=pool if standing.pool_enabled else None, banned=banned,
+    )
+
+
+async def ledger_totals(conn: aiosqlite.Connection) -> dict[str, int]:
+    async with conn.execute("SELECT kind, SUM(units) FROM ledger GROUP BY kind") as cur:
+        totals = {kind: int(units or 0) for kind, units in await cur.fetchall()}
+    return {kind: totals.get(kind, 0) for kind in ("grant", "hold", "capture", "release")}
+
+
+_AUDIT = """
+    SELECT j.job_id, j.state, j.cost,
+      COALESCE(SUM(CASE WHEN l.kind = 'hold' THEN l.units ELSE 0 END), 0),
+      COALESCE(SUM(CASE WHEN l.kind = 'capture' THEN l.units ELSE 0 END), 0),
+      COALESCE(SUM(CASE WHEN l.kind = 'release' THEN l.units ELSE 0 END), 0)
+    FROM jobs j LEFT JOIN ledger l ON l.job_id = j.job_id
+    GROUP BY j.job_id, j.state, j.cost"""
+
+
+async def audit(conn: aiosqlite.Connection, final_states: frozenset[str]) -> list[str]:
+    """Every way the ledger disagrees with the jobs, as readable lines; [] when it reconciles."""
+    problems: list[str] = []
+    async with conn.execute(_AUDIT) as cur:
+        rows: list[Any] = list(await cur.fetchall())
+    for job_id, state, cost, held, captured, released in rows:
+        if held != cost:
+            problems.append(f"job {job_id}: holds {held} != cost {cost}")
+        settled = captured + released
+        if state in final_states and settled != held:
+            problems.append(f"job {job_id} ({state}): settled {settled} != held {held}")
+        if state not in final_states and settled:
+            problems.append(f"job {job_id} ({state}): settled {settled} before finishing")
+        if (state == "delivered" and released) or (state in final_states - {"delivered"} and captured):
+            problems.append(f"job {job_id} ({state}): wrong settlement kind")
+    async with conn.execute("SELECT COUNT(*) FROM ledger l WHERE l.job_id IS NOT NULL AND NOT EXISTS "
+                            "(SELECT 1 FROM jobs j WHERE j.job_id = l.job_id)") as cur:
+        row = await cur.fetchone()
+    if row and row[0]:
+        problems.append(f"{row[0]} ledger rows point at no job")
+    return problems

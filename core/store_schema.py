@@ -1,0 +1,101 @@
+"""The store's schema as numbered migrations, applied at open under `PRAGMA user_version`.
+
+Each migration is a list of portable DDL statements (no SQLite-only column types or tricks beyond
+`INTEGER PRIMARY KEY`), so a Postgres store can replay the same list. A database whose version is newer
+than the code refuses to open: an older castbot writing to a newer schema could silently damage it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiosqlite
+
+from core.errors import CastbotError
+
+log = logging.getLogger(__name__)
+
+
+class SchemaTooNew(CastbotError):
+    """The database was written by a newer castbot."""
+
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: users, scopes, settings, bans, characters, jobs, outputs, quota ledger
+    (
+        """CREATE TABLE users (
+            platform TEXT NOT NULL, user_id TEXT NOT NULL, name TEXT NOT NULL DEFAULT '',
+            first_seen REAL NOT NULL, last_seen REAL NOT NULL,
+            PRIMARY KEY (platform, user_id))""",
+        """CREATE TABLE scopes (
+            scope_id TEXT PRIMARY KEY, platform TEXT NOT NULL, created_at REAL NOT NULL)""",
+        """CREATE TABLE scope_settings (
+            scope_id TEXT PRIMARY KEY, daily_units INTEGER, quota_window TEXT NOT NULL,
+            timezone TEXT NOT NULL, pool_units INTEGER, unlimited_admins INTEGER NOT NULL,
+            model_weights TEXT NOT NULL, character_limit INTEGER NOT NULL, updated_at REAL NOT NULL)""",
+        """CREATE TABLE bans (
+            scope_id TEXT NOT NULL, platform TEXT NOT NULL, user_id TEXT NOT NULL, created_at REAL NOT NULL,
+            PRIMARY KEY (scope_id, platform, user_id))""",
+        """CREATE TABLE characters (
+            character_id TEXT PRIMARY KEY, scope_id TEXT NOT NULL, platform TEXT NOT NULL,
+            owner_id TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL,
+            description TEXT NOT NULL, image_path TEXT NOT NULL, image_sha256 TEXT NOT NULL,
+            consent_at REAL NOT NULL, created_at REAL NOT NULL,
+            upload_url TEXT, uploaded_at REAL,
+            UNIQUE (scope_id, name_key))""",
+        "CREATE INDEX characters_by_sha ON characters (image_sha256)",
+        """CREATE TABLE jobs (
+            job_id TEXT PRIMARY KEY, idem_key TEXT NOT NULL UNIQUE, platform TEXT NOT NULL,
+            user_id TEXT NOT NULL, user_name TEXT NOT NULL, scope_id TEXT NOT NULL, chat_id TEXT NOT NULL,
+            model TEXT NOT NULL, prompt TEXT NOT NULL, payload TEXT NOT NULL, inputs TEXT NOT NULL,
+            cost INTEGER NOT NULL, reply_ref TEXT NOT NULL, character_id TEXT, seed INTEGER,
+            is_admin INTEGER NOT NULL, state TEXT NOT NULL, remote_ref TEXT, error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL, submitted_at REAL,
+            started_at REAL, completed_at REAL, finished_at REAL)""",
+        "CREATE INDEX jobs_by_state ON jobs (state, created_at)",
+        "CREATE INDEX jobs_by_scope ON jobs (scope_id, created_at)",
+        "CREATE INDEX jobs_by_model ON jobs (model, completed_at)",
+        """CREATE TABLE job_outputs (
+            job_id TEXT NOT NULL REFERENCES jobs (job_id) ON DELETE CASCADE,
+            position INTEGER NOT NULL, path TEXT NOT NULL,
+            PRIMARY KEY (job_id, position))""",
+        # source: which allowance a unit came from (see core.quota); window_at: when the charge was
+        # made, so a release or capture counts against the same day as its hold.
+        """CREATE TABLE ledger (
+            entry_id INTEGER PRIMARY KEY, kind TEXT NOT NULL, source TEXT NOT NULL,
+            scope_id TEXT NOT NULL, platform TEXT NOT NULL, user_id TEXT,
+            job_id TEXT REFERENCES jobs (job_id), units INTEGER NOT NULL, reason TEXT NOT NULL DEFAULT '',
+            window_at REAL NOT NULL, created_at REAL NOT NULL,
+            CHECK (kind IN ('grant', 'hold', 'capture', 'release')),
+            CHECK (units >= 0))""",
+        "CREATE INDEX ledger_by_user ON ledger (scope_id, platform, user_id, window_at)",
+        "CREATE INDEX ledger_by_job ON ledger (job_id)",
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+async def apply_migrations(conn: aiosqlite.Connection) -> int:
+    """Bring the schema up to SCHEMA_VERSION, one transaction per migration. Returns the version."""
+    async with conn.execute("PRAGMA user_version") as cur:
+        row = await cur.fetchone()
+    current = int(row[0]) if row else 0
+    if current > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"This database has schema version {current}, but this castbot only knows up to "
+            f"{SCHEMA_VERSION}. Upgrade castbot (or restore a backup); the database was not changed."
+        )
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[version - 1]:
+                await conn.execute(statement)
+            # PRAGMA cannot take a bound parameter; the version is our own integer.
+            await conn.execute(f"PRAGMA user_version = {int(version)}")
+            await conn.execute("COMMIT")
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        log.info("store schema migrated to version %d", version)
+    return SCHEMA_VERSION
