@@ -107,7 +107,7 @@ def _check_timezone(value: Any) -> str:
 def window_start(policy: Policy, now: float) -> float:
     """Charges at or after this instant count against the current window."""
     if policy.window == "rolling":
-        return now - DAY
+        return now - DAY + 0.001  # a charge made exactly 24 h ago has just aged out
     local = datetime.fromtimestamp(now, policy.zone())
     return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
