@@ -1,0 +1,52 @@
+"""Generated images out as Discord files: at most 10 per message, recompressed when over the upload limit."""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from collections.abc import Sequence
+from pathlib import PurePath
+
+import discord
+from PIL import Image
+
+from core.types import OutputImage
+
+log = logging.getLogger(__name__)
+
+FILES_PER_MESSAGE = 10
+UPLOAD_LIMIT = 10 * 1024 * 1024  # Discord's default per-file limit for bots (no boosts)
+_QUALITIES = (90, 80, 70, 55, 40)
+
+
+def shrink(image: OutputImage, limit: int = UPLOAD_LIMIT) -> OutputImage:
+    """The image unchanged if it fits, else re-encoded as JPEG (then scaled down) until it does."""
+    if len(image.data) <= limit:
+        return image
+    with warnings.catch_warnings():
+        # Outputs are ours, but a broken upstream image must not eat the memory.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with Image.open(io.BytesIO(image.data)) as im:
+            im = im.convert("RGB")
+    stem = PurePath(image.filename).stem or "image"
+    for attempt in range(8):  # bounded: quality first, then halve the pixels
+        for quality in _QUALITIES:
+            out = io.BytesIO()
+            im.save(out, format="JPEG", quality=quality, optimize=True)
+            if out.tell() <= limit:
+                log.info("recompressed %s from %d to %d bytes", image.filename, len(image.data), out.tell())
+                return OutputImage(out.getvalue(), "image/jpeg", f"{stem}.jpg", image.path)
+        im = im.resize((max(1, im.width // 2), max(1, im.height // 2)), Image.Resampling.LANCZOS)
+        log.debug("still over the upload limit after attempt %d; halving", attempt + 1)
+    raise ValueError(f"{image.filename} cannot be brought under {limit} bytes")
+
+
+def batches(images: Sequence[OutputImage], limit: int = UPLOAD_LIMIT) -> list[list[discord.File]]:
+    """Discord files in groups of at most ten, each file within the upload limit."""
+    files = []
+    for number, image in enumerate(images, start=1):
+        fitted = shrink(image, limit)
+        name = fitted.filename or f"castbot-{number}.png"
+        files.append(discord.File(io.BytesIO(fitted.data), filename=name))
+    return [files[i : i + FILES_PER_MESSAGE] for i in range(0, len(files), FILES_PER_MESSAGE)]

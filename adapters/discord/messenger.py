@@ -1,0 +1,163 @@
+"""The Discord Messenger: job status as edits of the deferred response, results as files with buttons.
+
+Status edits are coalesced per job (only the newest view is sent, and only when its text changed) and
+paced per channel on the injected clock. A reply reference outlives the process: it holds the
+interaction token, which Discord honours for 15 minutes; after that (or when Discord says the webhook
+is gone) results go to the channel as a normal message that mentions the user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+import discord
+
+from adapters.discord.context import ReplyRef
+from adapters.discord.files import FILES_PER_MESSAGE, UPLOAD_LIMIT, batches
+from adapters.discord.render import result_caption, status_text
+from adapters.discord.views import result_view, status_view
+from core.clock import Clock
+from core.types import JobView, OutputImage
+
+log = logging.getLogger(__name__)
+
+TOKEN_LIFETIME = 15 * 60.0
+TOKEN_MARGIN = 60.0  # never start an upload on a token about to die
+STATUS_INTERVAL = 1.5  # seconds between status edits in one channel (Discord allows ~5 per 5 s)
+MAX_FLUSH_ROUNDS = 1000  # a job's status changes far fewer times than this
+UNKNOWN_WEBHOOK = 10015
+
+
+class DiscordMessenger:
+    def __init__(self, client: discord.Client, *, clock: Clock, interval: float = STATUS_INTERVAL,
+                 upload_limit: int = UPLOAD_LIMIT) -> None:
+        self.client = client
+        self.clock = clock
+        self.interval = interval
+        self.upload_limit = upload_limit
+        self._shown: dict[str, str] = {}  # job id -> text last shown
+        self._pending: dict[str, tuple[ReplyRef, JobView]] = {}  # job id -> newest view not yet shown
+        self._flushers: dict[str, asyncio.Task[None]] = {}
+        self._next_slot: dict[int, float] = {}  # channel id -> clock time of its next free edit
+        self._dead_tokens: set[str] = set()
+
+    # --- Messenger protocol ---------------------------------------------------------------------
+
+    async def show(self, reply_ref: str, view: JobView) -> None:
+        """Queue the newest status; a per-job task sends it when the channel's turn comes."""
+        ref = ReplyRef.loads(reply_ref)
+        if self._shown.get(view.job_id) == status_text(view):
+            return
+        self._pending[view.job_id] = (ref, view)
+        task = self._flushers.get(view.job_id)
+        if task is None or task.done():
+            self._flushers[view.job_id] = asyncio.create_task(self._flush(view.job_id))
+
+    async def deliver(self, reply_ref: str, view: JobView, images: Sequence[OutputImage]) -> None:
+        """Post the images; raises when they could not be posted, so the engine tries again."""
+        ref = ReplyRef.loads(reply_ref)
+        # Files are consumed by a send, so each path builds its own from the images.
+        total = -(-len(images) // FILES_PER_MESSAGE)
+        sent = 0
+        if self._token_alive(ref):
+            sent = await self._deliver_followups(ref, view, batches(images, self.upload_limit))
+        if sent < total:
+            await self._deliver_to_channel(ref, view, batches(images, self.upload_limit), start=sent)
+        await self.show(reply_ref, view)
+
+    async def close(self) -> None:
+        tasks = [t for t in self._flushers.values() if not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._flushers.clear()
+
+    async def settle(self) -> None:
+        """Wait for the status edits already queued (tests, shutdown)."""
+        tasks = [t for t in self._flushers.values() if not t.done()]
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # --- status ---------------------------------------------------------------------------------
+
+    async def _flush(self, job_id: str) -> None:
+        for _ in range(MAX_FLUSH_ROUNDS):
+            item = self._pending.get(job_id)
+            if item is None:
+                return
+            await self._wait_turn(item[0].channel_id)
+            ref, view = self._pending.pop(job_id)  # the newest, which may have arrived while waiting
+            text = status_text(view)
+            if self._shown.get(job_id) == text:
+                continue
+            try:
+                await self._edit_status(ref, view, text)
+            except Exception:
+                log.exception("status edit for job %s failed", job_id)
+            self._shown[job_id] = text
+            if view.state.is_final:
+                self._shown.pop(job_id, None)
+
+    async def _wait_turn(self, channel_id: int) -> None:
+        now = self.clock.now()
+        slot = max(now, self._next_slot.get(channel_id, 0.0))
+        self._next_slot[channel_id] = slot + self.interval  # reserved before sleeping: jobs queue up
+        if slot > now:
+            await self.clock.sleep(slot - now)
+
+    async def _edit_status(self, ref: ReplyRef, view: JobView, text: str) -> None:
+        if not self._token_alive(ref):
+            log.debug("job %s: interaction token expired, status not edited", view.job_id)
+            return
+        buttons = None if view.state.is_final else status_view(view.job_id)
+        try:
+            await self._webhook(ref).edit_message("@original", content=text, view=buttons)  # type: ignore[arg-type]
+        except discord.NotFound as exc:
+            self._forget_token(ref, exc)
+
+    # --- results --------------------------------------------------------------------------------
+
+    async def _deliver_followups(self, ref: ReplyRef, view: JobView, groups: list[list[discord.File]]) -> int:
+        webhook = self._webhook(ref)
+        for number, files in enumerate(groups, start=1):
+            last = number == len(groups)
+            try:
+                await webhook.send(
+                    result_caption(view, part=number, parts=len(groups)), files=files, wait=True,
+                    view=result_view(view.job_id) if last else discord.utils.MISSING,
+                )
+            except discord.NotFound as exc:
+                self._forget_token(ref, exc)
+                return number - 1
+        return len(groups)
+
+    async def _deliver_to_channel(
+        self, ref: ReplyRef, view: JobView, groups: list[list[discord.File]], *, start: int,
+    ) -> None:
+        channel = self.client.get_partial_messageable(ref.channel_id)
+        mentions = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(ref.user_id)])
+        log.info("job %s: delivering to channel %s as a normal message", view.job_id, ref.channel_id)
+        for number, files in enumerate(groups[start:], start=start + 1):
+            last = number == len(groups)
+            await channel.send(
+                result_caption(view, mention=ref.user_id, part=number, parts=len(groups)), files=files,
+                allowed_mentions=mentions, view=result_view(view.job_id) if last else discord.utils.MISSING,
+            )
+
+    # --- tokens ---------------------------------------------------------------------------------
+
+    def _token_alive(self, ref: ReplyRef) -> bool:
+        age = self.clock.now() - ref.created
+        return ref.token not in self._dead_tokens and age < TOKEN_LIFETIME - TOKEN_MARGIN
+
+    def _forget_token(self, ref: ReplyRef, exc: discord.NotFound) -> None:
+        if exc.code == UNKNOWN_WEBHOOK:
+            log.info("interaction token for channel %s is no longer valid", ref.channel_id)
+            self._dead_tokens.add(ref.token)
+        else:
+            log.info("status message in channel %s is gone (code %s)", ref.channel_id, exc.code)
+
+    def _webhook(self, ref: ReplyRef) -> discord.Webhook:
+        return discord.Webhook.partial(ref.app_id, ref.token, client=self.client)
+
