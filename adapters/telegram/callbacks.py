@@ -1,0 +1,83 @@
+"""Inline button presses. Only the job's owner (or a group admin) may use a job's buttons."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from telegram import Bot, CallbackQuery
+
+from adapters.telegram.buttons import Action, ButtonCodec
+from adapters.telegram.commands import TelegramCommands
+from adapters.telegram.consent import ConsentBook
+from adapters.telegram.messenger import TelegramMessenger
+from core.types import Actor, JobView, Place
+
+if TYPE_CHECKING:
+    from core.service import CastService
+
+NOT_YOURS = "Only the person who started this job can use its buttons."
+EXPIRED = "This button has expired. Send the command again."
+SAVE_HINT = "To keep this face, reply to the image with: /character save NAME --consent"
+
+
+class TelegramButtons:
+    def __init__(self, service: CastService, bot: Bot, messenger: TelegramMessenger, *, codec: ButtonCodec,
+                 consents: ConsentBook, commands: TelegramCommands) -> None:
+        self._service = service
+        self._bot = bot
+        self._messenger = messenger
+        self._codec = codec
+        self._consents = consents
+        self._commands = commands
+
+    async def handle(self, query: CallbackQuery, actor: Actor, place: Place) -> None:
+        decoded = self._codec.decode(query.data)
+        if decoded is None or query.message is None:
+            await query.answer(EXPIRED)
+            return
+        action, ident = decoded
+        if action == Action.CONSENT:
+            await self._consent(query, actor, ident)
+            return
+        view = await self._service.job_view(ident)
+        if not _may_use(view, actor):
+            await query.answer(NOT_YOURS)
+            return
+        chat_id = query.message.chat.id
+        if action == Action.CANCEL:
+            await self._service.cancel(actor, place, ident)
+            await query.answer("Cancelling…")
+        elif action in (Action.REROLL, Action.SAME_SEED):
+            status = await self._messenger.open_status(chat_id, query.message.message_id)
+            new = await self._service.reroll(actor, place, ident, same_seed=action == Action.SAME_SEED,
+                                             idem_key=f"telegram:cb:{query.id}", reply_ref=status.encode())
+            await self._messenger.show(status.encode(), new)
+            await query.answer("Re-rolling…")
+        elif action == Action.SAVE:
+            await query.answer(SAVE_HINT, show_alert=True)
+        elif action == Action.DOCUMENT:
+            await query.answer("Sending the original files…")
+            for image in await self._service.outputs(ident):
+                await self._messenger.send(chat_id, lambda image=image: self._bot.send_document(
+                    chat_id, image.data, filename=image.filename))
+        elif action == Action.DELETE:
+            message_id = query.message.message_id
+            await self._messenger.send(chat_id, lambda: self._bot.delete_message(chat_id, message_id))
+            await query.answer("Deleted.")
+
+    async def _consent(self, query: CallbackQuery, actor: Actor, token: str) -> None:
+        pending = self._consents.peek(token)
+        if pending is None:
+            await query.answer(EXPIRED)
+            return
+        if pending.actor.user_id != actor.user_id:
+            await query.answer("Only the person saving this character can confirm.")
+            return
+        await query.answer("Saving…")
+        assert query.message is not None
+        await self._commands.save(pending, query.message.chat.id, None)
+        self._consents.take(token)  # only now: a failed save can be confirmed again
+
+
+def _may_use(view: JobView, actor: Actor) -> bool:
+    return actor.is_admin or view.owner_id in (actor.user_id, f"{actor.platform}:{actor.user_id}")

@@ -1,0 +1,180 @@
+"""The Telegram Messenger: status edits coalesced per message and paced per chat; delivery of images.
+
+`show` only records the latest view of a status message and makes sure the chat's drain task runs;
+the drain task edits each waiting message once per turn with whatever view is newest by then, so a
+burst of progress updates costs one edit. Sends (status placeholders, results) share the same turns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, Message, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, RetryAfter, TelegramError
+
+from adapters.telegram import render
+from adapters.telegram.buttons import ButtonCodec
+from adapters.telegram.files import photo_bytes
+from adapters.telegram.pacing import ChatPacer, retry_seconds
+from core.types import JobView, OutputImage
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+SEND_ATTEMPTS = 4  # tries per send when Telegram answers RetryAfter
+MAX_DRAIN_ROUNDS = 100_000  # a drain task stops after this many turns even if views keep coming
+ALBUM_MAX = 10
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRef:
+    """The persisted reply reference: the chat, the status message, the user's command message."""
+
+    chat_id: int
+    message_id: int
+    reply_to: int | None = None
+
+    def encode(self) -> str:
+        return json.dumps({"c": self.chat_id, "m": self.message_id, "r": self.reply_to}, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, raw: str) -> StatusRef:
+        data = json.loads(raw)
+        return cls(int(data["c"]), int(data["m"]), data.get("r"))
+
+
+class TelegramMessenger:
+    def __init__(self, bot: Bot, *, pacer: ChatPacer, codec: ButtonCodec) -> None:
+        self._bot = bot
+        self._pacer = pacer
+        self._codec = codec
+        self._pending: dict[int, OrderedDict[int, JobView]] = {}
+        self._drains: dict[int, asyncio.Task[None]] = {}
+
+    # --- Messenger protocol ----------------------------------------------------------------------
+
+    async def show(self, reply_ref: str, view: JobView) -> None:
+        ref = StatusRef.decode(reply_ref)
+        self._pending.setdefault(ref.chat_id, OrderedDict())[ref.message_id] = view
+        drain = self._drains.get(ref.chat_id)
+        if drain is None or drain.done():
+            self._drains[ref.chat_id] = asyncio.create_task(self._drain(ref.chat_id))
+
+    async def deliver(self, reply_ref: str, view: JobView, images: Sequence[OutputImage]) -> None:
+        ref = StatusRef.decode(reply_ref)
+        markup = self._codec.result_markup(view.job_id)
+        caption = render.result_caption(view)
+        photos: list[bytes] = []
+        documents: list[OutputImage] = []
+        for image in images:
+            data = photo_bytes(image)
+            if data is None:
+                documents.append(image)
+            else:
+                photos.append(data)
+        if len(photos) == 1 and not documents:
+            await self.send(ref.chat_id, lambda: self._bot.send_photo(
+                ref.chat_id, photos[0], caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup,
+                reply_parameters=_reply(ref.reply_to)))
+            return
+        await self._send_albums(ref, photos, caption)
+        for image in documents:
+            await self.send(ref.chat_id, lambda image=image: self._bot.send_document(
+                ref.chat_id, image.data, filename=image.filename))
+        await self.send(ref.chat_id, lambda: self._bot.send_message(
+            ref.chat_id, caption or "Your images are ready.", parse_mode=ParseMode.HTML, reply_markup=markup))
+
+    # --- paced sends for the adapter -------------------------------------------------------------
+
+    async def send(self, chat_id: int, call: Callable[[], Awaitable[T]]) -> T:
+        """Run one Telegram call in the chat's turn; RetryAfter blocks only this chat, then we retry."""
+        error: RetryAfter | None = None
+        for _ in range(SEND_ATTEMPTS):
+            async with self._pacer.turn(chat_id):
+                try:
+                    return await call()
+                except RetryAfter as exc:
+                    log.info("telegram asked chat %s to wait %.0fs", chat_id, retry_seconds(exc))
+                    self._pacer.block(chat_id, retry_seconds(exc))
+                    error = exc
+        assert error is not None
+        raise error
+
+    async def send_text(self, chat_id: int, text: str, *, reply_to: int | None = None,
+                        markup: InlineKeyboardMarkup | None = None) -> Message:
+        return await self.send(chat_id, lambda: self._bot.send_message(
+            chat_id, render.clip(text, render.MAX_TEXT), parse_mode=ParseMode.HTML, reply_markup=markup,
+            reply_parameters=_reply(reply_to)))
+
+    async def open_status(self, chat_id: int, reply_to: int, text: str = "⏳ Accepted") -> StatusRef:
+        """Post the placeholder status message a job will edit; its reference goes with the Request."""
+        message = await self.send_text(chat_id, text, reply_to=reply_to)
+        return StatusRef(chat_id, message.message_id, reply_to)
+
+    async def flush(self) -> None:
+        """Wait until every waiting status edit went out (tests, shutdown)."""
+        for _ in range(1000):
+            running = [t for t in self._drains.values() if not t.done()]
+            if not running:
+                return
+            await asyncio.gather(*running, return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in self._drains.values():
+            task.cancel()
+        await asyncio.gather(*self._drains.values(), return_exceptions=True)
+        self._drains.clear()
+
+    # --- internals -------------------------------------------------------------------------------
+
+    async def _drain(self, chat_id: int) -> None:
+        queue = self._pending[chat_id]
+        for _ in range(MAX_DRAIN_ROUNDS):
+            if not queue:
+                return
+            async with self._pacer.turn(chat_id):
+                if not queue:
+                    return
+                message_id, view = queue.popitem(last=False)
+                await self._edit(chat_id, message_id, view, queue)
+
+    async def _edit(self, chat_id: int, message_id: int, view: JobView, queue: OrderedDict[int, JobView]) -> None:
+        try:
+            await self._bot.edit_message_text(
+                render.status_text(view), chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
+                reply_markup=self._codec.status_markup(view))
+        except RetryAfter as exc:
+            self._pacer.block(chat_id, retry_seconds(exc))
+            queue.setdefault(message_id, view)  # unless a newer view arrived meanwhile
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                log.warning("status edit refused in chat %s: %s", chat_id, exc)
+        except TelegramError as exc:
+            log.warning("status edit failed in chat %s: %s", chat_id, exc)
+
+    async def _send_albums(self, ref: StatusRef, photos: list[bytes], caption: str) -> None:
+        for start in range(0, len(photos), ALBUM_MAX):
+            chunk = photos[start:start + ALBUM_MAX]
+            text = caption if start == 0 else None
+            if len(chunk) == 1:
+                await self.send(ref.chat_id, lambda chunk=chunk, text=text: self._bot.send_photo(
+                    ref.chat_id, chunk[0], caption=text, parse_mode=ParseMode.HTML,
+                    reply_parameters=_reply(ref.reply_to)))
+                continue
+            media = [InputMediaPhoto(data, caption=text if i == 0 else None, parse_mode=ParseMode.HTML)
+                     for i, data in enumerate(chunk)]
+            await self.send(ref.chat_id, lambda media=media: self._bot.send_media_group(
+                ref.chat_id, media, reply_parameters=_reply(ref.reply_to)))
+
+
+def _reply(message_id: int | None) -> ReplyParameters | None:
+    if message_id is None:
+        return None
+    return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)

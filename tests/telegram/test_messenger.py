@@ -1,0 +1,137 @@
+"""The messenger against the fake Bot API through a real PTB Bot: coalescing, pacing, 429s, delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import pytest
+from telegram import Bot
+from telegram.error import RetryAfter
+
+from adapters.telegram.buttons import ButtonCodec
+from adapters.telegram.messenger import StatusRef, TelegramMessenger
+from adapters.telegram.pacing import ChatPacer
+from core.types import JobState, JobView, OutputImage
+from tests.fakes.clock import FakeClock
+from tests.fakes.telegram_server import FakeTelegramServer
+from tests.telegram.helpers import REAL_TIMEOUT, photo
+
+PRIVATE = 7001
+GROUP = -7002
+OTHER = 7003
+
+
+@dataclass
+class Rig:
+    clock: FakeClock
+    tg: FakeTelegramServer
+    messenger: TelegramMessenger
+
+    async def until(self, condition: Callable[[], bool], *, step: float = 0.25) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + REAL_TIMEOUT
+        while not condition():
+            assert loop.time() < deadline, "timed out"
+            await self.clock.advance(step)
+            await asyncio.sleep(0.003)
+
+    async def status(self, chat_id: int) -> str:
+        task = asyncio.ensure_future(self.messenger.open_status(chat_id, reply_to=1))
+        await self.until(task.done)
+        return task.result().encode()
+
+    def edits(self, chat_id: int) -> list:
+        return [c for c in self.tg.calls_to("editMessageText", chat_id) if c.status == 200]
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    clock = FakeClock()
+    async with FakeTelegramServer(clock=clock.now) as tg:
+        bot = Bot(tg.token, base_url=f"{tg.root}/bot", base_file_url=f"{tg.root}/file/bot")
+        async with bot:
+            messenger = TelegramMessenger(bot, pacer=ChatPacer(clock), codec=ButtonCodec())
+            yield Rig(clock, tg, messenger)
+            await messenger.close()
+
+
+def view(job: str = "job-1", progress: float = 0.0, state: JobState = JobState.RUNNING, **kw) -> JobView:
+    kw.setdefault("prompt", "a knight")
+    return JobView(job_id=job, state=state, model="poses", progress=progress, **kw)
+
+
+async def test_a_burst_of_views_costs_few_edits_and_the_last_view_wins(rig: Rig) -> None:
+    ref = await rig.status(PRIVATE)
+    for i in range(1, 11):
+        await rig.messenger.show(ref, view(progress=i / 10, elapsed=i))
+    await rig.until(lambda: not rig.messenger._pending[PRIVATE] and
+                    "▰" * 12 in rig.tg.bot_messages(PRIVATE)[0]["text"])
+    assert len(rig.edits(PRIVATE)) <= 2
+    assert "Cancel" in json.dumps(rig.tg.bot_messages(PRIVATE)[0]["reply_markup"])
+
+
+async def test_busy_group_never_exceeds_twenty_messages_per_minute(rig: Rig) -> None:
+    refs = [await rig.status(GROUP) for _ in range(20)]
+    for second in range(120):  # every job reports every virtual second for two minutes
+        for n, ref in enumerate(refs):
+            await rig.messenger.show(ref, view(job=f"job-{n}", progress=second / 120, elapsed=second))
+        await rig.clock.advance(1.0)
+        await asyncio.sleep(0.002)
+    stamps = sorted(c.at for c in rig.tg.calls if c.chat_id == GROUP and c.method != "getChatAdministrators")
+    assert len(stamps) > 40, "edits did go out"
+    worst = max(sum(1 for t in stamps if start <= t < start + 60) for start in stamps)
+    assert worst <= 20
+
+
+async def test_retry_after_in_one_chat_does_not_delay_another(rig: Rig) -> None:
+    slow, fast = await rig.status(PRIVATE), await rig.status(OTHER)
+    rig.tg.flood(PRIVATE, retry_after=30, methods={"editMessageText"})
+    start = rig.clock.now()
+    await rig.messenger.show(slow, view(progress=0.5))
+    await rig.messenger.show(fast, view(progress=0.5))
+    await rig.until(lambda: rig.edits(OTHER))
+    assert rig.edits(OTHER)[0].at - start < 2.0
+    await rig.until(lambda: rig.edits(PRIVATE))
+    assert rig.edits(PRIVATE)[0].at - start >= 30.0
+
+
+async def test_single_image_is_a_photo_with_buttons_and_short_callback_data(rig: Rig) -> None:
+    ref = StatusRef(PRIVATE, 1, 1).encode()
+    long_id = "j" * 70  # longer than callback_data allows: the codec swaps in a short token
+    image = OutputImage(photo(), "image/jpeg", "out.jpg")
+    task = asyncio.ensure_future(rig.messenger.deliver(ref, view(job=long_id, state=JobState.COMPLETED,
+                                                                 prompt="<b>x</b>" * 300), [image]))
+    await rig.until(task.done)
+    task.result()
+    (call,) = rig.tg.calls_to("sendPhoto", PRIVATE)
+    assert len(call.params["caption"]) <= 1024 and "&lt;b&gt;" in call.params["caption"]
+    datas = [b["callback_data"] for row in call.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert {d.split(":")[0] for d in datas} >= {"rr", "ss", "sv", "dl"}
+    assert all(len(d.encode()) <= 64 for d in datas)
+    assert rig.messenger._codec.decode(datas[0])[1] == long_id
+
+
+async def test_several_images_are_one_album_then_the_buttons(rig: Rig) -> None:
+    ref = StatusRef(PRIVATE, 1, 1).encode()
+    images = [OutputImage(photo(c), "image/jpeg", f"{c}.jpg") for c in ("red", "green", "blue", "white")]
+    task = asyncio.ensure_future(rig.messenger.deliver(ref, view(state=JobState.COMPLETED), images))
+    await rig.until(task.done)
+    task.result()
+    (album,) = rig.tg.calls_to("sendMediaGroup", PRIVATE)
+    assert len(album.params["media"]) == 4 and len(album.files) == 4
+    (buttons,) = rig.tg.calls_to("sendMessage", PRIVATE)
+    assert "inline_keyboard" in buttons.params["reply_markup"]
+
+
+async def test_delivery_that_keeps_hitting_429_raises_so_the_engine_retries(rig: Rig) -> None:
+    rig.tg.flood(PRIVATE, retry_after=5, times=10)
+    ref = StatusRef(PRIVATE, 1, 1).encode()
+    task = asyncio.ensure_future(rig.messenger.deliver(ref, view(state=JobState.COMPLETED),
+                                                       [OutputImage(photo(), "image/jpeg", "a.jpg")]))
+    await rig.until(task.done)
+    with pytest.raises(RetryAfter):
+        task.result()
+    assert len(rig.tg.calls_to("sendPhoto", PRIVATE)) == 4
