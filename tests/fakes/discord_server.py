@@ -283,6 +283,7 @@ class FakeDiscord:
                 resp = _json(body, 429)
                 resp.headers["Retry-After"] = str(retry_after)
                 resp.headers["X-RateLimit-Scope"] = "user"
+                resp.headers["Via"] = "1.1 google"  # discord.py takes a 429 without it for a Cloudflare ban
                 return resp
         return None
 

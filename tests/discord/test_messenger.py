@@ -1,0 +1,114 @@
+"""The Discord messenger against the fake Discord: coalescing, pacing, files, token expiry, 429."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from PIL import Image
+
+from adapters.discord.context import ReplyRef
+from adapters.discord.files import shrink
+from adapters.discord.messenger import STATUS_INTERVAL, TOKEN_LIFETIME
+from core.types import JobState, JobView, OutputImage
+from tests.discord.conftest import DiscordWorld, photo
+from tests.fakes.discord_server import APP_ID
+
+CHANNEL = 333
+USER = 111
+
+
+async def deferred_ref(w: DiscordWorld, token: str = "tok-1") -> str:
+    """A status message as a deferred interaction leaves it, and its reply reference."""
+    await w.dc.wait_for(lambda: True)
+    w.dc.messages[f"{token}:@original"] = {"id": "5001", "content": "thinking"}
+    return ReplyRef(APP_ID, token, CHANNEL, USER, w.clock.now()).dumps()
+
+
+def view(state: JobState = JobState.RUNNING, progress: float = 0.0, **kw: object) -> JobView:
+    return JobView(job_id="job1", state=state, model="poses", prompt="a knight", owner_id=str(USER),
+                   progress=progress, seed=7, **kw)  # type: ignore[arg-type]
+
+
+def images(n: int) -> list[OutputImage]:
+    return [OutputImage(photo("red", 64), "image/png", f"out-{i}.png") for i in range(n)]
+
+
+def edits(w: DiscordWorld, token: str = "tok-1") -> list[str]:
+    return [c.json["content"] for c in w.dc.find("PATCH", f"/webhooks/{APP_ID}/{token}/messages/@original")]
+
+
+async def test_status_edits_are_coalesced_and_paced_per_channel(bare: DiscordWorld) -> None:
+    m, ref = bare.adapter.messenger, await deferred_ref(bare)
+    await m.show(ref, view(progress=0.1))
+    await bare.dc.wait_for(lambda: len(edits(bare)) == 1)
+    for p in (0.2, 0.3, 0.4):  # arrive inside the pacing interval: only the newest is sent
+        await m.show(ref, view(progress=p))
+    await bare.until(lambda: len(edits(bare)) == 2, step=STATUS_INTERVAL / 3)
+    await m.show(ref, view(progress=0.4))  # unchanged: nothing sent
+    await bare.clock.advance(STATUS_INTERVAL * 2)
+    await m.settle()
+    texts = edits(bare)
+    assert len(texts) == 2
+    assert "10%" in texts[0] and "40%" in texts[1]
+    _first, second = bare.dc.find("PATCH", "/messages/@original")
+    assert second.json["components"][0]["components"][0]["custom_id"] == "cb:cancel:job1"
+
+
+async def test_results_go_as_follow_ups_of_at_most_ten_files_with_buttons(bare: DiscordWorld) -> None:
+    m, ref = bare.adapter.messenger, await deferred_ref(bare)
+    await m.deliver(ref, view(JobState.COMPLETED), images(12))
+    posts = bare.dc.find("POST", f"/webhooks/{APP_ID}/tok-1")
+    assert [len(p.files) for p in posts] == [10, 2]
+    assert posts[0].json.get("components") in (None, [])
+    ids = [b["custom_id"] for b in posts[1].json["components"][0]["components"]]
+    assert ids == ["cb:reroll:job1", "cb:seed:job1", "cb:save:job1", "cb:delete:job1"]
+    assert "seed 7" in posts[1].json["content"]
+    await bare.until(lambda: any("Done" in t for t in edits(bare)), what="final status")
+    assert not bare.dc.find("POST", f"/channels/{CHANNEL}/messages")
+
+
+async def test_expired_token_delivers_to_the_channel_mentioning_the_user(bare: DiscordWorld) -> None:
+    m, ref = bare.adapter.messenger, await deferred_ref(bare)
+    bare.dc.expire_token("tok-1")
+    await m.deliver(ref, view(JobState.COMPLETED), images(2))
+    [post] = bare.dc.find("POST", f"/channels/{CHANNEL}/messages")
+    assert post.json["content"].startswith(f"<@{USER}>")
+    assert [str(u) for u in post.json["allowed_mentions"]["users"]] == [str(USER)]
+    assert len(post.files) == 2 and post.json["components"]
+    assert bare.dc.find("POST", "/webhooks/")[0].status == 404
+
+
+async def test_old_job_skips_the_dead_token_entirely(bare: DiscordWorld) -> None:
+    m, ref = bare.adapter.messenger, await deferred_ref(bare)
+    await bare.clock.advance(TOKEN_LIFETIME + 1)
+    await m.show(ref, view(progress=0.9))
+    await m.settle()
+    await m.deliver(ref, view(JobState.COMPLETED), images(1))
+    assert not bare.dc.find("POST", "/webhooks/") and not bare.dc.find("PATCH", "/webhooks/")
+    assert len(bare.dc.find("POST", f"/channels/{CHANNEL}/messages")) == 1
+
+
+async def test_rate_limited_follow_up_is_retried_and_sent_once(bare: DiscordWorld) -> None:
+    m, ref = bare.adapter.messenger, await deferred_ref(bare)
+    bare.dc.rate_limit("POST", f"/webhooks/{APP_ID}/tok-1", times=1, retry_after=0.05)
+    await m.deliver(ref, view(JobState.COMPLETED), images(1))
+    statuses = [c.status for c in bare.dc.find("POST", f"/webhooks/{APP_ID}/tok-1")]
+    assert statuses == [429, 200]
+
+
+def test_oversized_output_is_recompressed_under_the_limit() -> None:
+    noisy = Image.effect_noise((512, 512), 80).convert("RGB")
+    buf = io.BytesIO()
+    noisy.save(buf, format="PNG")
+    big = OutputImage(buf.getvalue(), "image/png", "big.png")
+    small = shrink(big, limit=60_000)
+    assert len(big.data) > 60_000 >= len(small.data)
+    assert small.filename == "big.jpg" and small.mime == "image/jpeg"
+    assert Image.open(io.BytesIO(small.data)).format == "JPEG"
+
+
+def test_reply_ref_round_trips_and_stays_small() -> None:
+    ref = ReplyRef(APP_ID, "t" * 200, 1, 2, 3.5)
+    assert ReplyRef.loads(ref.dumps()) == ref
+    assert json.loads(ref.dumps())[0] == APP_ID
