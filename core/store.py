@@ -141,7 +141,7 @@ class SqliteStore:
                 return existing, False
             if await sp.is_banned(conn, new.scope_id, new.platform, new.user_id):
                 raise NotAllowed("You can't use castbot in this community. Ask an admin if this is a mistake.")
-            policy = await self._policy_on(conn, new.scope_id)
+            policy = await self.policy_on(conn, new.scope_id)
             holds = await self._allocate(conn, policy, new, now)
             await _touch_user_and_scope(conn, new, now)
             job_id = uuid.uuid4().hex[:12]
@@ -272,13 +272,13 @@ class SqliteStore:
     async def policy(self, scope_id: str) -> Policy:
         return await sp.read_policy(self._reader, scope_id, default_daily_units=self.default_daily_units)
 
-    async def _policy_on(self, conn: aiosqlite.Connection, scope_id: str) -> Policy:
+    async def policy_on(self, conn: aiosqlite.Connection, scope_id: str) -> Policy:
         return await sp.read_policy(conn, scope_id, default_daily_units=self.default_daily_units)
 
     async def set_policy(self, scope_id: str, **changes: Any) -> Policy:
         """Change a community's settings (see core.quota.Policy); InvalidParameter names a bad value."""
         async with self.transaction() as conn:
-            current = await self._policy_on(conn, scope_id)
+            current = await self.policy_on(conn, scope_id)
             updated = quota.apply_changes(current, changes)
             explicit = updated.daily_units if "daily_units" in changes else await sp.explicit_daily_units(
                 conn, scope_id)

@@ -1,0 +1,195 @@
+"""Saved characters: a name, a description and one normalized reference image, per community scope.
+
+Reference images are content-addressed (`data_dir/characters/<sha256>.<ext>`): the same photo saved
+twice is stored once, and the file is deleted when the last character using it goes. File creation and
+deletion happen under one lock together with the row change, so a save and a delete of the same image
+cannot race into a row that points at a missing file. A crash can at worst leave an unreferenced file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import difflib
+import logging
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from core.clock import Clock
+from core.errors import Conflict, NotAllowed, NotFoundError, UserError
+from core.images import normalize_image
+from core.store import SqliteStore
+from core.types import CharacterView
+
+log = logging.getLogger(__name__)
+
+MAX_NAME = 32
+MAX_DESCRIPTION = 500
+_NAME_PUNCTUATION = frozenset(" -_")
+_COLUMNS = "character_id, name, description, owner_id, scope_id, image_path, created_at"
+
+
+def clean_name(raw: str) -> str:
+    """Validate a character name: 1–32 letters, digits, spaces, '-' or '_' (inner spaces collapsed)."""
+    name = " ".join(raw.split())
+    if not 1 <= len(name) <= MAX_NAME or not all(c.isalnum() or c in _NAME_PUNCTUATION for c in name):
+        raise UserError(
+            f"Character names are 1–{MAX_NAME} characters: letters, digits, spaces, '-' or '_'. "
+            f"Try something like 'Captain Mira'."
+        )
+    return name
+
+
+def with_description(prompt: str, character: CharacterView) -> str:
+    """The prompt a job sends when it uses a saved character: its description appended."""
+    if not character.description:
+        return prompt
+    return f"{prompt.rstrip().rstrip('.')}. {character.description}" if prompt.strip() else character.description
+
+
+def _view(row: Any) -> CharacterView:
+    character_id, name, description, owner_id, scope_id, image_path, created_at = row
+    return CharacterView(character_id=character_id, name=name, description=description, owner_id=owner_id,
+                         scope_id=scope_id, image_path=image_path, created_at=float(created_at))
+
+
+def _write_once(path: Path, data: bytes) -> None:
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)  # atomic: a reader never sees half a file
+
+
+class CharacterBook:
+    def __init__(self, store: SqliteStore, data_dir: Path, *, clock: Clock) -> None:
+        self._store = store
+        self._dir = Path(data_dir) / "characters"
+        self._clock = clock
+        self._files = asyncio.Lock()
+
+    async def save(self, *, platform: str, scope_id: str, owner_id: str, name: str, image: bytes,
+                   description: str = "", consent: bool) -> CharacterView:
+        if not consent:
+            raise UserError("Before saving a character from a photo, please confirm you have the right to "
+                            "use that person's face (yourself, or someone who agreed).")
+        name = clean_name(name)
+        description = " ".join(description.split())
+        if len(description) > MAX_DESCRIPTION:
+            raise UserError(f"The description is {len(description)} characters; keep it under {MAX_DESCRIPTION}.")
+        normalized = await asyncio.to_thread(normalize_image, image)
+        path = self._dir / f"{normalized.sha256}{normalized.extension}"
+        now = self._clock.now()
+        view = CharacterView(character_id=uuid.uuid4().hex[:12], name=name, description=description,
+                             owner_id=owner_id, scope_id=scope_id, image_path=str(path), created_at=now)
+        async with self._files:
+            await asyncio.to_thread(_write_once, path, normalized.data)
+            try:
+                await self._insert(view, platform=platform, sha256=normalized.sha256)
+            except BaseException:
+                await self._remove_if_unused(path)
+                raise
+        log.info("character %s saved in scope %s", view.character_id, scope_id)
+        return view
+
+    async def _insert(self, view: CharacterView, *, platform: str, sha256: str) -> None:
+        async with self._store.transaction() as conn:
+            limit = (await self._store.policy_on(conn, view.scope_id)).character_limit
+            async with conn.execute("SELECT COUNT(*) FROM characters WHERE scope_id = ?", (view.scope_id,)) as cur:
+                count = (await cur.fetchone())[0]
+            if count >= limit:
+                raise Conflict(f"This community already has {count} saved characters (the limit is {limit}). "
+                               "Delete one first.")
+            await self._check_free(conn, view.scope_id, view.name)
+            await conn.execute(
+                "INSERT INTO characters (character_id, scope_id, platform, owner_id, name, name_key, description,"
+                " image_path, image_sha256, consent_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (view.character_id, view.scope_id, platform, view.owner_id, view.name, view.name.casefold(),
+                 view.description, view.image_path, sha256, view.created_at, view.created_at))
+
+    @staticmethod
+    async def _check_free(conn: Any, scope_id: str, name: str, *, except_id: str = "") -> None:
+        async with conn.execute("SELECT name FROM characters WHERE scope_id = ? AND name_key = ? "
+                                "AND character_id <> ?", (scope_id, name.casefold(), except_id)) as cur:
+            row = await cur.fetchone()
+        if row is not None:
+            raise Conflict(f"A character named '{row[0]}' already exists here. Pick another name.")
+
+    async def get(self, *, scope_id: str, name: str) -> CharacterView:
+        row = await self._store.fetch_one(f"SELECT {_COLUMNS} FROM characters WHERE scope_id = ? AND name_key = ?",
+                                          (scope_id, " ".join(name.split()).casefold()))
+        if row is not None:
+            return _view(row)
+        names = [r[0] for r in await self._store.fetch_all(
+            "SELECT name FROM characters WHERE scope_id = ? ORDER BY name_key LIMIT 500", (scope_id,))]
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5) or difflib.get_close_matches(
+            name.casefold(), [n.casefold() for n in names], n=3, cutoff=0.5)
+        hint = f" Did you mean: {', '.join(close)}?" if close else " List the saved ones with /characters."
+        raise NotFoundError(f"No character named '{name[:MAX_NAME]}' here.{hint}")
+
+    async def list(self, *, scope_id: str, prefix: str = "", limit: int = 25) -> list[CharacterView]:
+        key = " ".join(prefix.split()).casefold()
+        rows = await self._store.fetch_all(
+            f"SELECT {_COLUMNS} FROM characters WHERE scope_id = ? AND SUBSTR(name_key, 1, ?) = ? "
+            "ORDER BY name_key LIMIT ?", (scope_id, len(key), key, max(1, min(limit, 100))))
+        return [_view(r) for r in rows]
+
+    async def count(self, *, scope_id: str) -> int:
+        row = await self._store.fetch_one("SELECT COUNT(*) FROM characters WHERE scope_id = ?", (scope_id,))
+        return int(row[0]) if row else 0
+
+    async def rename(self, *, scope_id: str, name: str, new_name: str, actor_id: str,
+                     is_admin: bool) -> CharacterView:
+        character = await self.get(scope_id=scope_id, name=name)
+        _check_may_change(character, actor_id, is_admin, "rename")
+        new_name = clean_name(new_name)
+        async with self._store.transaction() as conn:
+            await self._check_free(conn, scope_id, new_name, except_id=character.character_id)
+            await conn.execute("UPDATE characters SET name = ?, name_key = ? WHERE character_id = ?",
+                               (new_name, new_name.casefold(), character.character_id))
+        return dataclasses.replace(character, name=new_name)
+
+    async def delete(self, *, scope_id: str, name: str, actor_id: str, is_admin: bool) -> None:
+        character = await self.get(scope_id=scope_id, name=name)
+        _check_may_change(character, actor_id, is_admin, "delete")
+        async with self._files:
+            async with self._store.transaction() as conn:
+                await conn.execute("DELETE FROM characters WHERE character_id = ?", (character.character_id,))
+            await self._remove_if_unused(Path(character.image_path))
+        log.info("character %s deleted from scope %s", character.character_id, scope_id)
+
+    async def _remove_if_unused(self, path: Path) -> None:
+        row = await self._store.fetch_one("SELECT COUNT(*) FROM characters WHERE image_path = ?", (str(path),))
+        if row is not None and row[0] == 0:
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+
+    async def image_bytes(self, character: CharacterView) -> bytes:
+        try:
+            return await asyncio.to_thread(Path(character.image_path).read_bytes)
+        except FileNotFoundError:
+            log.error("reference image of character %s is missing", character.character_id)
+            raise NotFoundError(f"The image of '{character.name}' is missing; save the character again.") from None
+
+    async def cached_upload(self, character_id: str, *, max_age: float) -> str | None:
+        """The Segmind URL of this character's image if uploaded less than `max_age` seconds ago."""
+        row = await self._store.fetch_one(
+            "SELECT upload_url, uploaded_at FROM characters WHERE character_id = ?", (character_id,))
+        if row is None or row[0] is None or row[1] is None:
+            return None
+        return row[0] if self._clock.now() - float(row[1]) <= max_age else None
+
+    async def remember_upload(self, character_id: str, url: str) -> None:
+        async with self._store.transaction() as conn:
+            await conn.execute("UPDATE characters SET upload_url = ?, uploaded_at = ? WHERE character_id = ?",
+                               (url, self._clock.now(), character_id))
+
+
+def _check_may_change(character: CharacterView, actor_id: str, is_admin: bool, verb: str) -> None:
+    if not is_admin and character.owner_id != actor_id:
+        raise NotAllowed(f"Only whoever saved '{character.name}' or a community admin can {verb} it.")
