@@ -18,11 +18,13 @@ from core.errors import (
     SegmindError,
     SegmindNetworkError,
     Upstream,
+    UserError,
     is_retryable,
 )
 from core.explain import (
     EXPIRED_MESSAGE,
     INTERRUPTED_MESSAGE,
+    NOTHING_CHARGED,
     TIMED_OUT_MESSAGE,
     UNDELIVERABLE_MESSAGE,
     explain_failure,
@@ -65,6 +67,8 @@ async def drive(engine: JobEngine, job_id: str) -> None:
         return
     except SegmindError as exc:
         await _fail(engine, job_id, exc)
+    except UserError as exc:  # e.g. an input image that vanished from the data directory
+        await _finish(engine, job_id, JobState.FAILED, f"{exc} {NOTHING_CHARGED}")
     except Exception as exc:
         log.exception("job %s broke unexpectedly", job_id)
         await _fail(engine, job_id, exc)
