@@ -33,6 +33,7 @@ from core.simulator import SimConfig, Simulator
 from tests.fakes.clock import FakeClock
 
 MODEL = get_model("poses")
+SAMPLE = Path(__file__).resolve().parents[2] / "bot" / "assets" / "sample_character.png"
 STEP = 0.05  # virtual seconds per clock step: the resolution of the delay figures
 
 
@@ -146,8 +147,6 @@ async def scale(jobs: int, rate: float, seed: int) -> None:
     clock = FakeClock()
     cpu0 = time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
-        face = Path(tmp) / "face.png"
-        face.write_bytes((Path(__file__).resolve().parents[2] / "bot/assets/sample_character.png").read_bytes())
         config = SimConfig(seed=seed)
         async with Simulator(config, clock=clock) as sim, SegmindClient(
             api_key=config.api_key, api_url=sim.url, upload_url=sim.url, clock=clock
@@ -162,7 +161,7 @@ async def scale(jobs: int, rate: float, seed: int) -> None:
                     idem_key=f"bench:{i}", platform="bench", user_id=f"u{i}", user_name="", scope_id="s",
                     chat_id="c", model="poses", prompt="p", payload={"subject": "https://example.invalid/x.png",
                                                                     "seed": i, "number_of_outputs": 1},
-                    inputs={"character": str(face)}, cost=1, reply_ref="",
+                    inputs={"character": str(SAMPLE)}, cost=1, reply_ref="",
                 ))
                 await engine.enqueue(job)
             done = 0
