@@ -19,7 +19,7 @@ from adapters.discord.files import FILES_PER_MESSAGE, UPLOAD_LIMIT, batches
 from adapters.discord.render import result_caption, status_text
 from adapters.discord.views import result_view, status_view
 from core.clock import Clock
-from core.types import JobView, OutputImage
+from core.types import JobState, JobView, OutputImage
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ TOKEN_MARGIN = 60.0  # never start an upload on a token about to die
 STATUS_INTERVAL = 1.5  # seconds between status edits in one channel (Discord allows ~5 per 5 s)
 MAX_FLUSH_ROUNDS = 1000  # a job's status changes far fewer times than this
 UNKNOWN_WEBHOOK = 10015
+CANCELLABLE = frozenset({JobState.ACCEPTED, JobState.SUBMITTED, JobState.RUNNING})
 
 
 class DiscordMessenger:
@@ -110,7 +111,7 @@ class DiscordMessenger:
         if not self._token_alive(ref):
             log.debug("job %s: interaction token expired, status not edited", view.job_id)
             return
-        buttons = None if view.state.is_final else status_view(view.job_id)
+        buttons = status_view(view.job_id) if view.state in CANCELLABLE else None
         try:
             await self._webhook(ref).edit_message("@original", content=text, view=buttons)  # type: ignore[arg-type]
         except discord.NotFound as exc:

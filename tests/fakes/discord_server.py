@@ -258,6 +258,9 @@ class FakeDiscord:
 
     async def _cdn(self, request: web.Request) -> web.Response:
         item = self.cdn.get(request.match_info["path"])
+        self.calls.append(Call("GET", "/cdn/" + request.match_info["path"], {}, None, at=time.monotonic(),
+                               status=200 if item else 404))
+        self._touch()
         if item is None:
             return web.Response(status=404)
         return web.Response(body=item[0], headers={"Content-Type": item[1]})

@@ -1,0 +1,159 @@
+"""End to end: the real discord.py client on a fake Discord, the real castbot app and simulator behind it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.types import Actor, JobState, Place
+from tests.discord.conftest import DiscordWorld, option, photo, sub
+from tests.fakes.discord_server import APP_ID, Call
+
+GUILD, USER, OTHER = 222, 111, 999
+
+
+def follow_ups(w: DiscordWorld, token: str) -> list[Call]:
+    return [c for c in w.dc.find("POST", f"/webhooks/{APP_ID}/{token}") if c.status == 200]
+
+
+def with_files(calls: list[Call]) -> list[Call]:
+    return [c for c in calls if c.files]
+
+
+def custom_ids(call: Call) -> list[str]:
+    return [b["custom_id"] for row in call.json.get("components", []) for b in row["components"]]
+
+
+async def save_character(w: DiscordWorld, name: str = "Luna", **where: Any) -> Call:
+    att = w.dc.add_attachment(photo(), filename="luna.png")
+    sent = await w.dc.slash("character", [sub("save", option("name", name), option("image", att["id"], 11),
+                                              option("consent", True, 5))], attachments=[att], **where)
+    return await w.dc.wait_call("POST", f"/webhooks/{APP_ID}/{sent['token']}")
+
+
+async def imagine(w: DiscordWorld, *options: dict[str, Any], **where: Any) -> dict[str, Any]:
+    sent = await w.dc.slash("imagine", [option("prompt", "on a beach"), *options], **where)
+    callback = await w.dc.wait_call("POST", f"/interactions/{sent['id']}/")
+    assert callback.json["type"] == 5  # deferred at once: the "thinking" message becomes the status
+    return sent
+
+
+async def delivered(w: DiscordWorld, token: str) -> Call:
+    calls = await w.until(lambda: with_files(follow_ups(w, token)), what="images delivered")
+    return calls[-1]
+
+
+async def quota_used(w: DiscordWorld, user: int = USER) -> int:
+    q = await w.app.service.quota(Actor("discord", str(user)), Place("discord", str(GUILD), "333"))
+    return q.used_today + q.held
+
+
+async def test_save_character_then_imagine_with_it(world: DiscordWorld) -> None:
+    saved = await save_character(world)
+    assert "Saved character **Luna**" in saved.json["content"]
+    sent = await imagine(world, option("character", "Luna"), option("count", 2, 4))
+    status = await world.until(lambda: [c for c in world.dc.find("PATCH", f"{sent['token']}/messages/@original")
+                                        if "Generating" in c.json["content"] or "Queued" in c.json["content"]],
+                               what="a status edit")
+    assert "cb:cancel:" in custom_ids(status[0])[0]
+    result = await delivered(world, sent["token"])
+    assert len(result.files) == 2
+    job_id = custom_ids(result)[0].split(":")[2]
+    assert custom_ids(result) == [f"cb:{a}:{job_id}" for a in ("reroll", "seed", "save", "delete")]
+    final = await world.until(lambda: [c for c in world.dc.find("PATCH", f"{sent['token']}/messages/@original")
+                                       if "Done" in c.json["content"]], what="final status")
+    assert final[-1].json.get("components") in ([], None)  # Cancel button gone
+    view = await world.app.service.job_view(job_id)
+    assert view.owner_id == str(USER)
+    texts = [c.json["content"] for c in world.dc.find("PATCH", f"{sent['token']}/messages/@original")]
+    assert len(texts) == len(set(texts))  # never the same status twice
+
+
+async def test_reroll_button_starts_a_new_job_and_others_are_refused(world: DiscordWorld) -> None:
+    await save_character(world)
+    sent = await imagine(world, option("character", "Luna"))
+    result = await delivered(world, sent["token"])
+    message_id = world.dc.messages[next(k for k, m in world.dc.messages.items() if m["components"]
+                                        and "cb:reroll" in str(m["components"]))]["id"]
+    reroll_id = custom_ids(result)[0]
+    used = await quota_used(world)
+
+    intruder = await world.dc.press(reroll_id, message_id, user_id=OTHER)
+    refusal = await world.dc.wait_call("POST", f"/interactions/{intruder['id']}/")
+    assert refusal.json["type"] == 4 and refusal.json["data"]["flags"] == 64
+    assert "Only <@111>" in refusal.json["data"]["content"]
+    assert await quota_used(world) == used
+
+    press = await world.dc.press(reroll_id, message_id, user_id=USER)
+    callback = await world.dc.wait_call("POST", f"/interactions/{press['id']}/")
+    assert callback.json["type"] == 5
+    again = await delivered(world, press["token"])
+    new_job = custom_ids(again)[0].split(":")[2]
+    assert new_job != reroll_id.split(":")[2]
+    assert await quota_used(world) > used
+
+
+async def test_cancel_button_cancels_and_charges_nothing(world: DiscordWorld) -> None:
+    await save_character(world)
+    sent = await imagine(world, option("character", "Luna"))
+    status = await world.dc.wait_call("PATCH", f"{sent['token']}/messages/@original")
+    cancel_id = custom_ids(status)[0]
+    job_id = cancel_id.split(":")[2]
+    press = await world.dc.press(cancel_id, world.dc.messages[f"{sent['token']}:@original"]["id"], user_id=USER)
+    await world.dc.wait_call("POST", f"/interactions/{press['id']}/")
+    await world.until(lambda: any("Cancelled" in c.json["content"]
+                                  for c in world.dc.find("PATCH", f"{sent['token']}/messages/@original")),
+                      what="cancelled status")
+    assert (await world.app.service.job_view(job_id)).state == JobState.CANCELLED
+    assert await quota_used(world) == 0
+    assert not with_files(follow_ups(world, sent["token"]))
+
+
+async def test_autocomplete_offers_only_this_communitys_characters(world: DiscordWorld) -> None:
+    await save_character(world, "Luna", guild_id=GUILD)
+    await save_character(world, "Lucas", guild_id=GUILD)
+    await save_character(world, "Lupin", guild_id=777)
+    focused = {"name": "character", "type": 3, "value": "Lu", "focused": True}
+    sent = await world.dc.slash("imagine", [option("prompt", "x"), focused], autocomplete=True, guild_id=GUILD)
+    call = await world.dc.wait_call("POST", f"/interactions/{sent['id']}/")
+    assert call.json["type"] == 8
+    assert sorted(c["value"] for c in call.json["data"]["choices"]) == ["Lucas", "Luna"]
+
+
+async def test_bad_input_gets_a_private_error_and_costs_nothing(world: DiscordWorld) -> None:
+    dc = world.dc
+    huge = dc.add_attachment(b"x" * 100, filename="huge.png", size=50 * 1024 * 1024)
+    text = dc.add_attachment(b"hello", filename="notes.txt", content_type="text/plain")
+    cases = [
+        ([option("image", huge["id"], 11)], [huge], "limit is 20 MB"),
+        ([option("image", text["id"], 11)], [text], "JPEG, PNG or WebP"),
+        ([option("count", 50, 4), option("character", "Luna")], None, "from 1 to 20"),
+    ]
+    for options, attachments, expected in cases:
+        sent = await dc.slash("imagine", [option("prompt", "x"), *options], attachments=attachments)
+        call = await dc.wait_call("POST", f"/interactions/{sent['id']}/")
+        assert call.json["type"] == 4 and call.json["data"]["flags"] == 64, expected
+        assert expected in call.json["data"]["content"]
+    assert not dc.find("GET", "/cdn/")  # refused from metadata alone: nothing was downloaded
+    sent = await dc.slash("imagine", [option("prompt", "x"), option("character", "Nobody")])
+    error = await dc.wait_call("POST", f"/webhooks/{APP_ID}/{sent['token']}")  # after the defer: a follow-up
+    assert error.json["flags"] == 64 and "Nobody" in error.json["content"]
+    assert dc.find("DELETE", f"{sent['token']}/messages/@original")  # the public "thinking" is removed
+    assert await quota_used(world) == 0
+
+
+async def test_expired_token_job_is_delivered_as_a_channel_message(world: DiscordWorld) -> None:
+    await save_character(world)
+    sent = await imagine(world, option("character", "Luna"))
+    world.dc.expire_token(sent["token"])
+    post = await world.until(lambda: [c for c in world.dc.find("POST", "/channels/333/messages") if c.files],
+                             what="channel delivery")
+    assert post[0].json["content"].startswith(f"<@{USER}>")
+    assert "cb:reroll:" in custom_ids(post[0])[0]
+    assert not with_files(follow_ups(world, sent["token"]))
+
+
+async def test_dm_interaction_works(world: DiscordWorld) -> None:
+    saved = await save_character(world, "Solo", guild_id=None, channel_id=555)
+    assert "Saved" in saved.json["content"]
+    chars = await world.app.service.characters(Place("discord", f"dm:{USER}", "555"))
+    assert [c.name for c in chars] == ["Solo"]
