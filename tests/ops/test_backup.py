@@ -84,7 +84,7 @@ def test_backup_command_line(tmp_path):
     _live_db(data / "castbot.sqlite3", rows=7).close()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SEGMIND_", "TELEGRAM_", "DISCORD_", "CASTBOT_"))}
     env = {**clean, "PYTHONPATH": str(REPO), "CASTBOT_DATA_DIR": str(data)}
-    command = [sys.executable, "-m", "bot.backup", str(tmp_path / "out.sqlite3")]
+    command = [sys.executable, "-m", "bot.cli", "backup", str(tmp_path / "out.sqlite3")]
     first = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     again = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
 

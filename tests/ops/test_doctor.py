@@ -70,7 +70,7 @@ def _env(root: str, data_dir: Path, *, telegram: str, discord: str, key: str) ->
 async def _run_doctor(env: dict[str, str], cwd: Path) -> tuple[int, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SEGMIND_", "TELEGRAM_", "DISCORD_", "CASTBOT_"))}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.doctor", cwd=cwd, env={**clean, "PYTHONPATH": str(REPO), **env},
+        sys.executable, "-m", "bot.cli", "doctor", cwd=cwd, env={**clean, "PYTHONPATH": str(REPO), **env},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
@@ -153,7 +153,7 @@ def test_settings_errors_are_one_line_each(tmp_path):
 
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SEGMIND_", "TELEGRAM_", "DISCORD_", "CASTBOT_"))}
     env = {**clean, "PYTHONPATH": str(REPO), "CASTBOT_SIM_SPEED": "-3", "CASTBOT_DATA_DIR": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "bot.doctor"], cwd=tmp_path, env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "doctor"], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 1
     assert done.stdout.strip() == "[fail] settings  CASTBOT_SIM_SPEED: Input should be greater than 0"
