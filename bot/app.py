@@ -41,10 +41,11 @@ class App:
     adapters: list[Any] = field(default_factory=list)
 
 
-def engine_config(settings: Settings) -> EngineConfig:
+def engine_config(settings: Settings, *, speed: float = 1.0) -> EngineConfig:
     return EngineConfig(
         limits=Limits(settings.max_in_flight, settings.max_per_user, settings.max_per_scope),
         status_rps=settings.status_rps,
+        duration_scale=1.0 / speed,
     )
 
 
@@ -61,8 +62,10 @@ async def build_app(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with contextlib.AsyncExitStack() as stack:
         simulator = None
+        speed = 1.0
         if settings.uses_simulator:
             config = simulator_config or SimConfig(speed=settings.sim_speed)
+            speed = config.speed
             simulator = Simulator(config, clock=clock)
             api_url = await simulator.start()
             stack.push_async_callback(simulator.stop)
@@ -79,7 +82,7 @@ async def build_app(
         stack.push_async_callback(store.close)
         book = CharacterBook(store, settings.data_dir, clock=clock)
         engine = JobEngine(store=store, runner=RemoteRunner(client), clock=clock, data_dir=settings.data_dir,
-                           config=engine_config_override or engine_config(settings), rng=rng)
+                           config=engine_config_override or engine_config(settings, speed=speed), rng=rng)
         service = CastService(store=store, book=book, engine=engine, data_dir=settings.data_dir, rng=rng)
         await engine.start()
         stack.push_async_callback(engine.stop)

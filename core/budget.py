@@ -11,6 +11,8 @@ import asyncio
 from core.clock import Clock
 
 MAX_WAIT_ROUNDS = 10_000  # a bound on the acquire loop; never reached with a sane rate
+MIN_WAIT = 0.001  # epoch timestamps (~1.8e9 s) cannot represent nanosecond waits: float rounding would spin
+EPSILON = 1e-9
 
 
 class RequestBudget:
@@ -48,9 +50,9 @@ class RequestBudget:
                     await self._clock.sleep(self._paused_until - now)
                     continue
                 self._refill()
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                if self._tokens >= 1.0 - EPSILON:
+                    self._tokens = max(0.0, self._tokens - 1.0)
                     self.granted += 1
                     return
-                await self._clock.sleep((1.0 - self._tokens) / self.rate)
+                await self._clock.sleep(max(MIN_WAIT, (1.0 - self._tokens) / self.rate))
             raise RuntimeError("request budget wait did not converge")

@@ -43,6 +43,7 @@ class EngineConfig:
     retention: float = 3600.0  # Segmind keeps results this long
     job_deadline: float = 45 * 60.0  # give up polling a job after this long
     plan: PollPlan = field(default_factory=PollPlan)
+    duration_scale: float = 1.0  # typical durations are multiplied by this (the simulator runs sped up)
 
 
 def ticket_for(job: JobRecord) -> Ticket:
@@ -68,7 +69,8 @@ class JobEngine:
         self.rng = rng or random.Random()
         self.queue = FairQueue(self.config.limits)
         self.budget = RequestBudget(clock, rate=self.config.status_rps)
-        self.durations = DurationModel({k: m.typical_seconds for k, m in MODELS.items()})
+        scale = self.config.duration_scale
+        self.durations = DurationModel({k: m.typical_seconds * scale for k, m in MODELS.items()})
         self._messengers: dict[str, Messenger] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._active: dict[str, JobRecord] = {}  # latest record of every job the engine is driving
