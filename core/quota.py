@@ -148,33 +148,52 @@ def allocate(available: Mapping[str, int], cost: int) -> list[tuple[str, int]] |
     return parts
 
 
+# One index range per source (see the ledger indexes in core.store_schema): windowed sources read only
+# the current window, lifetime sources only their own (rare) rows, so the cost does not grow with history.
 _SOURCE_SUMS = """
     SELECT source, kind, SUM(units) FROM ledger
-    WHERE scope_id = ?
-      AND ((platform = ? AND user_id = ? AND source IN ('daily', 'grant'))
-           OR source IN ('pool_daily', 'pool_grant'))
-      AND (source IN ('grant', 'pool_grant') OR window_at >= ?)
+    WHERE scope_id = ? AND platform = ? AND user_id = ? AND source = 'daily' AND window_at >= ?
+    GROUP BY source, kind
+    UNION ALL
+    SELECT source, kind, SUM(units) FROM ledger
+    WHERE scope_id = ? AND platform = ? AND user_id = ? AND source = 'grant'
+    GROUP BY source, kind
+    UNION ALL
+    SELECT source, kind, SUM(units) FROM ledger
+    WHERE scope_id = ? AND source = 'pool_daily' AND window_at >= ?
+    GROUP BY source, kind
+    UNION ALL
+    SELECT source, kind, SUM(units) FROM ledger
+    WHERE scope_id = ? AND source = 'pool_grant'
     GROUP BY source, kind"""
 
-_USER_FLOW = """
-    SELECT kind, SUM(units), SUM(CASE WHEN window_at >= ? THEN units ELSE 0 END) FROM ledger
-    WHERE scope_id = ? AND platform = ? AND user_id = ? AND kind <> 'grant'
-    GROUP BY kind"""
+_USED_IN_WINDOW = """
+    SELECT SUM(units) FROM ledger
+    WHERE scope_id = ? AND platform = ? AND user_id = ?
+      AND source IN ('daily', 'grant', 'pool_daily', 'pool_grant', 'unlimited')
+      AND window_at >= ? AND kind = 'capture'"""
+
+_HELD = """
+    SELECT SUM(cost) FROM jobs
+    WHERE scope_id = ? AND platform = ? AND user_id = ?
+      AND state NOT IN ('delivered', 'failed', 'cancelled', 'expired')"""
 
 _OLDEST_CHARGE = """
     SELECT MIN(h.window_at) FROM ledger h
-    WHERE h.kind = 'hold' AND h.source = 'daily' AND h.scope_id = ? AND h.platform = ? AND h.user_id = ?
-      AND h.window_at >= ?
+    WHERE h.scope_id = ? AND h.platform = ? AND h.user_id = ? AND h.source = 'daily' AND h.window_at >= ?
+      AND h.kind = 'hold'
       AND NOT EXISTS (SELECT 1 FROM ledger r WHERE r.job_id = h.job_id AND r.kind = 'release')"""
 
 
-async def read_standing(
+async def read_available(
     conn: aiosqlite.Connection, policy: Policy, *, platform: str, user_id: str, now: float,
-) -> Standing:
-    """Derive the user's balances from the ledger (call inside the write transaction when holding)."""
+) -> tuple[dict[str, int], bool]:
+    """Units left per source, and whether the community has a pool. Derived from the ledger only."""
     start = window_start(policy, now)
+    scope = policy.scope_id
+    args = (scope, platform, user_id, start, scope, platform, user_id, scope, start, scope)
     sums: dict[tuple[str, str], int] = {}
-    async with conn.execute(_SOURCE_SUMS, (policy.scope_id, platform, user_id, start)) as cur:
+    async with conn.execute(_SOURCE_SUMS, args) as cur:
         for source, kind, total in await cur.fetchall():
             sums[(source, kind)] = int(total or 0)
 
@@ -188,14 +207,26 @@ async def read_standing(
         POOL_DAILY: max(0, (policy.pool_units or 0) - spent(POOL_DAILY)),
         POOL_GRANT: max(0, pool_grants - spent(POOL_GRANT)),
     }
-    flow: dict[str, tuple[int, int]] = {}
-    async with conn.execute(_USER_FLOW, (start, policy.scope_id, platform, user_id)) as cur:
-        for kind, total, in_window in await cur.fetchall():
-            flow[kind] = (int(total or 0), int(in_window or 0))
-    held = flow.get("hold", (0, 0))[0] - flow.get("capture", (0, 0))[0] - flow.get("release", (0, 0))[0]
+    return available, policy.pool_units is not None or pool_grants > 0
+
+
+async def _scalar(conn: aiosqlite.Connection, sql: str, args: tuple[object, ...]) -> int:
+    async with conn.execute(sql, args) as cur:
+        row = await cur.fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+async def read_standing(
+    conn: aiosqlite.Connection, policy: Policy, *, platform: str, user_id: str, now: float,
+) -> Standing:
+    """The full picture for /quota and for the exhausted message."""
+    available, pool_enabled = await read_available(conn, policy, platform=platform, user_id=user_id, now=now)
+    who = (policy.scope_id, platform, user_id)
     return Standing(
-        available=available, used_in_window=flow.get("capture", (0, 0))[1], held=held,
-        pool_enabled=policy.pool_units is not None or pool_grants > 0,
+        available=available,
+        used_in_window=await _scalar(conn, _USED_IN_WINDOW, (*who, window_start(policy, now))),
+        held=await _scalar(conn, _HELD, who),
+        pool_enabled=pool_enabled,
         resets_at=await _resets_at(conn, policy, platform=platform, user_id=user_id, now=now),
     )
 

@@ -10,6 +10,7 @@ CASE, NOT EXISTS) so a Postgres store can implement the same methods.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -25,7 +26,15 @@ from core import store_policy as sp
 from core.clock import Clock
 from core.errors import InvalidParameter, NotAllowed, QuotaExhausted
 from core.quota import Policy
-from core.store_jobs import INSERT_COLUMNS, SELECT_COLUMNS, JobRecord, NewJob, job_from_row, job_values
+from core.store_jobs import (
+    INSERT_COLUMNS,
+    SELECT_COLUMNS,
+    JobRecord,
+    NewJob,
+    job_from_row,
+    job_values,
+    record_from_new,
+)
 from core.store_schema import apply_migrations
 from core.types import FINAL_STATES, JobState, QuotaView
 
@@ -46,7 +55,7 @@ class _Open:
     reader: aiosqlite.Connection
 
 
-async def _connect(path: str, *, read_only: bool) -> aiosqlite.Connection:
+async def _connect(path: str, *, read_only: bool, synchronous: str = SYNCHRONOUS) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)  # we issue BEGIN/COMMIT ourselves
     await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     await conn.execute("PRAGMA foreign_keys = ON")
@@ -54,7 +63,9 @@ async def _connect(path: str, *, read_only: bool) -> aiosqlite.Connection:
         await conn.execute("PRAGMA query_only = ON")
     else:
         await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError(f"synchronous must be FULL or NORMAL, not {synchronous!r}")
+        await conn.execute(f"PRAGMA synchronous = {synchronous}")
     return conn
 
 
@@ -72,12 +83,12 @@ class SqliteStore:
     @classmethod
     async def open(
         cls, path: str | Path, *, clock: Clock, data_dir: Path | None = None, default_daily_units: int = 40,
-        on_step: StepHook | None = None,
+        on_step: StepHook | None = None, synchronous: str = SYNCHRONOUS,
     ) -> SqliteStore:
         """Open (creating and migrating) the database. `on_step` is a fault-injection seam for crash
         tests: awaited inside write transactions after each step, with the step's name."""
         path = str(path)
-        writer = await _connect(path, read_only=False)
+        writer = await _connect(path, read_only=False, synchronous=synchronous)
         try:
             await apply_migrations(writer)
             reader = writer if path == ":memory:" else await _connect(path, read_only=True)
@@ -153,8 +164,7 @@ class SqliteStore:
                 await sp.insert_ledger(conn, "hold", source, scope_id=new.scope_id, platform=new.platform,
                                        user_id=new.user_id, job_id=job_id, units=units, window_at=now, now=now)
             await self.step("holds_inserted")
-            created = await _job_on(conn, "job_id", job_id)
-        assert created is not None
+        created = record_from_new(new, job_id, now)
         log.info("job %s accepted (%s, cost %d, holds %s)", job_id, new.model, new.cost, holds)
         return created, True
 
@@ -164,9 +174,11 @@ class SqliteStore:
             return []
         if new.is_admin and policy.unlimited_admins:
             return [(quota.UNLIMITED, new.cost)]
-        standing = await quota.read_standing(conn, policy, platform=new.platform, user_id=new.user_id, now=now)
-        parts = quota.allocate(standing.available, new.cost)
+        who = {"platform": new.platform, "user_id": new.user_id, "now": now}
+        available, _ = await quota.read_available(conn, policy, **who)
+        parts = quota.allocate(available, new.cost)
         if parts is None:
+            standing = await quota.read_standing(conn, policy, **who)
             message = quota.exhausted_message(policy, standing, cost=new.cost, now=now)
             raise QuotaExhausted(message, resets_at=standing.resets_at)
         return parts
@@ -227,7 +239,8 @@ class SqliteStore:
                                        user_id=job.user_id, job_id=job_id, units=units, window_at=window_at,
                                        now=now)
             await self.step("ledger_settled")
-            finished = await _require_job(conn, job_id)
+        finished = dataclasses.replace(job, state=state, error=error if error is not None else job.error,
+                                       finished_at=now)
         log.info("job %s %s (%s %d units)", job_id, state.value, kind, job.cost)
         return finished, True
 

@@ -107,3 +107,15 @@ def job_from_row(row: Sequence[Any], outputs: tuple[str, ...]) -> JobRecord:
 
 def _opt(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def record_from_new(new: NewJob, job_id: str, now: float) -> JobRecord:
+    """The record create_job just wrote, without reading it back."""
+    return JobRecord(
+        job_id=job_id, idem_key=new.idem_key, platform=new.platform, user_id=new.user_id,
+        user_name=new.user_name, scope_id=new.scope_id, chat_id=new.chat_id, model=new.model, prompt=new.prompt,
+        payload=json.loads(json.dumps(new.payload)), inputs={str(k): str(v) for k, v in new.inputs.items()},
+        cost=new.cost, reply_ref=new.reply_ref, character_id=new.character_id, seed=new.seed,
+        state=JobState.ACCEPTED, remote_ref=None, error=None, attempts=0, created_at=now, submitted_at=None,
+        started_at=None, completed_at=None, finished_at=None, outputs=(), is_admin=new.is_admin,
+    )

@@ -54,6 +54,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             started_at REAL, completed_at REAL, finished_at REAL)""",
         "CREATE INDEX jobs_by_state ON jobs (state, created_at)",
         "CREATE INDEX jobs_by_scope ON jobs (scope_id, created_at)",
+        "CREATE INDEX jobs_by_user ON jobs (scope_id, platform, user_id, state)",
         "CREATE INDEX jobs_by_model ON jobs (model, completed_at)",
         """CREATE TABLE job_outputs (
             job_id TEXT NOT NULL REFERENCES jobs (job_id) ON DELETE CASCADE,
@@ -68,7 +69,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             window_at REAL NOT NULL, created_at REAL NOT NULL,
             CHECK (kind IN ('grant', 'hold', 'capture', 'release')),
             CHECK (units >= 0))""",
-        "CREATE INDEX ledger_by_user ON ledger (scope_id, platform, user_id, window_at)",
+        "CREATE INDEX ledger_by_user ON ledger (scope_id, platform, user_id, source, window_at)",
+        "CREATE INDEX ledger_by_source ON ledger (scope_id, source, window_at)",
         "CREATE INDEX ledger_by_job ON ledger (job_id)",
     ),
 )
