@@ -24,6 +24,7 @@ import httpx
 
 from core.clock import Clock, SystemClock
 from core.errors import (
+    Failed,
     OutputTooLarge,
     RateLimited,
     SegmindAPIError,
@@ -34,6 +35,7 @@ from core.errors import (
     api_error_from,
     is_retryable,
 )
+from core.segmind_parse import error_detail, float_or_none, job_state, json_object, output_urls, sniff_mime, v1_images
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,6 @@ DEFAULT_MAX_ATTEMPTS = 4
 # v1 calls block while the model runs (~60 s typical), so reads get a long timeout.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 V1_TIMEOUT = httpx.Timeout(300.0, connect=10.0)
-DETAIL_MAX_CHARS = 300
 PROBE_REQUEST_ID = "castbot-key-check-0000"  # made-up id: 404 means the key was accepted
 
 Observer = Callable[[str, int, float], None]
@@ -104,14 +105,14 @@ class SegmindClient:
         resp = await self._send(
             "upload", "POST", f"{self._upload}/upload-asset", json={"data_urls": [data_url]}, safe=True
         )
-        urls = _urls(_json(resp).get("file_urls"))
+        urls = output_urls(json_object(resp).get("file_urls"))
         if not urls:
             raise Upstream("upload-asset answered without a file URL")
         return urls[0]
 
     async def submit_v2(self, slug: str, payload: dict[str, Any]) -> str:
         resp = await self._send("v2.submit", "POST", f"{self._api}/v2/{slug}", json=payload, safe=False)
-        request_id = _json(resp).get("request_id")
+        request_id = json_object(resp).get("request_id")
         if not isinstance(request_id, str) or not request_id:
             raise Upstream("v2 submit answered without a request_id")
         return request_id
@@ -120,12 +121,12 @@ class SegmindClient:
         """QUEUED | PROCESSING | COMPLETED. FAILED raises `Failed` (HTTP 422), unknown ids `NotFound`."""
         url = f"{self._api}/v2/requests/{request_id}/status"
         resp = await self._send("v2.status", "GET", url, safe=True, attempts=attempts)
-        return _state(_json(resp))
+        return self._job_state(json_object(resp))
 
     async def result_v2(self, request_id: str) -> list[str]:
         resp = await self._send("v2.result", "GET", f"{self._api}/v2/requests/{request_id}", safe=True)
-        body = _json(resp)
-        urls = _urls(body.get("output"))
+        body = json_object(resp)
+        urls = output_urls(body.get("output"))
         if not urls:
             raise Upstream(f"v2 result has no output (status {body.get('status')!s:.20})")
         return urls
@@ -133,7 +134,7 @@ class SegmindClient:
     async def start_workflow(self, workflow_id: str, payload: dict[str, Any]) -> str:
         url = f"{self._api}/workflows/{workflow_id}"
         resp = await self._send("workflow.start", "POST", url, json=payload, safe=False, bearer=True)
-        poll_url = _json(resp).get("poll_url")
+        poll_url = json_object(resp).get("poll_url")
         if not isinstance(poll_url, str) or not poll_url.startswith(("http://", "https://")):
             raise Upstream("workflow start answered without a poll_url")
         return poll_url
@@ -141,15 +142,15 @@ class SegmindClient:
     async def poll_workflow(self, poll_url: str, *, attempts: int | None = None) -> tuple[str, list[str]]:
         """(state, output URLs). The `output` field is a JSON *string*; FAILED raises `Failed`."""
         resp = await self._send("workflow.poll", "GET", poll_url, safe=True, attempts=attempts, bearer=True)
-        body = _json(resp)
-        state = _state(body)
+        body = json_object(resp)
+        state = self._job_state(body)
         if state != "COMPLETED":
             return state, []
         output = body.get("output")
         if isinstance(output, str):
             with contextlib.suppress(ValueError):  # a bare URL string is an output too
                 output = json.loads(output)
-        urls = _urls(output)
+        urls = output_urls(output)
         if not urls:
             raise Upstream("workflow COMPLETED without output URLs")
         return state, urls
@@ -158,8 +159,8 @@ class SegmindClient:
         resp = await self._send(
             "v1.call", "POST", f"{self._api}/v1/{slug}", json=payload, safe=False, read_timeout=V1_TIMEOUT
         )
-        credits = _float_or_none(resp.headers.get("x-remaining-credits"))
-        images, mime = _v1_images(resp)
+        credits = float_or_none(resp.headers.get("x-remaining-credits"))
+        images, mime = v1_images(resp)
         if not images:
             raise Upstream("v1 call answered without an image")
         return V1Result(images=tuple(images), mime=mime, remaining_credits=credits)
@@ -241,7 +242,7 @@ class SegmindClient:
                 if resp.status_code >= 400:
                     await resp.aread()
                     raise self._api_error(resp)
-                declared = _float_or_none(resp.headers.get("content-length"))
+                declared = float_or_none(resp.headers.get("content-length"))
                 if declared is not None and declared > max_bytes:
                     raise OutputTooLarge(f"output is {int(declared)} bytes; the limit is {max_bytes}")
                 chunks: list[bytes] = []
@@ -257,7 +258,7 @@ class SegmindClient:
         data = b"".join(chunks)
         if declared is not None and len(data) < declared:
             raise SegmindNetworkError(f"download truncated: {len(data)} of {int(declared)} bytes")
-        return data, _sniff_mime(data) or mime or "application/octet-stream"
+        return data, sniff_mime(data) or mime or "application/octet-stream"
 
     async def _should_retry(self, exc: SegmindError, attempt: int, total: int, kind: str) -> bool:
         if attempt + 1 >= total or not is_retryable(exc):
@@ -278,14 +279,20 @@ class SegmindClient:
         return self._rng.uniform(0.0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
 
     def _api_error(self, resp: httpx.Response) -> SegmindAPIError:
-        retry_after = _float_or_none(resp.headers.get("retry-after"))
-        return api_error_from(resp.status_code, self._scrub(_detail(resp)), retry_after=retry_after)
+        retry_after = float_or_none(resp.headers.get("retry-after"))
+        return api_error_from(resp.status_code, self._scrub(error_detail(resp)), retry_after=retry_after)
 
     def _network_error(self, exc: httpx.HTTPError) -> SegmindNetworkError:
         what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if isinstance(exc, httpx.TimeoutException):
             return SegmindTimeout(self._scrub(f"Segmind did not answer in time ({what})"))
         return SegmindNetworkError(self._scrub(f"network error talking to Segmind ({what})"))
+
+    def _job_state(self, body: dict[str, Any]) -> str:
+        try:
+            return job_state(body)
+        except Failed as exc:  # FAILED bodies carry upstream text: scrub it like any error detail
+            raise Failed(self._scrub(exc.detail)) from None
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._key, "***") if self._key else text
@@ -295,105 +302,3 @@ class SegmindClient:
             return
         status = outcome if isinstance(outcome, int) else getattr(outcome, "status", 0)
         self._observer(kind, int(status), time.monotonic() - started)
-
-
-# --- parsing at the edge ---------------------------------------------------------------------------
-
-
-def _json(resp: httpx.Response) -> dict[str, Any]:
-    try:
-        body = resp.json()
-    except ValueError:
-        raise Upstream(f"Segmind answered {resp.status_code} with a body that is not JSON") from None
-    if not isinstance(body, dict):
-        raise Upstream("Segmind answered with JSON that is not an object")
-    return body
-
-
-def _state(body: dict[str, Any]) -> str:
-    state = str(body.get("status", "")).upper()
-    if state == "FAILED":
-        return _raise_failed(body)
-    if state not in ("QUEUED", "PROCESSING", "COMPLETED"):
-        raise Upstream(f"unknown job status {state[:20]!r}")
-    return state
-
-
-def _raise_failed(body: dict[str, Any]) -> str:
-    raise api_error_from(422, str(body.get("error") or body.get("detail") or "generation failed"))
-
-
-def _detail(resp: httpx.Response) -> str:
-    try:
-        body = resp.json()
-    except ValueError:
-        return resp.text[:DETAIL_MAX_CHARS].strip()
-    if isinstance(body, dict):
-        for key in ("error", "detail", "message"):
-            if body.get(key):
-                return str(body[key])[:DETAIL_MAX_CHARS]
-    return str(body)[:DETAIL_MAX_CHARS]
-
-
-def _urls(value: Any) -> list[str]:
-    """Every http(s) URL inside an output value (string, list or nested object), in order."""
-    if isinstance(value, str):
-        return [value] if value.startswith(("http://", "https://")) else []
-    if isinstance(value, list | tuple):
-        return [url for item in value for url in _urls(item)]
-    if isinstance(value, dict):
-        return [url for item in value.values() for url in _urls(item)]
-    return []
-
-
-def _v1_images(resp: httpx.Response) -> tuple[list[bytes], str]:
-    content_type = resp.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type.startswith("image/"):
-        return [resp.content], content_type
-    # base_64 answers: JSON {"image": "..."} / {"images": [...]} or a bare base64 text body.
-    try:
-        body: Any = resp.json()
-    except ValueError:
-        body = resp.text
-    images = [_b64(v) for v in _strings(body)]
-    images = [img for img in images if img]
-    mime = _sniff_mime(images[0]) if images else ""
-    return images, mime or "image/jpeg"
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [s for item in value for s in _strings(item)]
-    if isinstance(value, dict):
-        keys = [k for k in ("image", "images", "output") if k in value]
-        return [s for k in keys for s in _strings(value[k])]
-    return []
-
-
-def _b64(text: str) -> bytes:
-    if text.startswith("data:"):
-        text = text.partition(",")[2]
-    try:
-        data = base64.b64decode(text, validate=True)
-    except ValueError:
-        return b""
-    return data if _sniff_mime(data) else b""
-
-
-def _sniff_mime(data: bytes) -> str:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return ""
-
-
-def _float_or_none(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None

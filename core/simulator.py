@@ -245,6 +245,7 @@ class Simulator:
         if entry is None:
             raise SimulatorError(404, "File not found")
         if isinstance(entry, ArtSpec):
+            self.find_job(name.rsplit("-", 1)[0])  # outputs expire with their job, as Segmind's do
             return self._art.get(entry), entry.mime
         return entry
 

@@ -270,3 +270,19 @@ async def test_the_key_never_reaches_errors_or_logs(caplog, fake_clock: FakeCloc
     await http.aclose()
     assert secret not in str(caught.value) and "***" in str(caught.value)
     assert "retrying" in caplog.text and secret not in caplog.text
+
+
+async def test_a_failed_workflow_body_echoing_the_key_is_scrubbed(fake_clock: FakeClock):
+    secret = "sk-bearer-secret"
+
+    def failed(request: httpx.Request) -> httpx.Response:
+        assert request.headers["authorization"] == f"Bearer {secret}"  # workflows use Bearer, per the page
+        return httpx.Response(200, json={"status": "FAILED", "error": f"quota for {secret} exceeded"})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(failed))
+    async with SegmindClient(api_key=secret, api_url="http://x", upload_url="http://x", http=http,
+                             clock=fake_clock) as client:
+        with pytest.raises(Failed) as caught:
+            await client.poll_workflow("http://x/workflows/request/1")
+    await http.aclose()
+    assert secret not in str(caught.value) and "quota for *** exceeded" in caught.value.detail
