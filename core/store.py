@@ -1,20 +1,20 @@
 """SQLite store: jobs, the quota ledger, community policies and bans (characters: core.characters).
 
 One writer path: aiosqlite runs one connection on one thread, and coroutines sharing it are not
-isolated from each other's transactions, so every read-modify-write goes through `transaction()` —
-an asyncio.Lock around `BEGIN IMMEDIATE … COMMIT`. Plain reads use a second connection, which in WAL
+isolated from each other's transactions, so every read-modify-write goes through `transaction()`,
+whose bodies run one at a time inside `BEGIN IMMEDIATE` and are committed in groups (core.store_writer:
+one fsync for all writers waiting at that moment). Plain reads use a second connection, which in WAL
 mode sees only committed data and never waits for the writer. SQL stays portable (ON CONFLICT upserts,
 CASE, NOT EXISTS) so a Postgres store can implement the same methods.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from core.store_jobs import (
     record_from_new,
 )
 from core.store_schema import apply_migrations
+from core.store_writer import MAX_BATCH, GroupWriter
 from core.types import FINAL_STATES, JobState, QuotaView
 
 log = logging.getLogger(__name__)
@@ -71,19 +72,19 @@ async def _connect(path: str, *, read_only: bool, synchronous: str = SYNCHRONOUS
 
 class SqliteStore:
     def __init__(self, conns: _Open, *, clock: Clock, data_dir: Path, default_daily_units: int,
-                 on_step: StepHook | None) -> None:
+                 on_step: StepHook | None, max_batch: int = MAX_BATCH) -> None:
         self._conn = conns.writer
         self._reader = conns.reader
         self.clock = clock
         self.data_dir = data_dir
         self.default_daily_units = default_daily_units
-        self._lock = asyncio.Lock()
+        self._writer = GroupWriter(conns.writer, max_batch=max_batch)
         self._on_step = on_step
 
     @classmethod
     async def open(
         cls, path: str | Path, *, clock: Clock, data_dir: Path | None = None, default_daily_units: int = 40,
-        on_step: StepHook | None = None, synchronous: str = SYNCHRONOUS,
+        on_step: StepHook | None = None, synchronous: str = SYNCHRONOUS, max_batch: int = MAX_BATCH,
     ) -> SqliteStore:
         """Open (creating and migrating) the database. `on_step` is a fault-injection seam for crash
         tests: awaited inside write transactions after each step, with the step's name."""
@@ -96,14 +97,16 @@ class SqliteStore:
             await writer.close()
             raise
         base = Path(path).parent if path != ":memory:" else Path(".")
-        return cls(_Open(writer, reader), clock=clock, data_dir=data_dir or base,
-                   default_daily_units=default_daily_units, on_step=on_step)
+        store = cls(_Open(writer, reader), clock=clock, data_dir=data_dir or base,
+                    default_daily_units=default_daily_units, on_step=on_step, max_batch=max_batch)
+        store._writer.start()
+        return store
 
     async def close(self) -> None:
-        async with self._lock:
-            if self._reader is not self._conn:
-                await self._reader.close()
-            await self._conn.close()
+        await self._writer.stop()  # lets queued writes finish first
+        if self._reader is not self._conn:
+            await self._reader.close()
+        await self._conn.close()
 
     async def __aenter__(self) -> SqliteStore:
         return self
@@ -113,20 +116,10 @@ class SqliteStore:
 
     # --- the one writer path ------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """`BEGIN IMMEDIATE` on the writer under the lock; commit on success, roll back on any error."""
-        async with self._lock:
-            if self._conn.in_transaction:  # a cancelled rollback left one open: finish it first
-                await self._conn.execute("ROLLBACK")
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-                await self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:
-                    await self._conn.execute("ROLLBACK")
-                raise
+    def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+        """The one writer path: a body that runs alone, inside `BEGIN IMMEDIATE`, and is committed (in a
+        group with other waiting writers, see core.store_writer) before the `async with` exits."""
+        return self._writer.transaction()
 
     async def step(self, name: str) -> None:
         if self._on_step is not None:

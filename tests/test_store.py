@@ -211,3 +211,39 @@ async def test_backup_is_a_working_copy(store: SqliteStore, tmp_path: Path, cloc
     async with await SqliteStore.open(dest, clock=clock) as copy:
         assert (await copy.get_job(job.job_id)) == job
         assert await copy.audit() == []
+
+
+# --- the group-commit writer path ---------------------------------------------------------------
+
+
+def _bans(path: Path) -> set[str]:
+    with sqlite3.connect(path) as raw:
+        return {r[0] for r in raw.execute("SELECT user_id FROM bans")}
+
+
+async def test_failing_body_loses_only_its_own_writes(tmp_path: Path, clock: FakeClock) -> None:
+    path = tmp_path / "db.sqlite3"
+
+    async def write(user: str, *, fail: bool) -> None:
+        async with store.transaction() as conn:
+            await conn.execute("INSERT INTO bans (scope_id, platform, user_id, created_at) VALUES ('g', 'd', ?, 0)",
+                               (user,))
+            if fail:
+                raise RuntimeError("body failed after writing")
+
+    async with await SqliteStore.open(path, clock=clock) as store:
+        results = await asyncio.gather(*(write(f"u{i}", fail=i % 3 == 0) for i in range(12)),
+                                       return_exceptions=True)
+        assert [isinstance(r, RuntimeError) for r in results] == [i % 3 == 0 for i in range(12)]
+        # Committed (visible to an unrelated connection) the moment each `async with` has exited.
+        assert _bans(path) == {f"u{i}" for i in range(12) if i % 3}
+
+
+async def test_writes_are_durable_when_the_call_returns(tmp_path: Path, clock: FakeClock) -> None:
+    path = tmp_path / "db.sqlite3"
+    async with await SqliteStore.open(path, clock=clock) as store:
+        await store.set_ban(scope_id="g", platform="d", user_id="x", banned=True)
+        assert _bans(path) == {"x"}
+    with pytest.raises(RuntimeError, match="closed"):
+        async with store.transaction():
+            pass
