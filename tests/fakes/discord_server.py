@@ -165,12 +165,17 @@ class FakeDiscord:
         return payload
 
     async def slash(self, name: str, options: list[dict[str, Any]] | None = None, *,
-                    attachments: list[dict[str, Any]] | None = None, autocomplete: bool = False,
-                    **where: Any) -> dict[str, Any]:
+                    attachments: list[dict[str, Any]] | None = None, users: list[dict[str, Any]] | None = None,
+                    autocomplete: bool = False, **where: Any) -> dict[str, Any]:
         """Dispatch a slash command (or its autocomplete when `autocomplete`) and return the payload."""
         data: dict[str, Any] = {"id": self._command_id(name), "name": name, "type": 1, "options": options or []}
+        resolved: dict[str, Any] = {}
         if attachments:
-            data["resolved"] = {"attachments": {a["id"]: a for a in attachments}}
+            resolved["attachments"] = {a["id"]: a for a in attachments}
+        if users:
+            resolved["users"] = {u["id"]: u for u in users}
+        if resolved:
+            data["resolved"] = resolved
         payload = self.interaction(4 if autocomplete else 2, data, **where)
         await self.dispatch("INTERACTION_CREATE", payload)
         return payload
