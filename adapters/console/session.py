@@ -162,6 +162,8 @@ class ConsoleSession:
                                    "rename OLD NEW · delete NAME (see /help character).")
 
     async def _save_character(self, rest: list[str]) -> None:
+        # Telegram asks `--consent` explicitly; at the console saving your own file is consent, so it is optional.
+        rest = [word for word in rest if word.lower() != "--consent"]
         if len(rest) < 2:
             raise InvalidParameter("Use /character save NAME ./photo.png [description], "
                                    "or /character save NAME --job ID [--index N] to keep a result.")

@@ -72,8 +72,8 @@ async def test_image_flag_generation_and_character_management(console, tmp_path)
     out = await console.line("/imagine --image me.png a portrait --n 2")
     assert len(_valid_images(_written(out))) == 2
 
-    await console.line("/character save Kit me.png")
-    assert "Kit" in await console.line("/character list")
+    await console.line("/character save Kit me.png --consent")  # the README's Telegram-style spelling works too
+    assert (await console.line("/character list")).splitlines()[1].strip() == "Kit"
     shown = await console.line("/character show Kit")
     assert shown.startswith("Kit\n  image: ")
     assert (await console.line("/character rename Kit Kat")).strip() == "renamed Kit to Kat"
@@ -141,3 +141,14 @@ def test_live_messenger_lists_written_paths(tmp_path):
     assert (tmp_path / "imgs" / "abcdef12-1.png").read_bytes() == b"png-bytes"
     assert str(tmp_path / "imgs" / "abcdef12-1.png") in out.getvalue()
     assert messenger.finished("ref").is_set()
+
+
+async def test_pose_and_scene_take_their_second_image_from_a_path(console):
+    from bot.console import SAMPLE_CHARACTER
+
+    assets = SAMPLE_CHARACTER.parent
+    await console.line(f"/character save Luna {SAMPLE_CHARACTER}")
+    posed = await console.line(f"/pose --char Luna --pose-image {assets / 'sample_pose.png'} dancing")
+    placed = await console.line(f"/scene --char Luna --scene-image {assets / 'sample_scene.png'} at dusk")
+    assert len(_valid_images(_written(posed))) == 1, posed
+    assert len(_valid_images(_written(placed))) >= 1, placed
