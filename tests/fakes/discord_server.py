@@ -69,6 +69,7 @@ class FakeDiscord:
         self._session_id = ""
         self._seq = 0
         self._events: list[dict[str, Any]] = []  # every dispatch of the session, for RESUME replay
+        self.dispatched: list[tuple[float, str, dict[str, Any]]] = []  # (time, event, data) sent to the bot
         self.identifies = 0
         self.resumes = 0
         self._runner: web.AppRunner | None = None
@@ -134,13 +135,14 @@ class FakeDiscord:
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         self._seq += 1
         frame = {"op": 0, "t": event, "s": self._seq, "d": data}
+        self.dispatched.append((time.monotonic(), event, data))
         self._events.append(frame)
         if self._ws is not None and not self._ws.closed:
             await self._ws.send_str(json.dumps(frame))
 
     def interaction(self, kind: int, data: dict[str, Any], *, user_id: int = 111, guild_id: int | None = 222,
                     channel_id: int = 333, permissions: str = "0", message: dict[str, Any] | None = None,
-                    ) -> dict[str, Any]:
+                    thread: bool = False) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "id": snowflake(), "application_id": str(APP_ID), "type": kind, "data": data,
             "token": f"tok-{snowflake()}", "version": 1, "locale": "en-US", "attachment_size_limit": UPLOAD_LIMIT,
@@ -159,6 +161,13 @@ class FakeDiscord:
                                  "deaf": False, "mute": False, "flags": 0, "permissions": permissions}
             payload["channel"] = {"id": str(channel_id), "type": 0, "guild_id": str(guild_id), "name": "general",
                                   "position": 0, "permission_overwrites": [], "nsfw": False}
+            if thread:  # a public thread under the channel above
+                payload["channel"] = {
+                    "id": str(channel_id), "type": 11, "guild_id": str(guild_id), "parent_id": "334",
+                    "name": "a thread", "owner_id": str(user_id), "message_count": 1, "member_count": 1,
+                    "rate_limit_per_user": 0, "flags": 0, "thread_metadata": {
+                        "archived": False, "auto_archive_duration": 1440, "locked": False,
+                        "archive_timestamp": "2026-01-01T00:00:00+00:00"}}
         payload["channel_id"] = str(channel_id)
         if message is not None:
             payload["message"] = message
@@ -217,6 +226,16 @@ class FakeDiscord:
 
     def find(self, method: str, path_part: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and path_part in c.path]
+
+    def transcript(self, *, since: float = 0.0) -> list[str]:
+        """What happened, as the fake saw it: gateway dispatches and REST calls in time order."""
+        rows = [(at, f"gateway  → {event} {_describe_event(data)}") for at, event, data in self.dispatched
+                if at >= since and event != "READY"]
+        rows += [(c.at, f"REST     ← {c.method} {_short(c.path)} {_describe_call(c)}→ {c.status}")
+                 for c in self.calls if c.at >= since]
+        rows.sort(key=lambda r: r[0])
+        start = rows[0][0] if rows else 0.0
+        return [f"+{at - start:7.3f}s  {text}" for at, text in rows]
 
     def _touch(self) -> None:
         self._changed.set()
@@ -423,3 +442,34 @@ def _app_info() -> dict[str, Any]:
         "summary": "", "verify_key": "0" * 64, "team": None, "flags": 0,
         "bot": user_payload(BOT_ID, "castbot", bot=True),
     }
+
+
+def _short(path: str) -> str:
+    """Paths with tokens and snowflakes shortened, so a transcript stays readable."""
+    parts = [p if len(p) < 16 else p[:6] + "…" for p in path.split("/")]
+    return "/".join(parts)
+
+
+def _describe_event(data: dict[str, Any]) -> str:
+    inner = data.get("data") or {}
+    kinds = {2: "slash", 3: "button", 4: "autocomplete", 5: "dialog"}
+    who = (data.get("member") or {}).get("user", data.get("user") or {}).get("id", "?")
+    what = f"/{inner['name']}" if "name" in inner else inner.get("custom_id", "")
+    return f"({kinds.get(data.get('type', 0), '?')} {what} by user {who})"
+
+
+def _describe_call(call: Call) -> str:
+    body = call.json if isinstance(call.json, dict) else {}
+    bits = []
+    if "type" in body:
+        bits.append(f"type={body['type']}")
+    content = body.get("content") or (body.get("data") or {}).get("content")
+    if content:
+        first = str(content).splitlines()
+        bits.append(repr(" / ".join(first)[:90]))
+    buttons = [b.get("custom_id") for row in body.get("components") or [] for b in row.get("components", [])]
+    if buttons and all(buttons):
+        bits.append(f"buttons={','.join(b.split(':')[1] for b in buttons if b.count(':') == 2)}")
+    if call.files:
+        bits.append(f"files={len(call.files)}")
+    return (" ".join(bits) + " ") if bits else ""
