@@ -99,9 +99,8 @@ class HealthServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._requested_port)
         await site.start()
-        server = site._server  # aiohttp exposes the bound socket only here
-        if server is not None and server.sockets:
-            self.port = server.sockets[0].getsockname()[1]
+        if self._runner.addresses:
+            self.port = self._runner.addresses[0][1]
         log.info("health: listening on http://%s:%d (/healthz, /metrics)", self._host, self.port)
         return self
 

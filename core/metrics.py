@@ -74,17 +74,12 @@ ADAPTER_CONNECTED = Gauge(
 )
 
 
-STATUS_KINDS = frozenset({"status", "v2.status", "workflow.poll"})
-
-
 def observe_segmind(kind: str, status: int | None, seconds: float) -> None:
     """Record one Segmind HTTP exchange (fits `SegmindClient(observer=...)`).
 
-    `status` None or 0 means the network broke before Segmind answered.
+    `status` None or 0 means the network broke before Segmind answered. Status polls and 429s are
+    counted by the engine where it decides on them (STATUS_REQUESTS, RATE_LIMITED), not here, so they
+    are not counted twice; every raw 429, retried ones included, shows as `status="429"` here.
     """
     SEGMIND_LATENCY.labels(kind=kind).observe(seconds)
     SEGMIND_RESPONSES.labels(kind=kind, status=str(status) if status else "error").inc()
-    if kind in STATUS_KINDS:
-        STATUS_REQUESTS.inc()
-    if status == 429:
-        RATE_LIMITED.labels(source="segmind").inc()

@@ -23,6 +23,8 @@ async def test_metrics_parse_with_the_prometheus_text_parser(tmp_path):
     metrics.JOBS.labels(state="delivered", model="poses").inc()
     metrics.QUEUE_DEPTH.set(3)
     metrics.observe_segmind("v2.status", 429, 0.12)
+    metrics.STATUS_REQUESTS.inc()
+    metrics.RATE_LIMITED.labels(source="telegram").inc()
     metrics.observe_segmind("v2.submit", 0, 1.5)
     metrics.DELIVERY_LATENCY.labels(platform="telegram").observe(0.8)
     metrics.QUOTA_UNITS_SPENT.labels(model="poses").inc(4)
@@ -37,7 +39,8 @@ async def test_metrics_parse_with_the_prometheus_text_parser(tmp_path):
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families.values() for s in f.samples}
     assert samples[("castbot_jobs_total", (("model", "poses"), ("state", "delivered")))] >= 1
     assert samples[("castbot_queue_depth", ())] == 3
-    assert samples[("castbot_rate_limited_total", (("source", "segmind"),))] >= 1
+    assert samples[("castbot_rate_limited_total", (("source", "telegram"),))] >= 1
+    assert samples[("castbot_segmind_responses_total", (("kind", "v2.status"), ("status", "429")))] >= 1
     assert samples[("castbot_segmind_responses_total", (("kind", "v2.submit"), ("status", "error")))] >= 1
     assert samples[("castbot_segmind_status_requests_total", ())] >= 1
     assert samples[("castbot_quota_units_spent_total", (("model", "poses"),))] >= 4
