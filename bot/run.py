@@ -41,6 +41,10 @@ class AlreadyRunning(Exception):
     pass
 
 
+class AdapterStartError(Exception):
+    """A platform refused to start (token rejected, API unreachable): an operator problem, not a bug."""
+
+
 class InstanceLock:
     """An exclusive, non-blocking flock on a file next to the database; released when the process dies."""
 
@@ -111,7 +115,10 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         if settings.http_port is not None:
             await stack.enter_async_context(HealthServer(probe_for(settings.db_path), port=settings.http_port))
         for platform, adapter in build_adapters(app):
-            await adapter.start()
+            try:
+                await adapter.start()
+            except Exception as exc:
+                raise AdapterStartError(f"the {platform} adapter could not start: {exc}") from exc
             stack.push_async_callback(_stop_adapter, platform, adapter)
             app.adapters.append(adapter)
             ADAPTER_CONNECTED.labels(platform=platform).set(1)
@@ -170,6 +177,10 @@ def run(args: Any) -> int:
         return 1
     try:
         return asyncio.run(supervise(settings))
+    except AdapterStartError as exc:
+        log.debug("adapter start failed", exc_info=True)
+        print(f"castbot run: {_one_line(exc, redactor)} (`castbot doctor` checks every token)", file=sys.stderr)
+        return 1
     except Exception as exc:
         log.error("castbot run failed", exc_info=True)
         print(f"castbot run: {_one_line(exc, redactor)}", file=sys.stderr)

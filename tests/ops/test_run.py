@@ -138,3 +138,18 @@ async def test_sigterm_mid_job_then_restart_delivers_it(tmp_path):
 def _delivered(tg: FakeTelegramServer) -> bool:
     return bool(tg.calls_to("sendPhoto", ALICE) or tg.calls_to("sendMediaGroup", ALICE)
                 or tg.calls_to("sendDocument", ALICE))
+
+
+async def test_a_rejected_token_stops_the_start_with_one_clear_line(tmp_path):
+    bad = "777777:REJECTED-token-abcdefghijklmnop"
+    async with FakeTelegramServer() as tg:
+        env = {"TELEGRAM_TOKEN": bad, "TELEGRAM_API_URL": tg.root, "CASTBOT_DATA_DIR": str(tmp_path / "data")}
+        proc = await _start(env, tmp_path)
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 1
+    last = err.decode().strip().splitlines()[-1]
+    assert last.startswith("castbot run: the telegram adapter could not start: ")
+    assert last.endswith("(`castbot doctor` checks every token)")
+    assert "Traceback" not in err.decode()
+    assert bad not in out.decode() + err.decode()
+    assert not tg.calls_to("getUpdates")
