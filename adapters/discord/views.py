@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 import discord
 
+from adapters.discord.context import report_error
+
 TEMPLATE = r"cb:(?P<action>reroll|seed|save|delete|cancel):(?P<job>[A-Za-z0-9_-]{1,64})"
 
 LABELS: dict[str, tuple[str, str, discord.ButtonStyle]] = {  # action -> (label, emoji, style)
@@ -90,6 +92,4 @@ class SaveCharacterModal(discord.ui.Modal, title="Save as character"):
         await self.handler.save_named(self.job_id, index, self.name.value.strip(), interaction)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
-        from adapters.discord.context import report_error
-
         await report_error(interaction, error)

@@ -14,46 +14,33 @@ the first follow-up of a deferred interaction replaces the "thinking" message.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-APP_ID = 900_000_000_000_000_001
-BOT_ID = APP_ID
-UPLOAD_LIMIT = 10 * 1024 * 1024
-_snowflakes = itertools.count(1_300_000_000_000_000_000)
+from tests.fakes.discord_payloads import (
+    APP_ID,
+    BOT_ID,
+    UPLOAD_LIMIT,
+    Call,
+    app_info,
+    interaction_payload,
+    message_payload,
+    read_body,
+    snowflake,
+    transcript_lines,
+    user_payload,
+)
 
-
-def snowflake() -> str:
-    return str(next(_snowflakes))
+__all__ = ["APP_ID", "BOT_ID", "UPLOAD_LIMIT", "Call", "FakeDiscord", "snowflake", "user_payload"]
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
     # discord.py insists on exactly this header, without a charset suffix.
     return web.Response(status=status, body=json.dumps(data).encode(), headers={"Content-Type": "application/json"})
-
-
-@dataclass
-class Call:
-    """One REST request the bot made."""
-
-    method: str
-    path: str  # without the /api/v10 prefix and query
-    query: dict[str, str]
-    json: Any
-    files: list[tuple[str, bytes]] = field(default_factory=list)  # (filename, bytes)
-    at: float = 0.0
-    status: int = 200
-
-
-def user_payload(user_id: int | str, name: str = "user", *, bot: bool = False) -> dict[str, Any]:
-    return {"id": str(user_id), "username": name, "global_name": name, "discriminator": "0",
-            "avatar": None, "bot": bot, "public_flags": 0}
 
 
 class FakeDiscord:
@@ -140,38 +127,8 @@ class FakeDiscord:
         if self._ws is not None and not self._ws.closed:
             await self._ws.send_str(json.dumps(frame))
 
-    def interaction(self, kind: int, data: dict[str, Any], *, user_id: int = 111, guild_id: int | None = 222,
-                    channel_id: int = 333, permissions: str = "0", message: dict[str, Any] | None = None,
-                    thread: bool = False) -> dict[str, Any]:
-        payload: dict[str, Any] = {
-            "id": snowflake(), "application_id": str(APP_ID), "type": kind, "data": data,
-            "token": f"tok-{snowflake()}", "version": 1, "locale": "en-US", "attachment_size_limit": UPLOAD_LIMIT,
-            "app_permissions": "2251799813685247", "entitlements": [], "authorizing_integration_owners": {},
-        }
-        user = user_payload(user_id, f"user{user_id}")
-        if guild_id is None:
-            payload["user"] = user
-            payload["context"] = 1
-            payload["channel"] = {"id": str(channel_id), "type": 1, "recipients": [user]}
-        else:
-            payload["guild_id"] = str(guild_id)
-            payload["guild_locale"] = "en-US"
-            payload["context"] = 0
-            payload["member"] = {"user": user, "roles": [], "joined_at": "2024-01-01T00:00:00+00:00",
-                                 "deaf": False, "mute": False, "flags": 0, "permissions": permissions}
-            payload["channel"] = {"id": str(channel_id), "type": 0, "guild_id": str(guild_id), "name": "general",
-                                  "position": 0, "permission_overwrites": [], "nsfw": False}
-            if thread:  # a public thread under the channel above
-                payload["channel"] = {
-                    "id": str(channel_id), "type": 11, "guild_id": str(guild_id), "parent_id": "334",
-                    "name": "a thread", "owner_id": str(user_id), "message_count": 1, "member_count": 1,
-                    "rate_limit_per_user": 0, "flags": 0, "thread_metadata": {
-                        "archived": False, "auto_archive_duration": 1440, "locked": False,
-                        "archive_timestamp": "2026-01-01T00:00:00+00:00"}}
-        payload["channel_id"] = str(channel_id)
-        if message is not None:
-            payload["message"] = message
-        return payload
+    def interaction(self, kind: int, data: dict[str, Any], **where: Any) -> dict[str, Any]:
+        return interaction_payload(kind, data, **where)
 
     async def slash(self, name: str, options: list[dict[str, Any]] | None = None, *,
                     attachments: list[dict[str, Any]] | None = None, users: list[dict[str, Any]] | None = None,
@@ -229,13 +186,7 @@ class FakeDiscord:
 
     def transcript(self, *, since: float = 0.0) -> list[str]:
         """What happened, as the fake saw it: gateway dispatches and REST calls in time order."""
-        rows = [(at, f"gateway  → {event} {_describe_event(data)}") for at, event, data in self.dispatched
-                if at >= since and event != "READY"]
-        rows += [(c.at, f"REST     ← {c.method} {_short(c.path)} {_describe_call(c)}→ {c.status}")
-                 for c in self.calls if c.at >= since]
-        rows.sort(key=lambda r: r[0])
-        start = rows[0][0] if rows else 0.0
-        return [f"+{at - start:7.3f}s  {text}" for at, text in rows]
+        return transcript_lines(self.dispatched, self.calls, since=since)
 
     def _touch(self) -> None:
         self._changed.set()
@@ -291,7 +242,7 @@ class FakeDiscord:
 
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["path"]
-        body, files = await _read_body(request)
+        body, files = await read_body(request)
         call = Call(request.method, path, dict(request.query), body, files, time.monotonic())
         self.calls.append(call)
         try:
@@ -328,7 +279,7 @@ class FakeDiscord:
         if p == ["users", "@me"]:
             return _json(user_payload(BOT_ID, "castbot", bot=True))
         if p == ["oauth2", "applications", "@me"]:
-            return _json(_app_info())
+            return _json(app_info())
         if p == ["gateway", "bot"]:
             return _json({"url": self.gateway_url, "shards": 1,
                           "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
@@ -400,76 +351,10 @@ class FakeDiscord:
     def _store_message(self, key: str, data: dict[str, Any], call: Call, *, channel_id: str = "0",
                        edit: bool = False) -> dict[str, Any]:
         old = self.messages.get(key, {})
-        attachments = [{"id": snowflake(), "filename": name, "size": len(blob), "url": f"{self.base}/cdn/x/{name}",
-                        "proxy_url": f"{self.base}/cdn/x/{name}"} for name, blob in call.files]
-        msg = {
-            "id": old.get("id") or (key if key.isdigit() else snowflake()),
-            "channel_id": old.get("channel_id", channel_id), "author": user_payload(BOT_ID, "castbot", bot=True),
-            "content": data.get("content", old.get("content", "")) or "",
-            "timestamp": "2026-01-01T00:00:00+00:00", "edited_timestamp": None, "tts": False,
-            "mention_everyone": False, "mentions": [], "mention_roles": [], "pinned": False, "type": 0,
-            "flags": int(data.get("flags", old.get("flags", 0)) or 0),
-            "embeds": data.get("embeds", old.get("embeds", [])) or [],
-            "components": data.get("components", old.get("components", [])) or [],
-            "attachments": attachments or ([] if edit and "attachments" in data else old.get("attachments", [])),
-        }
+        msg = message_payload(old, data, call.files, base=self.base, key=key, channel_id=channel_id, edit=edit)
         self.messages[key] = msg
         if msg["id"] != key:
             self.messages[msg["id"]] = msg
         return msg
 
 
-async def _read_body(request: web.Request) -> tuple[Any, list[tuple[str, bytes]]]:
-    if request.content_type.startswith("multipart/"):
-        body: Any = None
-        files: list[tuple[str, bytes]] = []
-        reader = await request.multipart()
-        async for part in reader:
-            data = await part.read()  # type: ignore[union-attr]
-            if part.name == "payload_json":  # type: ignore[union-attr]
-                body = json.loads(data)
-            else:
-                files.append((part.filename or "file", bytes(data)))  # type: ignore[union-attr]
-        return body, files
-    raw = await request.read()
-    return (json.loads(raw) if raw else None), []
-
-
-def _app_info() -> dict[str, Any]:
-    return {
-        "id": str(APP_ID), "name": "castbot", "icon": None, "description": "", "rpc_origins": [],
-        "bot_public": True, "bot_require_code_grant": False, "owner": user_payload(1, "owner"),
-        "summary": "", "verify_key": "0" * 64, "team": None, "flags": 0,
-        "bot": user_payload(BOT_ID, "castbot", bot=True),
-    }
-
-
-def _short(path: str) -> str:
-    """Paths with tokens and snowflakes shortened, so a transcript stays readable."""
-    parts = [p if len(p) < 16 else p[:6] + "…" for p in path.split("/")]
-    return "/".join(parts)
-
-
-def _describe_event(data: dict[str, Any]) -> str:
-    inner = data.get("data") or {}
-    kinds = {2: "slash", 3: "button", 4: "autocomplete", 5: "dialog"}
-    who = (data.get("member") or {}).get("user", data.get("user") or {}).get("id", "?")
-    what = f"/{inner['name']}" if "name" in inner else inner.get("custom_id", "")
-    return f"({kinds.get(data.get('type', 0), '?')} {what} by user {who})"
-
-
-def _describe_call(call: Call) -> str:
-    body = call.json if isinstance(call.json, dict) else {}
-    bits = []
-    if "type" in body:
-        bits.append(f"type={body['type']}")
-    content = body.get("content") or (body.get("data") or {}).get("content")
-    if content:
-        first = str(content).splitlines()
-        bits.append(repr(" / ".join(first)[:90]))
-    buttons = [b.get("custom_id") for row in body.get("components") or [] for b in row.get("components", [])]
-    if buttons and all(buttons):
-        bits.append(f"buttons={','.join(b.split(':')[1] for b in buttons if b.count(':') == 2)}")
-    if call.files:
-        bits.append(f"files={len(call.files)}")
-    return (" ".join(bits) + " ") if bits else ""
