@@ -5,6 +5,9 @@ consistent snapshot even with the WAL in use and the engine writing. The copy go
 beside PATH, is checked with `PRAGMA integrity_check`, and only then renamed into place: a backup
 that stops half way never leaves a truncated file where a good one was expected.
 Images live as files under the data directory; copy that folder too (see docs/operators.md).
+
+This reads the file directly rather than through `SqliteStore.open`, which migrates on open: a backup
+taken with a newer castbot before an upgrade must copy the old schema untouched.
 """
 
 from __future__ import annotations

@@ -95,3 +95,16 @@ def test_backup_command_line(tmp_path):
     conn = sqlite3.connect(tmp_path / "out.sqlite3")
     assert conn.execute("SELECT count(*) FROM jobs").fetchone() == (7,)
     conn.close()
+
+
+def test_backup_never_migrates_the_source(tmp_path):
+    db = tmp_path / "castbot.sqlite3"
+    conn = _live_db(db, rows=2)
+    conn.execute("PRAGMA user_version = 0")  # an old schema, as before an upgrade
+    conn.close()
+    copy = backup_database(db, tmp_path / "pre-upgrade.sqlite3")
+    for path in (db, copy):
+        check = sqlite3.connect(path)
+        assert check.execute("PRAGMA user_version").fetchone() == (0,)
+        assert [r[0] for r in check.execute("SELECT name FROM sqlite_master WHERE type='table'")] == ["jobs"]
+        check.close()
