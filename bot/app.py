@@ -82,7 +82,8 @@ async def build_app(
         stack.push_async_callback(store.close)
         book = CharacterBook(store, settings.data_dir, clock=clock)
         engine = JobEngine(store=store, runner=RemoteRunner(client), clock=clock, data_dir=settings.data_dir,
-                           config=engine_config_override or engine_config(settings, speed=speed), rng=rng)
+                           config=engine_config_override or engine_config(settings, speed=speed), rng=rng,
+                           uploads=book)
         service = CastService(store=store, book=book, engine=engine, data_dir=settings.data_dir, rng=rng)
         await engine.start()
         stack.push_async_callback(engine.stop)

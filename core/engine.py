@@ -13,7 +13,7 @@ import logging
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from core import metrics
 from core.admission import FairQueue, Limits, Ticket
@@ -46,6 +46,14 @@ class EngineConfig:
     duration_scale: float = 1.0  # typical durations are multiplied by this (the simulator runs sped up)
 
 
+class UploadCache(Protocol):
+    """Saved characters' Segmind storage URLs (core.characters.CharacterBook implements it)."""
+
+    async def cached_upload(self, character_id: str, *, max_age: float) -> str | None: ...
+
+    async def remember_upload(self, character_id: str, url: str) -> None: ...
+
+
 def ticket_for(job: JobRecord) -> Ticket:
     return Ticket(job.job_id, f"{job.platform}:{job.user_id}", job.scope_id)
 
@@ -60,6 +68,7 @@ class JobEngine:
         data_dir: Path,
         config: EngineConfig | None = None,
         rng: random.Random | None = None,
+        uploads: UploadCache | None = None,
     ) -> None:
         self.store = store
         self.runner = runner
@@ -67,6 +76,7 @@ class JobEngine:
         self.data_dir = Path(data_dir)
         self.config = config or EngineConfig()
         self.rng = rng or random.Random()
+        self.uploads = uploads
         self.queue = FairQueue(self.config.limits)
         self.budget = RequestBudget(clock, rate=self.config.status_rps)
         scale = self.config.duration_scale

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core import metrics
-from core.catalog import MODELS, Transport
+from core.catalog import MODELS, Encoding, Transport
 from core.errors import (
     NoCredits,
     NotFound,
@@ -45,6 +45,7 @@ NOT_FOUND_TOLERANCE = 3  # fresh jobs may 404 briefly while Segmind's queue catc
 NETWORK_BACKOFF_BASE, NETWORK_BACKOFF_CAP = 2.0, 30.0
 MAX_CONSECUTIVE_ERRORS = 40
 DELIVERY_BACKOFF = (2.0, 5.0, 15.0, 30.0, 60.0)
+UPLOAD_MAX_AGE = 6 * 3600.0  # Segmind does not document how long storage URLs live: re-upload well before a day
 
 
 class JobEnded(Exception):
@@ -115,7 +116,7 @@ async def _start(engine: JobEngine, job: JobRecord) -> JobRecord:
     if job.attempts >= 2 and not job.remote_ref:
         await _finish(engine, job.job_id, JobState.FAILED, INTERRUPTED_MESSAGE)
         raise JobEnded
-    payload = await engine.runner.prepare(model, dict(job.payload), await _load_inputs(job))
+    payload = await _prepare(engine, job)
     for _ in range(SUBMIT_RATE_LIMIT_TRIES):
         job = await engine.store.update_job(job.job_id, attempts=job.attempts + 1)
         try:
@@ -139,6 +140,22 @@ async def _start(engine: JobEngine, job: JobRecord) -> JobRecord:
         job.job_id, state=JobState.SUBMITTED, remote_ref=started.handle.ref, submitted_at=now
     )
     return await engine.record(job, push=True)
+
+
+async def _prepare(engine: JobEngine, job: JobRecord) -> dict:
+    """The full payload; a saved character's storage URL is reused while fresh instead of re-uploaded."""
+    model = MODELS[job.model]
+    slot = model.slot(ImageRole.CHARACTER)
+    cacheable = engine.uploads is not None and job.character_id and slot and slot.encoding == Encoding.URI
+    uploaded = {}
+    if cacheable:
+        url = await engine.uploads.cached_upload(job.character_id, max_age=UPLOAD_MAX_AGE)
+        if url:
+            uploaded[ImageRole.CHARACTER] = url
+    payload = await engine.runner.prepare(model, dict(job.payload), await _load_inputs(job), uploaded=uploaded)
+    if cacheable and not uploaded:
+        await engine.uploads.remember_upload(job.character_id, payload[slot.field])
+    return payload
 
 
 def _handle(job: JobRecord) -> RemoteHandle:

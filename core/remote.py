@@ -55,11 +55,16 @@ class RemoteRunner:
         self._client = client
 
     async def prepare(
-        self, model: Model, payload: dict[str, Any], images: Mapping[ImageRole, ImageInput]
+        self, model: Model, payload: dict[str, Any], images: Mapping[ImageRole, ImageInput],
+        *, uploaded: Mapping[ImageRole, str] | None = None,
     ) -> dict[str, Any]:
-        """The full API payload: URI image slots uploaded to Segmind storage, base64 slots inlined."""
+        """The full API payload: URI image slots uploaded to Segmind storage, base64 slots inlined.
+
+        `uploaded` holds storage URLs already known for a role (a saved character's cached upload).
+        """
+        uploaded = uploaded or {}
         for slot in model.images:  # check all before uploading any: a refused request costs nothing
-            if slot.required and slot.role not in images:
+            if slot.required and slot.role not in images and slot.role not in uploaded:
                 raise InvalidParameter(
                     f"“{model.key}” needs a {slot.role.value} image; attach one and try again.",
                     param=slot.role.value,
@@ -69,7 +74,9 @@ class RemoteRunner:
             image = images.get(slot.role)
             if image is None:
                 continue
-            if slot.encoding is Encoding.URI:
+            if slot.encoding is Encoding.URI and slot.role in uploaded:
+                full[slot.field] = uploaded[slot.role]
+            elif slot.encoding is Encoding.URI:
                 full[slot.field] = await self._client.upload(image.data, image.mime)
             else:
                 full[slot.field] = base64.b64encode(image.data).decode("ascii")

@@ -60,9 +60,9 @@ class Harness:
     _events: itertools.count = field(default_factory=itertools.count)
 
     async def start_engine(self) -> CastService:
-        self.engine = JobEngine(store=self.store, runner=RemoteRunner(self.client), clock=self.clock,
-                                data_dir=self.data_dir, config=self.config, rng=random.Random(3))
         book = CharacterBook(self.store, self.data_dir, clock=self.clock)
+        self.engine = JobEngine(store=self.store, runner=RemoteRunner(self.client), clock=self.clock,
+                                data_dir=self.data_dir, config=self.config, rng=random.Random(3), uploads=book)
         self.service = CastService(store=self.store, book=book, engine=self.engine, data_dir=self.data_dir,
                                    rng=random.Random(4))
         self.service.register_messenger("console", self.messenger)

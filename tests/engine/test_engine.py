@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -173,3 +175,20 @@ async def test_delivery_retries_when_the_platform_fails(harness: Harness) -> Non
     view = await service.submit(harness.request())
     await harness.run_until_state(view.job_id, JobState.DELIVERED)
     assert len(harness.messenger.delivered) == 1
+
+
+async def test_saved_character_is_uploaded_once_and_its_description_joins_the_prompt(harness: Harness) -> None:
+    service = await harness.start_engine()
+    first = harness.request(images=())
+    image = (Path(__file__).resolve().parents[2] / "bot" / "assets" / "sample_character.png").read_bytes()
+    await service.save_character(first.actor, first.place, name="Luna", image=image,
+                                 description="red scarf", consent=True)
+    jobs = []
+    for _ in range(2):
+        request = dataclasses.replace(harness.request(images=()), character_name="luna")
+        jobs.append(await service.submit(request))
+    for view in jobs:
+        await harness.run_until_state(view.job_id, JobState.DELIVERED)
+    assert harness.sim.count("/upload-asset", method="POST") == 1
+    job = await harness.store.get_job(jobs[0].job_id)
+    assert job.payload["prompt"] == "on a beach, red scarf"
