@@ -113,7 +113,9 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run until `stop` is set; adapters leave first so no new work arrives while the engine stops."""
     async with build_app(settings) as app, contextlib.AsyncExitStack() as stack:
         if settings.http_port is not None:
-            await stack.enter_async_context(HealthServer(probe_for(settings.db_path), port=settings.http_port))
+            await stack.enter_async_context(
+                HealthServer(probe_for(settings.db_path), port=settings.http_port, host=settings.http_host)
+            )
         for platform, adapter in build_adapters(app):
             try:
                 await adapter.start()

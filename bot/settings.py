@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     # The built-in simulator's speed factor: 1.0 is Segmind's real ~60 s per job.
     sim_speed: float = Field(default=20.0, alias="CASTBOT_SIM_SPEED", gt=0)
     http_port: int | None = Field(default=None, alias="CASTBOT_HTTP_PORT")
+    http_host: str = Field(default="0.0.0.0", alias="CASTBOT_HTTP_HOST")  # 0.0.0.0 so a container's port maps
     log_format: str = Field(default="text", alias="CASTBOT_LOG_FORMAT")
     log_level: str = Field(default="INFO", alias="CASTBOT_LOG_LEVEL")
 

@@ -96,7 +96,7 @@ async def test_sigterm_mid_job_then_restart_delivers_it(tmp_path):
             "TELEGRAM_TOKEN": tg.token, "TELEGRAM_API_URL": tg.root,
             "SEGMIND_API_KEY": SEGMIND_KEY, "SEGMIND_API_URL": sim.url, "SEGMIND_UPLOAD_URL": sim.url,
             "CASTBOT_DATA_DIR": str(tmp_path / "data"), "CASTBOT_HTTP_PORT": str(port),
-            "CASTBOT_LOG_LEVEL": "DEBUG",
+            "CASTBOT_HTTP_HOST": "127.0.0.1", "CASTBOT_LOG_LEVEL": "DEBUG",
         }
         first = await _start(env, tmp_path)
         await _until(lambda: tg.calls_to("getUpdates"), "the first process to poll Telegram")
