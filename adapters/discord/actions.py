@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from adapters.discord.context import actor_of, idem_key, place_of, reply_ref_for, report_error
+from adapters.discord.context import actor_of, defer_status, idem_key, place_of, report_error
 from adapters.discord.messenger import DiscordMessenger
 from adapters.discord.views import SaveCharacterModal
 from core.clock import Clock
@@ -67,8 +67,7 @@ class ButtonActions:
                 await interaction.message.delete()
 
     async def _reroll(self, job_id: str, interaction: discord.Interaction, *, same_seed: bool) -> None:
-        await interaction.response.defer(thinking=True)  # a new message: the new job's status
-        ref = reply_ref_for(interaction, self.clock)
+        ref = await defer_status(interaction, self.clock)  # a new message: the new job's status
         view = await self.service.reroll(
             actor_of(interaction), place_of(interaction), job_id, same_seed=same_seed,
             idem_key=idem_key(interaction), reply_ref=ref,

@@ -51,20 +51,25 @@ class ReplyRef:
     channel_id: int
     user_id: int
     created: float  # clock time the interaction arrived, to know when its token expires
+    message_id: int = 0  # the status message itself, editable through the channel once the token is gone
 
     def dumps(self) -> str:
-        return json.dumps([self.app_id, self.token, self.channel_id, self.user_id, self.created],
+        return json.dumps([self.app_id, self.token, self.channel_id, self.user_id, self.created, self.message_id],
                           separators=(",", ":"))
 
     @classmethod
     def loads(cls, text: str) -> ReplyRef:
-        app_id, token, channel_id, user_id, created = json.loads(text)
-        return cls(int(app_id), str(token), int(channel_id), int(user_id), float(created))
+        app_id, token, channel_id, user_id, created, *rest = json.loads(text)
+        message_id = int(rest[0]) if rest else 0
+        return cls(int(app_id), str(token), int(channel_id), int(user_id), float(created), message_id)
 
 
-def reply_ref_for(interaction: discord.Interaction, clock: Clock) -> str:
+async def defer_status(interaction: discord.Interaction, clock: Clock) -> str:
+    """Defer publicly ("thinking"); that message becomes the job's status. Returns its reply reference."""
+    response = await interaction.response.defer(thinking=True)
+    message_id = response.message_id if response is not None and response.message_id else 0
     return ReplyRef(interaction.application_id, interaction.token, interaction.channel_id or 0,
-                    interaction.user.id, clock.now()).dumps()
+                    interaction.user.id, clock.now(), message_id).dumps()
 
 
 async def say(interaction: discord.Interaction, text: str, *, ephemeral: bool = True) -> None:

@@ -16,7 +16,7 @@ import httpx
 
 from adapters.discord import render
 from adapters.discord.attachments import check_metadata, download
-from adapters.discord.context import actor_of, idem_key, place_of, reply_ref_for
+from adapters.discord.context import actor_of, defer_status, idem_key, place_of
 from adapters.discord.messenger import DiscordMessenger
 from core.catalog import build_payload, get_model
 from core.clock import Clock
@@ -47,13 +47,12 @@ class CommandHandlers:
             check_metadata(att, what=f"{role.value} image")
         flags = {k: v for k, v in (flags or {}).items() if v is not None}
         build_payload(get_model(model), prompt=prompt, negative=negative, flags=flags)  # raises early
-        await interaction.response.defer(thinking=True)
+        ref = await defer_status(interaction, self.clock)
         inputs = tuple([
             ImageInput(role, await download(att, http=self.http, hosts=self.hosts), att.filename,
                        att.content_type or "image/png")
             for role, att in attached.items()
         ])
-        ref = reply_ref_for(interaction, self.clock)
         request = Request(
             actor=actor_of(interaction), place=place_of(interaction), model=model, prompt=prompt,
             negative=negative, character_name=character, images=inputs, params=dict(flags),

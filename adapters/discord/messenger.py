@@ -108,14 +108,22 @@ class DiscordMessenger:
             await self.clock.sleep(slot - now)
 
     async def _edit_status(self, ref: ReplyRef, view: JobView, text: str) -> None:
-        if not self._token_alive(ref):
-            log.debug("job %s: interaction token expired, status not edited", view.job_id)
-            return
         buttons = status_view(view.job_id) if view.state in CANCELLABLE else None
+        if self._token_alive(ref):
+            try:
+                await self._webhook(ref).edit_message("@original", content=text, view=buttons)  # type: ignore[arg-type]
+                return
+            except discord.NotFound as exc:
+                self._forget_token(ref, exc)
+        if not ref.message_id:
+            log.debug("job %s: interaction token expired and no message id, status not edited", view.job_id)
+            return
+        # The token is gone but the message is the bot's own: edit it through the channel instead.
+        message = self.client.get_partial_messageable(ref.channel_id).get_partial_message(ref.message_id)
         try:
-            await self._webhook(ref).edit_message("@original", content=text, view=buttons)  # type: ignore[arg-type]
-        except discord.NotFound as exc:
-            self._forget_token(ref, exc)
+            await message.edit(content=text, view=buttons)
+        except discord.HTTPException as exc:
+            log.info("job %s: status message %s not editable (%s)", view.job_id, ref.message_id, exc.status)
 
     # --- results --------------------------------------------------------------------------------
 

@@ -150,6 +150,10 @@ async def test_expired_token_job_is_delivered_as_a_channel_message(world: Discor
     assert post[0].json["content"].startswith(f"<@{USER}>")
     assert "cb:reroll:" in custom_ids(post[0])[0]
     assert not with_files(follow_ups(world, sent["token"]))
+    status_id = world.dc.messages[f"{sent['token']}:@original"]["id"]
+    done = await world.until(lambda: [c for c in world.dc.find("PATCH", f"/channels/333/messages/{status_id}")
+                                      if "Done" in c.json["content"]], what="status edited through the channel")
+    assert done[-1].json.get("components") in ([], None)
 
 
 async def test_dm_interaction_works(world: DiscordWorld) -> None:
