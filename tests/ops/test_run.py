@@ -153,3 +153,39 @@ async def test_a_rejected_token_stops_the_start_with_one_clear_line(tmp_path):
     assert "Traceback" not in err.decode()
     assert bad not in out.decode() + err.decode()
     assert not tg.calls_to("getUpdates")
+
+
+async def test_both_platforms_in_one_process(tmp_path):
+    from tests.fakes.discord_server import FakeDiscord
+
+    port = _free_port()
+    discord = await FakeDiscord().start()
+    try:
+        async with FakeTelegramServer() as tg, httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            env = {
+                "TELEGRAM_TOKEN": tg.token, "TELEGRAM_API_URL": tg.root,
+                "DISCORD_TOKEN": "discord-e2e-token-abcdef", "DISCORD_API_URL": discord.api_url,
+                "DISCORD_GATEWAY_URL": discord.gateway_url,
+                "CASTBOT_DATA_DIR": str(tmp_path / "data"), "CASTBOT_HTTP_PORT": str(port),
+                "CASTBOT_HTTP_HOST": "127.0.0.1",
+            }
+            proc = await _start(env, tmp_path)
+            await _until(lambda: tg.calls_to("getUpdates") and discord.identifies, "both adapters to connect")
+            health = await _health_when(http, lambda body: len(body.get("adapters", {})) == 2)
+            took, output = await _stop(proc)
+    finally:
+        await discord.close()
+    assert health.json()["adapters"] == {"discord": True, "telegram": True}
+    assert proc.returncode == 0, output
+    assert took < 10.0
+    assert "discord-e2e-token-abcdef" not in output and tg.token not in output
+
+
+async def _health_when(http: httpx.AsyncClient, condition) -> httpx.Response:
+    """/healthz once `condition(body)` holds (adapters report in as each finishes starting)."""
+    deadline = time.monotonic() + REAL_TIMEOUT
+    while True:
+        response = await http.get("/healthz")
+        if condition(response.json()) or time.monotonic() > deadline:
+            return response
+        await asyncio.sleep(0.1)  # the process under test is separate; nothing to await but its answer
