@@ -107,7 +107,7 @@ async def test_sigterm_mid_job_then_restart_delivers_it(tmp_path):
         assert f"another castbot is running on {tmp_path / 'data' / 'castbot.sqlite3'}" in second_err.decode()
 
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            health = await http.get("/healthz")
+            health = await _health_when(http, lambda body: body.get("adapters"))
             tg.send_photo(ALICE, ALICE, _photo(), caption="/imagine on a beach")
             # A status poll means castbot saved Segmind's request id: the job is truly mid-flight.
             await _until(lambda: sim.count("/status"), "castbot to poll the submitted job")
