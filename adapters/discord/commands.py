@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.handlers import CommandHandlers
-from core.catalog import MODELS, SEED_MAX, get_model, help_lines
+from core.catalog import MODELS, SEED_MAX, get_model
 from core.grammar import COMMANDS, GENERATION_COMMANDS
 from core.types import ImageRole
 
@@ -21,6 +21,12 @@ Seed = app_commands.Range[int, 0, SEED_MAX]
 Count = app_commands.Range[int, 1, COUNT_MAX]
 Prompt = app_commands.Range[str, 1, TEXT_MAX]
 Name = app_commands.Range[str, 1, NAME_MAX]
+DISCORD_OPTIONS = {"n": "count", "seed": "seed", "neg": "negative"}  # catalog flag -> slash option
+
+
+def describe(command: str) -> str:
+    """The shared command table's text, with the text grammar's `--model x` said the slash way."""
+    return COMMANDS[command].replace("--model ", "model:")[:100]
 
 
 def model_choices(command: str) -> list[app_commands.Choice[str]]:
@@ -36,14 +42,18 @@ def discord_help(command: str | None) -> str:
     """Help for Discord users: the commands, or one generation command's models and their options."""
     if not command or command not in GENERATION_COMMANDS:
         lines = ["**castbot** — create a character once, then keep generating it.", ""]
-        lines += [f"`/{name}` — {text}" for name, text in COMMANDS.items() if name != "start"]
+        lines += [f"`/{name}` — {describe(name)}" for name in COMMANDS if name != "start"]
         lines.append("\nUse `/help command:imagine` for a command's models and options.")
         return "\n".join(lines)
-    lines = [f"`/{command}` — {COMMANDS[command]}"]
+    lines = [f"`/{command}` — {describe(command)}"]
     for key in GENERATION_COMMANDS[command][1]:
         model = get_model(key)
         lines.append(f"\n**{key}**: {model.summary} ({model.weight} unit(s) per image)")
-        lines += [f"• {line}" for line in help_lines(model)]
+        for flag, param in model.by_flag().items():
+            if flag in DISCORD_OPTIONS:
+                default = "" if param.default in (None, "") else f", default {param.default}"
+                default = ", random if left out" if flag == "seed" else default
+                lines.append(f"• `{DISCORD_OPTIONS[flag]}`: {param.help or flag} — {param.describe_range()}{default}")
     return "\n".join(lines)
 
 
@@ -58,7 +68,7 @@ def _generation_commands(tree: app_commands.CommandTree, h: CommandHandlers) -> 
     async def character_names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=n, value=n) for n in await h.character_choices(interaction, current)]
 
-    @tree.command(name="imagine", description=COMMANDS["imagine"][:100])
+    @tree.command(name="imagine", description=describe("imagine"))
     @app_commands.describe(prompt="what to draw", character="a saved character", image="or a character photo",
                            count="how many images", seed="same seed, same picture", negative="what to avoid")
     @app_commands.choices(model=model_choices("imagine"))
@@ -70,7 +80,7 @@ def _generation_commands(tree: app_commands.CommandTree, h: CommandHandlers) -> 
                          character=character, images={ImageRole.CHARACTER: image},
                          flags={"n": count, "seed": seed})
 
-    @tree.command(name="pose", description=COMMANDS["pose"][:100])
+    @tree.command(name="pose", description=describe("pose"))
     @app_commands.describe(pose_image="the pose to copy", character="a saved character",
                            image="or a character photo")
     @app_commands.choices(model=model_choices("pose"))
@@ -81,7 +91,7 @@ def _generation_commands(tree: app_commands.CommandTree, h: CommandHandlers) -> 
         await h.generate(interaction, model=model or default_model("pose"), prompt=prompt, character=character,
                          images={ImageRole.CHARACTER: image, ImageRole.POSE: pose_image}, flags={"seed": seed})
 
-    @tree.command(name="scene", description=COMMANDS["scene"][:100])
+    @tree.command(name="scene", description=describe("scene"))
     @app_commands.describe(scene_image="the scene photo", character="a saved character",
                            image="or a character photo")
     @app_commands.autocomplete(character=character_names)
@@ -90,7 +100,7 @@ def _generation_commands(tree: app_commands.CommandTree, h: CommandHandlers) -> 
         await h.generate(interaction, model=default_model("scene"), prompt=prompt or "", character=character,
                          images={ImageRole.CHARACTER: image, ImageRole.SCENE: scene_image})
 
-    @tree.command(name="sheet", description=COMMANDS["sheet"][:100])
+    @tree.command(name="sheet", description=describe("sheet"))
     @app_commands.autocomplete(character=character_names)
     async def sheet(interaction: discord.Interaction, prompt: Prompt, character: Name | None = None,
                     image: discord.Attachment | None = None, seed: Seed | None = None,
@@ -134,20 +144,20 @@ def _character_group(h: CommandHandlers) -> app_commands.Group:
 
 
 def _account_commands(tree: app_commands.CommandTree, h: CommandHandlers) -> None:
-    @tree.command(name="quota", description=COMMANDS["quota"][:100])
+    @tree.command(name="quota", description=describe("quota"))
     async def quota(interaction: discord.Interaction) -> None:
         await h.quota(interaction)
 
-    @tree.command(name="history", description=COMMANDS["history"][:100])
+    @tree.command(name="history", description=describe("history"))
     async def history(interaction: discord.Interaction) -> None:
         await h.history(interaction)
 
-    @tree.command(name="cancel", description=COMMANDS["cancel"][:100])
+    @tree.command(name="cancel", description=describe("cancel"))
     @app_commands.describe(job="a job id from /history; your latest job when left out")
     async def cancel(interaction: discord.Interaction, job: str | None = None) -> None:
         await h.cancel(interaction, job)
 
-    @tree.command(name="help", description=COMMANDS["help"][:100])
+    @tree.command(name="help", description=describe("help"))
     @app_commands.choices(command=[app_commands.Choice(name=c, value=c) for c in GENERATION_COMMANDS])
     async def help_(interaction: discord.Interaction, command: str | None = None) -> None:
         await h.help(interaction, discord_help(command))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 
 import discord
@@ -19,6 +20,10 @@ from core.types import Actor, Place
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
+# Core's messages name options the text-command way (`--n`, `--char NAME`); say them the slash way.
+_SLASH_NAMES = {"--char NAME": "the `character` option", "--char": "`character`", "--n": "`count`",
+                "--neg": "`negative`", "--seed": "`seed`", "--model": "`model`"}
+_FLAG = re.compile(r"--char NAME|--[a-z][a-z-]*")
 OOPS = "Something went wrong on our side, nothing was charged. Please try again in a moment."
 
 
@@ -86,6 +91,10 @@ async def say(interaction: discord.Interaction, text: str, *, ephemeral: bool = 
     await interaction.followup.send(text, ephemeral=ephemeral)
 
 
+def slash_wording(text: str) -> str:
+    return _FLAG.sub(lambda m: _SLASH_NAMES.get(m.group(0), m.group(0)), text)
+
+
 async def report_error(interaction: discord.Interaction, exc: BaseException) -> None:
     """The adapter's one error handler: friendly text for the user, a traceback in the log for us."""
     original = getattr(exc, "original", None) or exc.__cause__ or exc
@@ -97,6 +106,6 @@ async def report_error(interaction: discord.Interaction, exc: BaseException) -> 
         log.error("interaction %s failed", interaction.id, exc_info=exc)
         text = OOPS
     try:
-        await say(interaction, text)
+        await say(interaction, slash_wording(text))
     except discord.HTTPException as send_error:
         log.warning("could not tell the user about an error: %s", send_error.__class__.__name__)

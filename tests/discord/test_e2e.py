@@ -126,7 +126,7 @@ async def test_bad_input_gets_a_private_error_and_costs_nothing(world: DiscordWo
     cases = [
         ([option("image", huge["id"], 11)], [huge], "limit is 20 MB"),
         ([option("image", text["id"], 11)], [text], "JPEG, PNG or WebP"),
-        ([option("count", 50, 4), option("character", "Luna")], None, "from 1 to 20"),
+        ([option("count", 50, 4), option("character", "Luna")], None, "`count` must be from 1 to 20"),
     ]
     for options, attachments, expected in cases:
         sent = await dc.slash("imagine", [option("prompt", "x"), *options], attachments=attachments)

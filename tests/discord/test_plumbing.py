@@ -52,7 +52,7 @@ async def test_help_is_deferred_then_edited(bare: DiscordWorld) -> None:
     assert callback.json["type"] == 5 and callback.json["data"]["flags"] == 64  # deferred, private
     assert callback.query.get("with_response") in ("1", "true", "True")
     edit = await dc.wait_call("PATCH", f"/webhooks/{APP_ID}/{sent['token']}/messages/@original")
-    assert "--n" in edit.json["content"] and "illustration" in edit.json["content"]
+    assert "`count`: how many images — 1 to 20" in edit.json["content"] and "illustration" in edit.json["content"]
     assert edit.at >= callback.at
 
 

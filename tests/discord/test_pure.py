@@ -1,0 +1,48 @@
+"""Pure helpers of the Discord adapter: wording, hosts, rendering, command-set comparison."""
+
+from __future__ import annotations
+
+from adapters.discord.adapter import canonical
+from adapters.discord.attachments import CDN_HOSTS, allowed_hosts
+from adapters.discord.context import slash_wording
+from adapters.discord.render import progress_bar, status_text
+from adapters.discord.views import parse_custom_id
+from core.types import JobState, JobView
+
+
+def test_core_messages_name_slash_options() -> None:
+    assert slash_wording("--n must be from 1 to 20; got 50.") == "`count` must be from 1 to 20; got 50."
+    assert "the `character` option" in slash_wording("or use --char NAME with a saved character")
+    assert slash_wording("--guidance stays") == "--guidance stays"  # not a Discord option: unchanged
+
+
+def test_downloads_allowed_from_discord_cdn_plus_an_overridden_api_host_only() -> None:
+    assert allowed_hosts("https://discord.com/api/v10") == CDN_HOSTS
+    assert allowed_hosts("http://127.0.0.1:5000/api/v10") == (*CDN_HOSTS, "127.0.0.1")
+
+
+def test_status_text_is_stable_and_says_what_happens() -> None:
+    running = JobView("j1", JobState.RUNNING, "poses", prompt="p", elapsed=65, eta=30, progress=0.5)
+    assert status_text(running) == status_text(running)
+    assert "1:05 elapsed" in status_text(running) and "0:30 left" in status_text(running)
+    assert progress_bar(0.5).endswith(" 50%") and progress_bar(2.0).endswith(" 100%")
+    queued = JobView("j1", JobState.ACCEPTED, "poses", position=3)
+    assert "position 3" in status_text(queued)
+    failed = JobView("j1", JobState.FAILED, "poses", error="Segmind refused the prompt.")
+    assert "nothing was charged" in status_text(failed) and "refused" in status_text(failed)
+
+
+def test_custom_ids_round_trip_and_refuse_junk() -> None:
+    assert parse_custom_id("cb:reroll:abc123") == ("reroll", "abc123")
+    assert parse_custom_id("cb:explode:abc") is None
+    assert parse_custom_id("cb:reroll:a/b") is None
+
+
+def test_command_sets_compare_on_what_matters() -> None:
+    ours = [{"name": "a", "description": "d", "type": 1, "default_member_permissions": 32, "nsfw": False,
+             "options": [{"name": "x", "type": 4, "min_value": 1, "required": False}]}]
+    theirs = [{"id": "9", "application_id": "1", "version": "5", "name": "a", "description": "d", "type": 1,
+               "default_member_permissions": "32", "options": [{"name": "x", "type": 4, "min_value": 1}]}]
+    assert canonical(ours) == canonical(theirs)
+    theirs[0]["options"][0]["min_value"] = 2
+    assert canonical(ours) != canonical(theirs)
