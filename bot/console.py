@@ -50,7 +50,7 @@ async def console_main(
         session = ConsoleSession(app.service, messenger)
         try:
             if demo:
-                await _play_demo(session)
+                await play_demo(session)
             else:
                 if interactive:
                     messenger.say("castbot console: /help lists commands, /quit leaves.")
@@ -70,7 +70,7 @@ async def _read_loop(session: ConsoleSession, reader: LineReader) -> None:
             return
 
 
-async def _play_demo(session: ConsoleSession) -> None:
+async def play_demo(session: ConsoleSession) -> None:
     existing = await session.service.characters(session.place, prefix=DEMO_NAME)
     for line in demo_script():
         if line.startswith("/character save") and any(c.name == DEMO_NAME for c in existing):

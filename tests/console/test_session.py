@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import shutil
 
 import pytest
 from PIL import Image
 
-from bot.console import SAMPLE_CHARACTER, _play_demo
-from core.types import JobState
+from adapters.console.messenger import ConsoleMessenger
+from bot.console import SAMPLE_CHARACTER, play_demo
+from core.types import JobState, JobView, OutputImage
 
 
 def _valid_images(paths: list[str]) -> list[tuple[int, int]]:
@@ -110,9 +112,7 @@ async def test_demo_saves_the_sample_generates_four_and_can_run_again(console):
 
 
 async def _play(console) -> None:
-    import asyncio
-
-    task = asyncio.create_task(_play_demo(console.session))
+    task = asyncio.create_task(play_demo(console.session))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 30
     while not task.done() and loop.time() < deadline:
@@ -122,11 +122,6 @@ async def _play(console) -> None:
 
 
 def test_live_messenger_lists_written_paths(tmp_path):
-    import asyncio
-
-    from adapters.console.messenger import ConsoleMessenger
-    from core.types import JobView, OutputImage
-
     out = io.StringIO()
     messenger = ConsoleMessenger(tmp_path / "imgs", stream=out, live=True)
     running = JobView(job_id="abcdef1234", state=JobState.RUNNING, model="poses", progress=0.4, eta=12)
@@ -144,8 +139,6 @@ def test_live_messenger_lists_written_paths(tmp_path):
 
 
 async def test_pose_and_scene_take_their_second_image_from_a_path(console):
-    from bot.console import SAMPLE_CHARACTER
-
     assets = SAMPLE_CHARACTER.parent
     await console.line(f"/character save Luna {SAMPLE_CHARACTER}")
     posed = await console.line(f"/pose --char Luna --pose-image {assets / 'sample_pose.png'} dancing")
