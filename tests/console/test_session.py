@@ -115,7 +115,10 @@ async def _play(console) -> None:
     task = asyncio.create_task(play_demo(console.session))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 30
-    while not task.done() and loop.time() < deadline:
+    while not task.done():
+        if loop.time() > deadline:
+            task.cancel()
+            raise AssertionError("the demo did not finish")
         await console.clock.advance(0.5)
         await asyncio.sleep(0.003)
     await task
