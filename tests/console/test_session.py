@@ -148,3 +148,15 @@ async def test_pose_and_scene_take_their_second_image_from_a_path(console):
     placed = await console.line(f"/scene --char Luna --scene-image {assets / 'sample_scene.png'} at dusk")
     assert len(_valid_images(_written(posed))) == 1, posed
     assert len(_valid_images(_written(placed))) >= 1, placed
+
+
+async def test_images_that_cannot_be_written_are_retried_then_not_charged(console, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the output folder should be")
+    console.session.messenger.out_dir = blocker / "images"
+    out = await console.line(f"/imagine --image {SAMPLE_CHARACTER} a portrait --n 2")
+
+    assert "image(s) written" not in out
+    assert ": failed · after" in out.splitlines()[-1]
+    assert console.session.last_job is not None and console.session.last_job.state == JobState.FAILED
+    assert (await console.line("/quota")).startswith("quota: 40 unit(s) left; used today 0")
