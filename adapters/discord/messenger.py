@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 
 import discord
@@ -25,10 +26,30 @@ log = logging.getLogger(__name__)
 
 TOKEN_LIFETIME = 15 * 60.0
 TOKEN_MARGIN = 60.0  # never start an upload on a token about to die
-STATUS_INTERVAL = 1.5  # seconds between status edits in one channel (Discord allows ~5 per 5 s)
+STATUS_INTERVAL = 1.5  # seconds between two edits of one status message: later views coalesce
+CHANNEL_BURST, CHANNEL_WINDOW = 5, 5.0  # at most 5 status edits per 5 s in one channel (Discord's pace)
+REMEMBERED_JOBS = 5000  # last-shown texts kept; older jobs are long finished
 MAX_FLUSH_ROUNDS = 1000  # a job's status changes far fewer times than this
 UNKNOWN_WEBHOOK = 10015
 CANCELLABLE = frozenset({JobState.ACCEPTED, JobState.SUBMITTED, JobState.RUNNING})
+
+
+class ChannelPacer:
+    """Hands out edit times: at most `burst` per `window` seconds per channel, in order of asking."""
+
+    def __init__(self, clock: Clock, *, burst: int = CHANNEL_BURST, window: float = CHANNEL_WINDOW) -> None:
+        self.clock = clock
+        self.burst = burst
+        self.window = window
+        self._slots: dict[int, deque[float]] = {}
+
+    def reserve(self, channel_id: int, *, not_before: float = 0.0) -> float:
+        slots = self._slots.setdefault(channel_id, deque(maxlen=self.burst))
+        at = max(self.clock.now(), not_before, slots[-1] if slots else 0.0)
+        if len(slots) == self.burst:
+            at = max(at, slots[0] + self.window)
+        slots.append(at)  # reserved before anyone sleeps, so concurrent jobs queue up fairly
+        return at
 
 
 class DiscordMessenger:
@@ -38,10 +59,11 @@ class DiscordMessenger:
         self.clock = clock
         self.interval = interval
         self.upload_limit = upload_limit
-        self._shown: dict[str, str] = {}  # job id -> text last shown
+        self._shown: OrderedDict[str, str] = OrderedDict()  # job id -> text last shown (bounded)
+        self._last_edit: dict[str, float] = {}  # job id -> clock time of its last status edit
         self._pending: dict[str, tuple[ReplyRef, JobView]] = {}  # job id -> newest view not yet shown
         self._flushers: dict[str, asyncio.Task[None]] = {}
-        self._next_slot: dict[int, float] = {}  # channel id -> clock time of its next free edit
+        self.pacer = ChannelPacer(clock)
         self._dead_tokens: set[str] = set()
 
     # --- Messenger protocol ---------------------------------------------------------------------
@@ -87,7 +109,10 @@ class DiscordMessenger:
             item = self._pending.get(job_id)
             if item is None:
                 return
-            await self._wait_turn(item[0].channel_id)
+            not_before = self._last_edit.get(job_id, float("-inf")) + self.interval
+            at = self.pacer.reserve(item[0].channel_id, not_before=not_before)
+            if at > self.clock.now():
+                await self.clock.sleep(at - self.clock.now())
             ref, view = self._pending.pop(job_id)  # the newest, which may have arrived while waiting
             text = status_text(view)
             if self._shown.get(job_id) == text:
@@ -96,16 +121,15 @@ class DiscordMessenger:
                 await self._edit_status(ref, view, text)
             except Exception:
                 log.exception("status edit for job %s failed", job_id)
-            self._shown[job_id] = text
-            if view.state.is_final:
-                self._shown.pop(job_id, None)
+            self._remember(job_id, text)
 
-    async def _wait_turn(self, channel_id: int) -> None:
-        now = self.clock.now()
-        slot = max(now, self._next_slot.get(channel_id, 0.0))
-        self._next_slot[channel_id] = slot + self.interval  # reserved before sleeping: jobs queue up
-        if slot > now:
-            await self.clock.sleep(slot - now)
+    def _remember(self, job_id: str, text: str) -> None:
+        self._shown[job_id] = text
+        self._shown.move_to_end(job_id)
+        self._last_edit[job_id] = self.clock.now()
+        while len(self._shown) > REMEMBERED_JOBS:
+            old, _ = self._shown.popitem(last=False)
+            self._last_edit.pop(old, None)
 
     async def _edit_status(self, ref: ReplyRef, view: JobView, text: str) -> None:
         buttons = status_view(view.job_id) if view.state in CANCELLABLE else None

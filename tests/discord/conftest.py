@@ -80,6 +80,7 @@ async def world(tmp_path: Path, dc: FakeDiscord) -> AsyncIterator[DiscordWorld]:
     from core.simulator import SimConfig
 
     clock = FakeClock()
+    dc.clock = clock.now
     async with build_app(castbot_settings(tmp_path), clock=clock,
                          simulator_config=SimConfig(median_seconds=20.0, cv=0.1)) as app:
         adapter = make_adapter(app, dc, clock)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from core.types import Actor, JobState, Place
@@ -213,3 +214,21 @@ async def imagine_nowait(w: DiscordWorld, user: int) -> tuple[dict[str, Any], fl
 
     at = time.monotonic()
     return await w.dc.slash("imagine", [option("prompt", "x"), option("character", "Luna")], user_id=user), at
+
+
+async def test_many_jobs_in_one_channel_stay_within_its_edit_pace(world: DiscordWorld) -> None:
+    from adapters.discord.messenger import CHANNEL_BURST, CHANNEL_WINDOW, STATUS_INTERVAL
+
+    await save_character(world)
+    tokens = [(await imagine(world, option("character", "Luna"), user_id=2000 + i))["token"] for i in range(8)]
+    for token in tokens:
+        await delivered(world, token)
+    edits = sorted((c for c in world.dc.find("PATCH", "/messages/@original") if any(t in c.path for t in tokens)),
+                   key=lambda c: c.virtual)
+    stamps = [c.virtual for c in edits]
+    for i, start in enumerate(stamps):
+        assert sum(1 for t in stamps[i:] if t < start + CHANNEL_WINDOW) <= CHANNEL_BURST
+    for token in tokens:
+        own = [c.virtual for c in edits if token in c.path]
+        assert all(b - a >= STATUS_INTERVAL - 1e-6 for a, b in itertools.pairwise(own))
+    print(f"{len(edits)} status edits for {len(tokens)} jobs over {stamps[-1] - stamps[0]:.1f} virtual s")

@@ -112,3 +112,14 @@ def test_reply_ref_round_trips_and_stays_small() -> None:
     ref = ReplyRef(APP_ID, "t" * 200, 1, 2, 3.5)
     assert ReplyRef.loads(ref.dumps()) == ref
     assert json.loads(ref.dumps())[0] == APP_ID
+
+
+def test_channel_pacer_allows_a_burst_then_one_window_later() -> None:
+    from adapters.discord.messenger import ChannelPacer
+    from tests.fakes.clock import FakeClock
+
+    pacer = ChannelPacer(FakeClock(start=100.0), burst=5, window=5.0)
+    times = [pacer.reserve(1) for _ in range(7)]
+    assert times == [100.0] * 5 + [105.0, 105.0]
+    assert pacer.reserve(2) == 100.0  # another channel is not held up
+    assert pacer.reserve(3, not_before=101.5) == 101.5

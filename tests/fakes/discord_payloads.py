@@ -31,6 +31,7 @@ class Call:
     files: list[tuple[str, bytes]] = field(default_factory=list)  # (filename, bytes)
     at: float = 0.0
     status: int = 200
+    virtual: float = 0.0  # the test's clock (FakeClock) when the call arrived
 
 
 

@@ -61,6 +61,7 @@ class FakeDiscord:
         self.resumes = 0
         self._runner: web.AppRunner | None = None
         self.base = ""
+        self.clock: Callable[[], float] = lambda: 0.0  # set to a FakeClock's `now` to stamp virtual time
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -243,7 +244,7 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["path"]
         body, files = await read_body(request)
-        call = Call(request.method, path, dict(request.query), body, files, time.monotonic())
+        call = Call(request.method, path, dict(request.query), body, files, time.monotonic(), virtual=self.clock())
         self.calls.append(call)
         try:
             response = self._limited(call) or self._expired(call) or self._route(call)
