@@ -105,8 +105,10 @@ class DiscordAdapter:
         done, _ = await asyncio.wait({ready, self._task}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
         if ready not in done:
             ready.cancel()
+            failed = self._task.done() and not self._task.cancelled()
+            cause = self._task.exception() if failed else None
             await self.stop()
-            raise RuntimeError("Discord gateway did not become ready; check DISCORD_TOKEN and DISCORD_GATEWAY_URL")
+            raise RuntimeError("Discord gateway did not become ready; check DISCORD_GATEWAY_URL") from cause
         log.info("discord: connected as %s", self.client.user)
 
     async def stop(self) -> None:

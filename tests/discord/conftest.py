@@ -68,6 +68,7 @@ def make_adapter(app: Any, dc: FakeDiscord, clock: FakeClock, **kw: Any) -> Disc
 @pytest.fixture
 async def dc() -> AsyncIterator[FakeDiscord]:
     fake = await FakeDiscord().start()
+    fake.token = TOKEN  # the bot must authenticate every bot-token route
     try:
         yield fake
     finally:

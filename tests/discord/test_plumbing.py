@@ -61,3 +61,19 @@ async def test_dropped_gateway_resumes_and_replays_interactions(bare: DiscordWor
     sent = await dc.slash("help")  # dispatched while the bot is away: replayed on RESUME
     await dc.wait_call("PATCH", f"/webhooks/{APP_ID}/{sent['token']}/messages/@original")
     assert dc.resumes == 1 and dc.identifies == 1
+
+
+async def test_a_rejected_token_fails_start_without_showing_the_token(dc: FakeDiscord) -> None:
+    import discord
+    import pytest
+
+    from tests.discord.conftest import Plumbing
+    from tests.fakes.clock import FakeClock
+
+    dc.token = "the-right-token"
+    adapter = make_adapter(Plumbing(), dc, FakeClock())  # carries the test token, not the right one
+    with pytest.raises(discord.LoginFailure) as failure:
+        await adapter.start()
+    await adapter.stop()
+    assert "discord-test-token" not in str(failure.value)
+    assert dc.identifies == 0

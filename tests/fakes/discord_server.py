@@ -61,6 +61,7 @@ class FakeDiscord:
         self.resumes = 0
         self._runner: web.AppRunner | None = None
         self.base = ""
+        self.token: str | None = None  # when set, REST calls must carry "Bot <token>"
         self.clock: Callable[[], float] = lambda: 0.0  # set to a FakeClock's `now` to stamp virtual time
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -247,11 +248,18 @@ class FakeDiscord:
         call = Call(request.method, path, dict(request.query), body, files, time.monotonic(), virtual=self.clock())
         self.calls.append(call)
         try:
-            response = self._limited(call) or self._expired(call) or self._route(call)
+            response = self._unauthorized(request) or self._limited(call) or self._expired(call) or self._route(call)
         finally:
             self._touch()
         call.status = response.status
         return response
+
+    def _unauthorized(self, request: web.Request) -> web.Response | None:
+        if self.token is None or request.path.startswith(("/api/v10/webhooks", "/api/v10/interactions")):
+            return None  # interaction and webhook routes are authorised by their own token
+        if request.headers.get("Authorization") != f"Bot {self.token}":
+            return _json({"message": "401: Unauthorized", "code": 0}, 401)
+        return None
 
     def _limited(self, call: Call) -> web.Response | None:
         for rule in self._rate_limits:
