@@ -88,6 +88,7 @@ async def test_reroll_button_starts_a_new_job_and_others_are_refused(world: Disc
     callback = await world.dc.wait_call("POST", f"/interactions/{press['id']}/")
     assert callback.json["type"] == 5
     again = await delivered(world, press["token"])
+    assert len(world.dc.find("POST", f"/interactions/{press['id']}/")) == 1  # handled once, not twice
     new_job = custom_ids(again)[0].split(":")[2]
     assert new_job != reroll_id.split(":")[2]
     assert await quota_used(world) > used
