@@ -150,13 +150,13 @@ def message_payload(old: dict[str, Any], data: dict[str, Any], files: list[tuple
     }
 
 
-def transcript_lines(dispatched: list[tuple[float, str, dict[str, Any]]], calls: list[Call], *,
+def transcript_lines(dispatched: list[tuple[float, str, dict[str, Any], float]], calls: list[Call], *,
                      since: float = 0.0) -> list[str]:
-    """Gateway dispatches and REST calls in time order, one readable line each."""
-    rows = [(at, f"gateway  → {event} {describe_event(data)}") for at, event, data in dispatched
-            if at >= since and event != "READY"]
-    rows += [(c.at, f"REST     ← {c.method} {short(c.path)} {describe_call(c)}→ {c.status}")
+    """Gateway dispatches and REST calls in time order, one readable line each: real and virtual time."""
+    rows = [(at, virtual, f"gateway  → {event} {describe_event(data)}")
+            for at, event, data, virtual in dispatched if at >= since and event != "READY"]
+    rows += [(c.at, c.virtual, f"REST     ← {c.method} {short(c.path)} {describe_call(c)}→ {c.status}")
              for c in calls if c.at >= since]
     rows.sort(key=lambda r: r[0])
-    start = rows[0][0] if rows else 0.0
-    return [f"+{at - start:7.3f}s  {text}" for at, text in rows]
+    start, v0 = (rows[0][0], rows[0][1]) if rows else (0.0, 0.0)
+    return [f"+{at - start:6.3f}s real  +{virtual - v0:5.1f}s virtual  {text}" for at, virtual, text in rows]

@@ -56,7 +56,7 @@ class FakeDiscord:
         self._session_id = ""
         self._seq = 0
         self._events: list[dict[str, Any]] = []  # every dispatch of the session, for RESUME replay
-        self.dispatched: list[tuple[float, str, dict[str, Any]]] = []  # (time, event, data) sent to the bot
+        self.dispatched: list[tuple[float, str, dict[str, Any], float]] = []  # (time, event, data, virtual)
         self.identifies = 0
         self.resumes = 0
         self._runner: web.AppRunner | None = None
@@ -124,7 +124,7 @@ class FakeDiscord:
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         self._seq += 1
         frame = {"op": 0, "t": event, "s": self._seq, "d": data}
-        self.dispatched.append((time.monotonic(), event, data))
+        self.dispatched.append((time.monotonic(), event, data, self.clock()))
         self._events.append(frame)
         if self._ws is not None and not self._ws.closed:
             await self._ws.send_str(json.dumps(frame))
