@@ -235,8 +235,8 @@ class FakeDiscord:
 
     async def _cdn(self, request: web.Request) -> web.Response:
         item = self.cdn.get(request.match_info["path"])
-        self.calls.append(Call("GET", "/cdn/" + request.match_info["path"], {}, None, at=time.monotonic(), virtual=self.clock(),
-                               status=200 if item else 404))
+        self.calls.append(Call("GET", "/cdn/" + request.match_info["path"], {}, None, at=time.monotonic(),
+                               virtual=self.clock(), status=200 if item else 404))
         self._touch()
         if item is None:
             return web.Response(status=404)
