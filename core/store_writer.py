@@ -46,17 +46,28 @@ class GroupWriter:
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="store-writer")
+        self._task.add_done_callback(self._fail_waiting)
 
     async def stop(self) -> None:
-        if self._task is None:
+        """Finish the writes already queued, then refuse new ones."""
+        task, self._task = self._task, None
+        if task is None:
             return
         self._queue.put_nowait(None)
-        await self._task
+        with suppress(asyncio.CancelledError):
+            await task
+
+    def _fail_waiting(self, _: object = None) -> None:
+        """Whenever the writer task ends (stopped, or killed by a cancel), nobody may wait forever."""
         self._task = None
+        while not self._queue.empty():
+            turn = self._queue.get_nowait()
+            if turn is not None and not turn.granted.done():
+                turn.granted.set_exception(RuntimeError("the store is closed"))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        if self._task is None:
+        if self._task is None or self._task.done():
             raise RuntimeError("the store is closed")
         turn = _Turn()
         self._queue.put_nowait(turn)
@@ -112,6 +123,9 @@ class GroupWriter:
         if turn.granted.cancelled():
             return False
         await self._conn.execute("SAVEPOINT turn")
+        if turn.granted.done():  # the caller gave up while the savepoint was being made
+            await self._conn.execute("RELEASE turn")
+            return False
         turn.granted.set_result(None)
         if await turn.done:
             await self._conn.execute("RELEASE turn")

@@ -247,3 +247,14 @@ async def test_writes_are_durable_when_the_call_returns(tmp_path: Path, clock: F
     with pytest.raises(RuntimeError, match="closed"):
         async with store.transaction():
             pass
+
+
+async def test_writes_queued_behind_a_close_fail_instead_of_hanging(tmp_path: Path, clock: FakeClock) -> None:
+    store = await SqliteStore.open(tmp_path / "db.sqlite3", clock=clock)
+    first = asyncio.create_task(store.set_ban(scope_id="g", platform="d", user_id="a", banned=True))
+    await asyncio.sleep(0)  # queued before the close: it is finished, not dropped
+    await store.close()
+    await first
+    with pytest.raises(RuntimeError, match="closed"):
+        await store.set_ban(scope_id="g", platform="d", user_id="b", banned=True)
+    assert _bans(tmp_path / "db.sqlite3") == {"a"}
