@@ -31,13 +31,16 @@ from core.store_jobs import (
     SELECT_COLUMNS,
     JobRecord,
     NewJob,
-    job_from_row,
     job_values,
+    read_job,
     record_from_new,
+    require_job,
+    touch_user_and_scope,
+    with_outputs,
 )
 from core.store_schema import apply_migrations
 from core.store_writer import MAX_BATCH, GroupWriter
-from core.types import FINAL_STATES, JobState, QuotaView
+from core.types import FINAL_STATES, JobState, QuotaView, StatsView
 
 log = logging.getLogger(__name__)
 
@@ -140,14 +143,14 @@ class SqliteStore:
         values = job_values(new)  # validates and serializes before any lock is taken
         now = self.clock.now()
         async with self.transaction() as conn:
-            existing = await _job_on(conn, "idem_key", new.idem_key)
+            existing = await read_job(conn, "idem_key", new.idem_key)
             if existing is not None:
                 return existing, False
             if await sp.is_banned(conn, new.scope_id, new.platform, new.user_id):
                 raise NotAllowed("You can't use castbot in this community. Ask an admin if this is a mistake.")
             policy = await self.policy_on(conn, new.scope_id)
             holds = await self._allocate(conn, policy, new, now)
-            await _touch_user_and_scope(conn, new, now)
+            await touch_user_and_scope(conn, new, now)
             job_id = uuid.uuid4().hex[:12]
             placeholders = ", ".join("?" for _ in INSERT_COLUMNS)
             await conn.execute(f"INSERT INTO jobs ({', '.join(INSERT_COLUMNS)}) VALUES ({placeholders})",
@@ -177,10 +180,10 @@ class SqliteStore:
         return parts
 
     async def get_job(self, job_id: str) -> JobRecord | None:
-        return await _job_on(self._reader, "job_id", job_id)
+        return await read_job(self._reader, "job_id", job_id)
 
     async def get_job_by_idem(self, idem_key: str) -> JobRecord | None:
-        return await _job_on(self._reader, "idem_key", idem_key)
+        return await read_job(self._reader, "idem_key", idem_key)
 
     async def update_job(
         self, job_id: str, *, state: JobState | None = None, remote_ref: str | None = None,
@@ -195,21 +198,21 @@ class SqliteStore:
                    "submitted_at": submitted_at, "started_at": started_at, "completed_at": completed_at}
         changes = {k: v for k, v in changes.items() if v is not None}
         async with self.transaction() as conn:
-            job = await _require_job(conn, job_id)
+            job = await require_job(conn, job_id)
             if job.state.is_final or not changes:
                 return job
             assignments = ", ".join(f"{column} = ?" for column in changes)
             await conn.execute(f"UPDATE jobs SET {assignments} WHERE job_id = ?", (*changes.values(), job_id))
-            return await _require_job(conn, job_id)
+            return await require_job(conn, job_id)
 
     async def add_outputs(self, job_id: str, paths: Sequence[str]) -> JobRecord:
         async with self.transaction() as conn:
-            job = await _require_job(conn, job_id)
+            job = await require_job(conn, job_id)
             start = len(job.outputs)
             for offset, path in enumerate(paths):
                 await conn.execute("INSERT INTO job_outputs (job_id, position, path) VALUES (?, ?, ?)",
                                    (job_id, start + offset, str(path)))
-            return await _require_job(conn, job_id)
+            return await require_job(conn, job_id)
 
     async def finish_job(self, job_id: str, state: JobState, *, error: str | None = None) -> tuple[JobRecord, bool]:
         """Move to a final state once: DELIVERED captures the holds, any other final state releases them."""
@@ -218,7 +221,7 @@ class SqliteStore:
         kind = "capture" if state is JobState.DELIVERED else "release"
         now = self.clock.now()
         async with self.transaction() as conn:
-            job = await _require_job(conn, job_id)
+            job = await require_job(conn, job_id)
             if job.state.is_final:
                 return job, False
             await conn.execute("UPDATE jobs SET state = ?, error = COALESCE(?, error), finished_at = ? "
@@ -240,13 +243,13 @@ class SqliteStore:
     async def unfinished_jobs(self) -> list[JobRecord]:
         finals = tuple(s.value for s in JobState if s.is_final)
         marks = ", ".join("?" for _ in finals)
-        rows = await self.fetch_all(f"SELECT {_SELECT} FROM jobs WHERE state NOT IN ({marks}) "
+        rows = await self.fetch_all(f"SELECT {SELECT_COLUMNS} FROM jobs WHERE state NOT IN ({marks}) "
                                     "ORDER BY created_at, job_id", finals)
-        return [await _with_outputs(self._reader, row) for row in rows]
+        return [await with_outputs(self._reader, row) for row in rows]
 
     async def history(self, *, scope_id: str, user_id: str | None = None, platform: str | None = None,
                       limit: int = 10) -> list[JobRecord]:
-        sql = f"SELECT {_SELECT} FROM jobs WHERE scope_id = ?"
+        sql = f"SELECT {SELECT_COLUMNS} FROM jobs WHERE scope_id = ?"
         args: list[Any] = [scope_id]
         if user_id is not None:
             sql, args = sql + " AND user_id = ?", [*args, user_id]
@@ -254,7 +257,7 @@ class SqliteStore:
             sql, args = sql + " AND platform = ?", [*args, platform]
         rows = await self.fetch_all(sql + " ORDER BY created_at DESC, job_id DESC LIMIT ?",
                                     [*args, max(1, min(limit, 100))])
-        return [await _with_outputs(self._reader, row) for row in rows]
+        return [await with_outputs(self._reader, row) for row in rows]
 
     async def recent_durations(self, model: str, *, limit: int = 20) -> list[float]:
         rows = await self.fetch_all(
@@ -306,6 +309,10 @@ class SqliteStore:
             await sp.write_ban(conn, scope_id=scope_id, platform=platform, user_id=user_id, banned=banned,
                                now=self.clock.now())
 
+    async def stats(self, scope_id: str) -> StatsView:
+        """A community's figures for admins: jobs by state, units captured, users, saved characters."""
+        return await sp.scope_stats(self._reader, scope_id)
+
     async def ledger_totals(self) -> dict[str, int]:
         return await sp.ledger_totals(self._reader)
 
@@ -322,32 +329,3 @@ class SqliteStore:
             await target.close()
 
 
-_SELECT = SELECT_COLUMNS
-
-
-async def _with_outputs(conn: aiosqlite.Connection, row: Sequence[Any]) -> JobRecord:
-    async with conn.execute("SELECT path FROM job_outputs WHERE job_id = ? ORDER BY position", (row[0],)) as cur:
-        outputs = tuple(r[0] for r in await cur.fetchall())
-    return job_from_row(row, outputs)
-
-
-async def _job_on(conn: aiosqlite.Connection, column: str, value: str) -> JobRecord | None:
-    async with conn.execute(f"SELECT {_SELECT} FROM jobs WHERE {column} = ?", (value,)) as cur:
-        row = await cur.fetchone()
-    return None if row is None else await _with_outputs(conn, row)
-
-
-async def _require_job(conn: aiosqlite.Connection, job_id: str) -> JobRecord:
-    job = await _job_on(conn, "job_id", job_id)
-    if job is None:
-        raise KeyError(f"no job {job_id!r}")
-    return job
-
-
-async def _touch_user_and_scope(conn: aiosqlite.Connection, new: NewJob, now: float) -> None:
-    await conn.execute(
-        "INSERT INTO users (platform, user_id, name, first_seen, last_seen) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (platform, user_id) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen",
-        (new.platform, new.user_id, new.user_name, now, now))
-    await conn.execute("INSERT INTO scopes (scope_id, platform, created_at) VALUES (?, ?, ?) "
-                       "ON CONFLICT (scope_id) DO NOTHING", (new.scope_id, new.platform, now))

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import aiosqlite
+
 from core.types import JobState
 
 # Columns written from a NewJob, in insert order (job_id first); state and timestamps follow.
@@ -119,3 +121,34 @@ def record_from_new(new: NewJob, job_id: str, now: float) -> JobRecord:
         state=JobState.ACCEPTED, remote_ref=None, error=None, attempts=0, created_at=now, submitted_at=None,
         started_at=None, completed_at=None, finished_at=None, outputs=(), is_admin=new.is_admin,
     )
+
+
+# --- reads and writes inside a transaction (or on the reader connection) -----------------------
+
+
+async def with_outputs(conn: aiosqlite.Connection, row: Sequence[Any]) -> JobRecord:
+    async with conn.execute("SELECT path FROM job_outputs WHERE job_id = ? ORDER BY position", (row[0],)) as cur:
+        outputs = tuple(r[0] for r in await cur.fetchall())
+    return job_from_row(row, outputs)
+
+
+async def read_job(conn: aiosqlite.Connection, column: str, value: str) -> JobRecord | None:
+    async with conn.execute(f"SELECT {SELECT_COLUMNS} FROM jobs WHERE {column} = ?", (value,)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else await with_outputs(conn, row)
+
+
+async def require_job(conn: aiosqlite.Connection, job_id: str) -> JobRecord:
+    job = await read_job(conn, "job_id", job_id)
+    if job is None:
+        raise KeyError(f"no job {job_id!r}")
+    return job
+
+
+async def touch_user_and_scope(conn: aiosqlite.Connection, new: NewJob, now: float) -> None:
+    await conn.execute(
+        "INSERT INTO users (platform, user_id, name, first_seen, last_seen) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (platform, user_id) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen",
+        (new.platform, new.user_id, new.user_name, now, now))
+    await conn.execute("INSERT INTO scopes (scope_id, platform, created_at) VALUES (?, ?, ?) "
+                       "ON CONFLICT (scope_id) DO NOTHING", (new.scope_id, new.platform, now))

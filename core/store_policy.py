@@ -9,7 +9,7 @@ import aiosqlite
 
 from core import quota
 from core.quota import Policy
-from core.types import QuotaView
+from core.types import QuotaView, StatsView
 
 
 async def read_policy(conn: aiosqlite.Connection, scope_id: str, *, default_daily_units: int) -> Policy:
@@ -125,3 +125,19 @@ async def audit(conn: aiosqlite.Connection, final_states: frozenset[str]) -> lis
     if row and row[0]:
         problems.append(f"{row[0]} ledger rows point at no job")
     return problems
+
+
+async def scope_stats(conn: aiosqlite.Connection, scope_id: str) -> StatsView:
+    async def one(sql: str) -> int:
+        async with conn.execute(sql, (scope_id,)) as cur:
+            row = await cur.fetchone()
+        return int(row[0] or 0) if row else 0
+
+    async with conn.execute("SELECT state, COUNT(*) FROM jobs WHERE scope_id = ? GROUP BY state", (scope_id,)) as cur:
+        by_state = {state: int(count) for state, count in await cur.fetchall()}
+    return StatsView(
+        jobs_by_state=by_state,
+        units_spent=await one("SELECT SUM(units) FROM ledger WHERE scope_id = ? AND kind = 'capture'"),
+        users=await one("SELECT COUNT(*) FROM (SELECT DISTINCT platform, user_id FROM jobs WHERE scope_id = ?) u"),
+        characters=await one("SELECT COUNT(*) FROM characters WHERE scope_id = ?"),
+    )

@@ -231,3 +231,15 @@ async def test_ledger_reconciles_under_random_concurrent_traffic(store: SqliteSt
     assert await store.audit() == []
     for user in ("a", "b", "c"):
         assert (await store.quota(platform="discord", user_id=user, scope_id="g1")).balance >= 0
+
+
+async def test_community_stats(store: SqliteStore) -> None:
+    delivered, _ = await store.create_job(make_job("a1", user="a", cost=3))
+    failed, _ = await store.create_job(make_job("b1", user="b", cost=2))
+    await store.create_job(make_job("b2", user="b", cost=1))
+    await store.create_job(make_job("x1", scope="g2", cost=5))
+    await store.finish_job(delivered.job_id, JobState.DELIVERED)
+    await store.finish_job(failed.job_id, JobState.FAILED)
+    stats = await store.stats("g1")
+    assert stats.jobs_by_state == {"delivered": 1, "failed": 1, "accepted": 1}
+    assert (stats.units_spent, stats.users, stats.characters) == (3, 2, 0)
