@@ -151,8 +151,10 @@ class CharacterBook:
         new_name = clean_name(new_name)
         async with self._store.transaction() as conn:
             await self._check_free(conn, scope_id, new_name, except_id=character.character_id)
-            await conn.execute("UPDATE characters SET name = ?, name_key = ? WHERE character_id = ?",
-                               (new_name, new_name.casefold(), character.character_id))
+            cur = await conn.execute("UPDATE characters SET name = ?, name_key = ? WHERE character_id = ?",
+                                     (new_name, new_name.casefold(), character.character_id))
+            if cur.rowcount == 0:  # deleted between our read and this write
+                raise NotFoundError(f"No character named '{character.name}' here any more.")
         return dataclasses.replace(character, name=new_name)
 
     async def delete(self, *, scope_id: str, name: str, actor_id: str, is_admin: bool) -> None:

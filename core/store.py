@@ -5,7 +5,8 @@ isolated from each other's transactions, so every read-modify-write goes through
 whose bodies run one at a time inside `BEGIN IMMEDIATE` and are committed in groups (core.store_writer:
 one fsync for all writers waiting at that moment). Plain reads use a second connection, which in WAL
 mode sees only committed data and never waits for the writer. SQL stays portable (ON CONFLICT upserts,
-CASE, NOT EXISTS) so a Postgres store can implement the same methods.
+CASE, NOT EXISTS) so a Postgres store can implement the same methods. The quota ledger model (sources,
+draw order, windows, community pool) is described in core.quota.
 """
 
 from __future__ import annotations
