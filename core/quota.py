@@ -193,9 +193,8 @@ async def read_available(
     scope = policy.scope_id
     args = (scope, platform, user_id, start, scope, platform, user_id, scope, start, scope)
     sums: dict[tuple[str, str], int] = {}
-    async with conn.execute(_SOURCE_SUMS, args) as cur:
-        for source, kind, total in await cur.fetchall():
-            sums[(source, kind)] = int(total or 0)
+    for source, kind, total in await conn.execute_fetchall(_SOURCE_SUMS, args):
+        sums[(source, kind)] = int(total or 0)
 
     def spent(source: str) -> int:
         return sums.get((source, "hold"), 0) - sums.get((source, "release"), 0)
@@ -211,9 +210,8 @@ async def read_available(
 
 
 async def _scalar(conn: aiosqlite.Connection, sql: str, args: tuple[object, ...]) -> int:
-    async with conn.execute(sql, args) as cur:
-        row = await cur.fetchone()
-    return int(row[0] or 0) if row else 0
+    rows = list(await conn.execute_fetchall(sql, args))
+    return int(rows[0][0] or 0) if rows else 0
 
 
 async def read_standing(
@@ -236,9 +234,8 @@ async def _resets_at(conn: aiosqlite.Connection, policy: Policy, *, platform: st
     if policy.window == "calendar":
         return next_midnight(policy, now)
     args = (policy.scope_id, platform, user_id, window_start(policy, now))
-    async with conn.execute(_OLDEST_CHARGE, args) as cur:
-        row = await cur.fetchone()
-    return None if row is None or row[0] is None else float(row[0]) + DAY
+    rows = list(await conn.execute_fetchall(_OLDEST_CHARGE, args))
+    return None if not rows or rows[0][0] is None else float(rows[0][0]) + DAY
 
 
 def _duration(seconds: float) -> str:

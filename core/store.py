@@ -129,13 +129,14 @@ class SqliteStore:
         if self._on_step is not None:
             await self._on_step(name)
 
+    # Reads use execute_fetchall: one hop to the connection's thread instead of three
+    # (execute, fetch, close); round trips, not SQL, dominate the cost of a job.
     async def fetch_all(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
-        async with self._reader.execute(sql, tuple(args)) as cur:
-            return list(await cur.fetchall())
+        return list(await self._reader.execute_fetchall(sql, tuple(args)))
 
     async def fetch_one(self, sql: str, args: Sequence[Any] = ()) -> Any | None:
-        async with self._reader.execute(sql, tuple(args)) as cur:
-            return await cur.fetchone()
+        rows = list(await self._reader.execute_fetchall(sql, tuple(args)))
+        return rows[0] if rows else None
 
     # --- jobs ----------------------------------------------------------------------------------
 
@@ -228,9 +229,8 @@ class SqliteStore:
             await conn.execute("UPDATE jobs SET state = ?, error = COALESCE(?, error), finished_at = ? "
                                "WHERE job_id = ?", (state.value, error, now, job_id))
             await self.step("job_finished")
-            async with conn.execute("SELECT source, units, window_at FROM ledger WHERE job_id = ? "
-                                    "AND kind = 'hold' ORDER BY entry_id", (job_id,)) as cur:
-                holds = await cur.fetchall()
+            holds = await conn.execute_fetchall("SELECT source, units, window_at FROM ledger WHERE job_id = ? "
+                                                "AND kind = 'hold' ORDER BY entry_id", (job_id,))
             for source, units, window_at in holds:
                 await sp.insert_ledger(conn, kind, source, scope_id=job.scope_id, platform=job.platform,
                                        user_id=job.user_id, job_id=job_id, units=units, window_at=window_at,

@@ -127,15 +127,14 @@ def record_from_new(new: NewJob, job_id: str, now: float) -> JobRecord:
 
 
 async def with_outputs(conn: aiosqlite.Connection, row: Sequence[Any]) -> JobRecord:
-    async with conn.execute("SELECT path FROM job_outputs WHERE job_id = ? ORDER BY position", (row[0],)) as cur:
-        outputs = tuple(r[0] for r in await cur.fetchall())
+    rows = await conn.execute_fetchall("SELECT path FROM job_outputs WHERE job_id = ? ORDER BY position", (row[0],))
+    outputs = tuple(r[0] for r in rows)
     return job_from_row(row, outputs)
 
 
 async def read_job(conn: aiosqlite.Connection, column: str, value: str) -> JobRecord | None:
-    async with conn.execute(f"SELECT {SELECT_COLUMNS} FROM jobs WHERE {column} = ?", (value,)) as cur:
-        row = await cur.fetchone()
-    return None if row is None else await with_outputs(conn, row)
+    rows = list(await conn.execute_fetchall(f"SELECT {SELECT_COLUMNS} FROM jobs WHERE {column} = ?", (value,)))
+    return await with_outputs(conn, rows[0]) if rows else None
 
 
 async def require_job(conn: aiosqlite.Connection, job_id: str) -> JobRecord:

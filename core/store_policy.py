@@ -13,13 +13,12 @@ from core.types import QuotaView, StatsView
 
 
 async def read_policy(conn: aiosqlite.Connection, scope_id: str, *, default_daily_units: int) -> Policy:
-    async with conn.execute(
+    rows = list(await conn.execute_fetchall(
         "SELECT daily_units, quota_window, timezone, pool_units, unlimited_admins, model_weights, "
-        "character_limit FROM scope_settings WHERE scope_id = ?", (scope_id,)) as cur:
-        row = await cur.fetchone()
-    if row is None:
+        "character_limit FROM scope_settings WHERE scope_id = ?", (scope_id,)))
+    if not rows:
         return Policy(scope_id=scope_id, daily_units=default_daily_units)
-    daily, window, timezone, pool, unlimited, weights, limit = row
+    daily, window, timezone, pool, unlimited, weights, limit = rows[0]
     return Policy(
         scope_id=scope_id, daily_units=default_daily_units if daily is None else int(daily), window=window,
         timezone=timezone, pool_units=None if pool is None else int(pool), unlimited_admins=bool(unlimited),
@@ -51,9 +50,9 @@ async def write_policy(conn: aiosqlite.Connection, policy: Policy, *, daily_unit
 
 
 async def is_banned(conn: aiosqlite.Connection, scope_id: str, platform: str, user_id: str) -> bool:
-    async with conn.execute("SELECT 1 FROM bans WHERE scope_id = ? AND platform = ? AND user_id = ?",
-                            (scope_id, platform, user_id)) as cur:
-        return await cur.fetchone() is not None
+    rows = await conn.execute_fetchall("SELECT 1 FROM bans WHERE scope_id = ? AND platform = ? AND user_id = ?",
+                                       (scope_id, platform, user_id))
+    return bool(list(rows))
 
 
 async def write_ban(conn: aiosqlite.Connection, *, scope_id: str, platform: str, user_id: str, banned: bool,
