@@ -258,3 +258,14 @@ async def test_writes_queued_behind_a_close_fail_instead_of_hanging(tmp_path: Pa
     with pytest.raises(RuntimeError, match="closed"):
         await store.set_ban(scope_id="g", platform="d", user_id="b", banned=True)
     assert _bans(tmp_path / "db.sqlite3") == {"a"}
+
+
+async def test_concurrent_writers_share_commits(tmp_path: Path, clock: FakeClock) -> None:
+    statements: list[str] = []
+    async with await SqliteStore.open(tmp_path / "db.sqlite3", clock=clock) as store:
+        await store._conn.set_trace_callback(statements.append)  # observe the SQL the writer really sends
+        await asyncio.gather(*(store.create_job(make_job(f"evt-{i}")) for i in range(20)))
+        await store._conn.set_trace_callback(None)
+        assert await store.job_counts() == {"accepted": 20}
+    commits = sum(s == "COMMIT" for s in statements)
+    assert 1 <= commits < 20  # writers waiting together were committed together
