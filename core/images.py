@@ -78,6 +78,8 @@ def _describe_refused(data: bytes, filename: str) -> str:
     head = data[:512].lstrip().lower()
     if data.startswith((b"GIF87a", b"GIF89a")):
         what = "GIF images aren't supported"
+    elif data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"avif"):
+        what = "HEIC/AVIF photos (the iPhone default) aren't supported"
     elif head.startswith((b"<svg", b"<?xml")) or b"<svg" in head:
         what = "SVG drawings aren't supported"
     elif filename:

@@ -73,6 +73,8 @@ HOSTILE = [
     ("huge exif jpeg", hostile.huge_exif_jpeg, "unusually large metadata"),
     ("huge exif png", hostile.huge_exif_png, "unusually large metadata"),
     ("empty file", lambda: b"", "empty"),
+    ("heic photo", lambda: b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64, "HEIC/AVIF"),
+    ("bmp", lambda: b"BM" + b"\x00" * 64, "isn't a photo I can read"),
 ]
 
 
