@@ -12,6 +12,7 @@ import io
 import os
 import signal
 import socket
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -90,7 +91,7 @@ def test_instance_lock_is_exclusive_and_names_the_holder(tmp_path):
 
 async def test_sigterm_mid_job_then_restart_delivers_it(tmp_path):
     port = _free_port()
-    async with Simulator(SimConfig(api_key=SEGMIND_KEY, median_seconds=6.0, cv=0.05)) as sim, \
+    async with Simulator(SimConfig(api_key=SEGMIND_KEY, median_seconds=8.0, cv=0.05)) as sim, \
             FakeTelegramServer() as tg:
         env = {
             "TELEGRAM_TOKEN": tg.token, "TELEGRAM_API_URL": tg.root,
@@ -109,8 +110,9 @@ async def test_sigterm_mid_job_then_restart_delivers_it(tmp_path):
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
             health = await _health_when(http, lambda body: body.get("adapters"))
             tg.send_photo(ALICE, ALICE, _photo(), caption="/imagine on a beach")
-            # A status poll means castbot saved Segmind's request id: the job is truly mid-flight.
-            await _until(lambda: sim.count("/status"), "castbot to poll the submitted job")
+            # Segmind's request id saved in the database: from here on the job is truly mid-flight.
+            db = tmp_path / "data" / "castbot.sqlite3"
+            await _until(lambda: _submitted_jobs(db), "castbot to save the submitted job's request id")
             scraped = (await http.get("/metrics")).text
         assert health.status_code == 200
         assert health.json()["adapters"] == {"telegram": True}
@@ -133,6 +135,20 @@ async def test_sigterm_mid_job_then_restart_delivers_it(tmp_path):
     assert "resuming 1 unfinished job" in restarted_out
     for secret in (tg.token, SEGMIND_KEY, tg.token.split(":")[1]):
         assert secret not in everything
+
+
+def _submitted_jobs(db: Path) -> int:
+    """Jobs castbot has handed to Segmind and recorded so, read from its real SQLite file."""
+    if not db.exists():
+        return 0
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        query = "SELECT count(*) FROM jobs WHERE remote_ref IS NOT NULL AND state IN ('submitted', 'running')"
+        return conn.execute(query).fetchone()[0]
+    except sqlite3.OperationalError:  # the schema is still being created
+        return 0
+    finally:
+        conn.close()
 
 
 def _delivered(tg: FakeTelegramServer) -> bool:
