@@ -35,7 +35,16 @@ from core.errors import (
     api_error_from,
     is_retryable,
 )
-from core.segmind_parse import error_detail, float_or_none, job_state, json_object, output_urls, sniff_mime, v1_images
+from core.segmind_parse import (
+    error_detail,
+    float_or_none,
+    job_state,
+    json_object,
+    output_urls,
+    retry_after_seconds,
+    sniff_mime,
+    v1_images,
+)
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +288,7 @@ class SegmindClient:
         return self._rng.uniform(0.0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
 
     def _api_error(self, resp: httpx.Response) -> SegmindAPIError:
-        retry_after = float_or_none(resp.headers.get("retry-after"))
+        retry_after = retry_after_seconds(resp.headers.get("retry-after"), now=self._clock.now())
         return api_error_from(resp.status_code, self._scrub(error_detail(resp)), retry_after=retry_after)
 
     def _network_error(self, exc: httpx.HTTPError) -> SegmindNetworkError:

@@ -6,6 +6,7 @@ Nothing here does I/O; `core.segmind` calls these on responses it has already re
 from __future__ import annotations
 
 import base64
+import email.utils
 from typing import Any
 
 import httpx
@@ -113,3 +114,19 @@ def float_or_none(value: str | None) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+def retry_after_seconds(value: str | None, *, now: float) -> float | None:
+    """`Retry-After` as seconds to wait: either delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if value is None:
+        return None
+    seconds = float_or_none(value)
+    if seconds is not None:
+        return max(0.0, seconds)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import email.utils
 import logging
 import random
 import socket
@@ -23,6 +24,7 @@ from core.errors import (
     Upstream,
 )
 from core.segmind import SegmindClient
+from core.segmind_parse import retry_after_seconds
 from core.simulator import Simulator
 from tests.fakes.clock import FakeClock
 from tests.fakes.simulator import drive, png
@@ -73,6 +75,7 @@ async def test_failed_job_raises_failed_with_the_detail(segmind_client, simulato
 async def test_unknown_expired_and_retention_ids_are_not_found(segmind_client, simulator, fake_clock):
     with pytest.raises(NotFound):
         await segmind_client.status_v2("no-such-id")
+    assert simulator.count("/status") == 1  # a 404 is an answer: never retried
     rid = await _submit(segmind_client, simulator)
     simulator.expire(rid)
     with pytest.raises(NotFound):
@@ -286,3 +289,25 @@ async def test_a_failed_workflow_body_echoing_the_key_is_scrubbed(fake_clock: Fa
             await client.poll_workflow("http://x/workflows/request/1")
     await http.aclose()
     assert secret not in str(caught.value) and "quota for *** exceeded" in caught.value.detail
+
+
+async def test_retry_after_beyond_the_cap_gives_up_at_once(segmind_client, simulator):
+    rid = await _submit(segmind_client, simulator)
+    simulator.fail_next(429, retry_after=3600)
+    with pytest.raises(RateLimited) as caught:
+        await segmind_client.status_v2(rid)
+    assert caught.value.retry_after == 3600 and simulator.count("/status") == 1
+
+
+def test_retry_after_accepts_seconds_and_http_dates():
+    now = 1_800_000_000.0
+    assert retry_after_seconds("7", now=now) == 7
+    assert retry_after_seconds(email.utils.formatdate(now + 30, usegmt=True), now=now) == 30
+    assert retry_after_seconds(email.utils.formatdate(now - 30, usegmt=True), now=now) == 0
+    assert retry_after_seconds("soon", now=now) is None and retry_after_seconds(None, now=now) is None
+
+
+async def test_check_key_raises_when_segmind_is_unreachable_rather_than_guessing(segmind_client, simulator):
+    simulator.fail_next(502)
+    with pytest.raises(Upstream):
+        await segmind_client.check_key()
