@@ -63,9 +63,9 @@ async def _until(condition, what: str) -> None:
         await asyncio.sleep(0.05)  # polling a fake server that runs in this very loop
 
 
-async def _stop(proc: asyncio.subprocess.Process) -> tuple[float, str]:
+async def _stop(proc: asyncio.subprocess.Process, sig: int = signal.SIGTERM) -> tuple[float, str]:
     started = time.monotonic()
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     out, err = await asyncio.wait_for(proc.communicate(), 15)
     return time.monotonic() - started, out.decode() + err.decode()
 
@@ -188,7 +188,7 @@ async def test_both_platforms_in_one_process(tmp_path):
             proc = await _start(env, tmp_path)
             await _until(lambda: tg.calls_to("getUpdates") and discord.identifies, "both adapters to connect")
             health = await _health_when(http, lambda body: len(body.get("adapters", {})) == 2)
-            took, output = await _stop(proc)
+            took, output = await _stop(proc, signal.SIGINT)  # Ctrl-C stops as orderly as SIGTERM
     finally:
         await discord.close()
     assert health.json()["adapters"] == {"discord": True, "telegram": True}
