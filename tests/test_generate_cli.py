@@ -78,6 +78,7 @@ BAD_INPUTS = [
     (["--image", "missing.png"], "no such file: missing.png"),
     (["--image", "."], "is a folder"),
     (["--image", "notes.png"], "JPEG, PNG or WebP"),
+    (["--image", "notes.png/face.png"], "cannot read notes.png/face.png: Not a directory"),
     (["--seed", "abc", "--image", FACE], "--seed must be a whole number"),
     (["--model", "sheet", "--image", FACE], "needs a prompt"),
 ]
