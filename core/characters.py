@@ -130,7 +130,7 @@ class CharacterBook:
             "SELECT name FROM characters WHERE scope_id = ? ORDER BY name_key LIMIT 500", (scope_id,))]
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.5) or difflib.get_close_matches(
             name.casefold(), [n.casefold() for n in names], n=3, cutoff=0.5)
-        hint = f" Did you mean: {', '.join(close)}?" if close else " List the saved ones with /characters."
+        hint = f" Did you mean: {', '.join(close)}?" if close else " See the saved ones with /character list."
         raise NotFoundError(f"No character named '{name[:MAX_NAME]}' here.{hint}")
 
     async def list(self, *, scope_id: str, prefix: str = "", limit: int = 25) -> list[CharacterView]:
