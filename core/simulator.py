@@ -37,6 +37,8 @@ FAILURE_DETAILS = (
     "Inference failed: worker ran out of GPU memory",
 )
 SERVER_ERRORS = (500, 502, 504)
+PRUNE_EVERY = 256  # jobs created between sweeps of expired state
+UPLOAD_RETENTION_SECONDS = 86_400.0  # uploaded inputs outlive job results; a day is plenty here
 MAX_UPLOAD_BYTES = 20_000_000
 SLOW_BODY_PAUSE = 1.0  # real seconds the slow body stalls mid-way (a client read timeout should trip)
 
@@ -59,6 +61,7 @@ class SimConfig:
     retention_seconds: float = 3600.0  # results 404 this long after completion
     seed: int = 0
     retry_after: float = 1.0  # what a random 429 asks for
+    history_limit: int = 200_000  # recorded requests kept (a long-running embedded simulator stays bounded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +111,12 @@ class Simulator:
         self.config = config or SimConfig()
         self.clock = clock or SystemClock()
         self.url = ""
-        self.requests: list[SimRequest] = []
+        self.requests: deque[SimRequest] = deque(maxlen=self.config.history_limit)
         self._rng = random.Random(self.config.seed)
         self._ids = itertools.count(1)
         self._jobs: dict[str, SimJob] = {}
         self._files: dict[str, tuple[bytes, str] | ArtSpec] = {}
+        self._uploaded_at: dict[str, float] = {}
         self._art = ArtCache()
         self._injected: deque[_Injected] = deque()
         self._runner: web.AppRunner | None = None
@@ -200,6 +204,8 @@ class Simulator:
         else:
             job.outputs = self.add_outputs(request_id, model, payload)
         self._jobs[request_id] = job
+        if len(self._jobs) % PRUNE_EVERY == 0:
+            self._prune(now)
         return job
 
     def find_job(self, request_id: str) -> SimJob:
@@ -234,10 +240,23 @@ class Simulator:
                 images.append(data)
         return tuple(images)
 
+    def _prune(self, now: float) -> None:
+        """Forget jobs (and their outputs) past retention, so an embedded simulator runs for weeks."""
+        horizon = now - self.config.retention_seconds
+        gone = [rid for rid, job in self._jobs.items() if job.expired or job.completed_at < horizon]
+        for rid in gone:
+            for name in self._jobs.pop(rid).outputs:
+                self._files.pop(name, None)
+        stale = [name for name, at in self._uploaded_at.items() if at < horizon - UPLOAD_RETENTION_SECONDS]
+        for name in stale:
+            self._files.pop(name, None)
+            del self._uploaded_at[name]
+
     def store_upload(self, data: bytes, mime: str) -> str:
         ext = mime.rpartition("/")[2] or "bin"
         name = f"upload-{next(self._ids):06d}.{ext}"
         self._files[name] = (data, mime)
+        self._uploaded_at[name] = self.clock.now()
         return f"{self.url}/files/{name}"
 
     def file(self, name: str) -> tuple[bytes, str]:

@@ -36,7 +36,7 @@ async def test_prepare_inlines_base64_slots_without_uploading(runner, simulator)
                                    {ImageRole.CHARACTER: FACE, ImageRole.POSE: pose})
     assert base64.b64decode(payload["face_image"]) == FACE.data
     assert base64.b64decode(payload["pose_image"]) == pose.data
-    assert simulator.requests == []
+    assert not simulator.requests
 
 
 async def test_missing_required_image_names_the_role(runner, simulator):
@@ -44,7 +44,7 @@ async def test_missing_required_image_names_the_role(runner, simulator):
     with pytest.raises(InvalidParameter) as caught:
         await runner.prepare(model, build_payload(model), {ImageRole.CHARACTER: FACE})
     assert caught.value.param == "scene" and "scene image" in str(caught.value)
-    assert simulator.requests == []  # nothing uploaded for a request that cannot run
+    assert not simulator.requests  # nothing uploaded for a request that cannot run
 
 
 async def test_optional_image_may_be_missing(runner):

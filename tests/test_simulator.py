@@ -181,3 +181,17 @@ async def test_outputs_expire_with_their_job_and_latency_delays_answers(simulato
         started = time.perf_counter()
         await http.get(f"{simulator.url}/v2/requests/x/status", headers=KEY)
     assert time.perf_counter() - started >= 0.05
+
+
+async def test_old_jobs_and_uploads_are_forgotten_so_memory_stays_bounded(fake_clock):
+    async with Simulator(SimConfig(history_limit=50), clock=fake_clock) as sim, httpx.AsyncClient() as http:
+        up = await http.post(f"{sim.url}/upload-asset", headers=KEY,
+                             json={"data_urls": ["data:image/png;base64," + base64.b64encode(png()).decode()]})
+        first = (await http.post(f"{sim.url}/v2/consistent-character", json={}, headers=KEY)).json()
+        await fake_clock.advance(2 * 86_400)
+        for _ in range(255):  # the 256th job triggers a sweep
+            await http.post(f"{sim.url}/v2/consistent-character", json={}, headers=KEY)
+        gone = await http.get(first["status_url"], headers=KEY)
+        upload_gone = await http.get(up.json()["file_urls"][0])
+    assert gone.status_code == 404 and upload_gone.status_code == 404
+    assert len(sim.jobs) == 255 and len(sim.requests) == 50
