@@ -81,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
     except TimeoutError as exc:
         print(f"castbot: {exc}", file=sys.stderr)
         return 1
+    except WriteFailed as exc:
+        print(f"castbot: cannot write the images to {args.out}: {exc}", file=sys.stderr)
+        return 1
     for path in paths:
         print(path)
     return 0
@@ -89,21 +92,34 @@ def run(args: argparse.Namespace) -> int:
 def build_job(args: argparse.Namespace) -> GenerateJob:
     """Validate everything the user typed and read every image; raises UserError with one clear line."""
     model = get_model(args.model)
+    payload = _payload(args, model)
+    images = _images(args, model)
+    if not args.timeout > 0:
+        raise InvalidParameter("--timeout must be a positive number of seconds.", param="timeout")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InvalidParameter(f"--out {args.out} is a file; give a folder for the images.", param="out")
+    return GenerateJob(model, payload, images, out, args.timeout)
+
+
+def _payload(args: argparse.Namespace, model: Model) -> dict[str, Any]:
     flags = dict(_option(text) for text in args.options)
     if args.seed is not None:
         flags["seed"] = args.seed
     if args.count is not None:
-        if not model.count_field:
-            if str(args.count).strip() != "1":
-                raise InvalidParameter(f"“{model.key}” makes one image per run; drop --count.", param="count")
-        else:
+        if model.count_field:
             flags["n"] = args.count
+        elif str(args.count).strip() != "1":
+            raise InvalidParameter(f"“{model.key}” makes one image per run; drop --count.", param="count")
     try:
-        payload = build_payload(model, prompt=args.prompt, negative=args.neg, flags=flags)
+        return build_payload(model, prompt=args.prompt, negative=args.neg, flags=flags)
     except InvalidParameter as exc:
         if model.count_field and exc.param == model.count_field and args.count is not None:
             raise InvalidParameter(str(exc).replace("--n ", "--count ", 1), param="count") from None
         raise
+
+
+def _images(args: argparse.Namespace, model: Model) -> dict[ImageRole, ImageInput]:
     if not args.image:
         raise InvalidParameter(
             f"--image is required: a picture of your character (try --image {_shown(SAMPLE_CHARACTER)}).",
@@ -122,9 +138,7 @@ def build_job(args: argparse.Namespace) -> GenerateJob:
         if slot.required and slot.role not in images:
             raise InvalidParameter(f"“{model.key}” needs a {slot.role.value} image: add --{slot.role.value} FILE.",
                                    param=slot.role.value)
-    if not args.timeout > 0:
-        raise InvalidParameter("--timeout must be a positive number of seconds.", param="timeout")
-    return GenerateJob(model, payload, images, Path(args.out), args.timeout)
+    return images
 
 
 def _option(text: str) -> tuple[str, str]:
@@ -195,7 +209,18 @@ async def _wait(runner: RemoteRunner, handle: RemoteHandle, show: Any, *, poll: 
     raise TimeoutError(f"no result after {limit:g} s; the job is still {handle.transport} {handle.ref}")
 
 
+class WriteFailed(Exception):
+    """The images came back but could not be saved (folder not writable, disk full)."""
+
+
 def _write(images: list[tuple[bytes, str]], job: GenerateJob) -> list[Path]:
+    try:
+        return _write_files(images, job)
+    except OSError as exc:
+        raise WriteFailed(exc.strerror or str(exc)) from None
+
+
+def _write_files(images: list[tuple[bytes, str]], job: GenerateJob) -> list[Path]:
     job.out.mkdir(parents=True, exist_ok=True)
     stem = f"{job.model.key}-{job.payload.get(job.model.seed_field or '', int(time.time()))}"
     paths = []

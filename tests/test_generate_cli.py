@@ -81,6 +81,8 @@ BAD_INPUTS = [
     (["--image", "notes.png/face.png"], "cannot read notes.png/face.png: Not a directory"),
     (["--seed", "abc", "--image", FACE], "--seed must be a whole number"),
     (["--model", "sheet", "--image", FACE], "needs a prompt"),
+    (["--image", FACE, "--out", "notes.png"], "--out notes.png is a file"),
+    (["--image", FACE, "--set", "format"], "--set needs OPTION=VALUE"),
 ]
 
 
