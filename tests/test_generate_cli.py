@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -149,3 +150,15 @@ async def test_simulate_serves_until_terminated(tmp_path: Path):
         proc.terminate()
         await asyncio.wait_for(proc.wait(), PROCESS_TIMEOUT)
     assert proc.returncode == 0
+
+
+def test_simulate_refuses_bad_rates_and_a_busy_port(tmp_path: Path):
+    bad_rate = castbot("simulate", "--failure-rate", "2", cwd=tmp_path)
+    assert bad_rate.returncode == 2 and "rates must be from 0 to 1" in bad_rate.stderr
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = castbot("simulate", "--port", str(busy.getsockname()[1]), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("castbot: cannot listen on 127.0.0.1:")
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
