@@ -96,7 +96,7 @@ async def test_not_found_suggests_close_names(book: CharacterBook) -> None:
     await save(book, "Knight", image=OTHER_PHOTO)
     with pytest.raises(NotFoundError, match=r"No character named 'Mirabelle' here\. Did you mean: Mirabel\?"):
         await book.get(scope_id="g1", name="Mirabelle")
-    with pytest.raises(NotFoundError, match="/characters"):
+    with pytest.raises(NotFoundError, match="/character list"):
         await book.get(scope_id="g1", name="Zzzz")
 
 
