@@ -1,0 +1,228 @@
+"""The chaos run: fakes and simulator in this process, the real `castbot run` as a child, then checks.
+
+Phases: start → load with Segmind and Telegram faults, SIGKILLs with restarts and a mid-run
+`castbot backup` → settle (every job final) → hostile-input sweep and burst → settle → SIGTERM →
+invariants → summary table. Every wait is a bounded poll; the whole run has a hard deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.simulator import Simulator
+from tests.chaos import hostile, invariants
+from tests.chaos.fake_telegram import ChaosTelegramServer
+from tests.chaos.faults import FaultInjector, sim_config
+from tests.chaos.process import REPO, BotProcess
+from tests.chaos.scenario import (
+    ChaosConfig,
+    LoadPlayers,
+    Play,
+    bot_replies,
+    button_data,
+    community_chat,
+    until,
+    user_id,
+)
+
+log = logging.getLogger(__name__)
+
+SEGMIND_KEY = "SG_chaos_secret_key_5f1e2d3c4b5a69788796"
+TELEGRAM_TOKEN = "777000:CHAOS-telegram-token-never-logged"
+READY_SECONDS = 40.0
+
+
+@dataclass
+class Outcome:
+    violations: list[str] = field(default_factory=list)
+    rows: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+class ChaosRun:
+    def __init__(self, config: ChaosConfig, workdir: Path, *, say: Callable[[str], None] = print) -> None:
+        self.config = config
+        self.workdir = workdir
+        self.say = say
+        self.rng = random.Random(config.seed)
+        self.play = Play()
+        self.outcome = Outcome()
+        self.crashes: list[str] = []
+        self.backup_path = workdir / "backup.sqlite3"
+        self.backup_ok = False
+
+    @property
+    def db(self) -> Path:
+        return self.workdir / "data" / "castbot.sqlite3"
+
+    async def run(self) -> Outcome:
+        started = time.monotonic()
+        sim = Simulator(sim_config(self.config.sim_speed, self.config.seed))
+        sim.config.api_key = SEGMIND_KEY
+        await sim.start()
+        try:
+            async with ChaosTelegramServer(token=TELEGRAM_TOKEN) as fake:
+                await self._play(sim, fake, started)
+        finally:
+            await sim.stop()
+        return self.outcome
+
+    def _env(self, sim: Simulator, fake: ChaosTelegramServer) -> dict[str, str]:
+        return {"TELEGRAM_TOKEN": fake.token, "TELEGRAM_API_URL": fake.root, "SEGMIND_API_KEY": SEGMIND_KEY,
+                "SEGMIND_API_URL": sim.url, "SEGMIND_UPLOAD_URL": sim.url,
+                "CASTBOT_DATA_DIR": str(self.workdir / "data"), "CASTBOT_LOG_LEVEL": "INFO"}
+
+    async def _play(self, sim: Simulator, fake: ChaosTelegramServer, started: float) -> None:
+        (self.workdir / "logs").mkdir(parents=True, exist_ok=True)
+        bot = BotProcess(self._env(sim, fake), self.workdir / "logs")
+        players = LoadPlayers(fake, self.config, self.play)
+        players.setup_admins()
+        chats = [community_chat(c) for c in range(self.config.communities)]
+        faults = FaultInjector(sim, fake, chats, seed=self.config.seed, every=self.config.fault_every)
+        await self._start(bot, fake)
+        try:
+            users = self.config.communities * self.config.users_per_community
+            self.say(f"load: {users} users in {self.config.communities} communities, "
+                     f"{self.config.kills} kills planned")
+            await asyncio.gather(players.run(), faults.run(self.config.load_seconds),
+                                 self._killer(bot, fake), self._backup_midway(bot))
+            await self._settle(bot, "load")
+            warm_rss = bot.sample_memory()
+            self.say("hostile sweep and burst")
+            played, hostile_problems = await self._hostile(fake)
+            latencies = await hostile.burst(fake, self.config.burst_commands, self.config.burst_users)
+            await self._settle(bot, "burst")
+            end_rss = bot.sample_memory()
+        finally:
+            code = await bot.stop()
+        if code not in (0, None):
+            self.crashes.append(f"castbot exited {code} on SIGTERM")
+        faults.count_steady()
+        self._check(bot, fake, faults, hostile_problems, latencies, warm_rss, end_rss, played, started)
+
+    async def _start(self, bot: BotProcess, fake: ChaosTelegramServer) -> None:
+        starts = len(fake.calls_to("setMyCommands"))
+        await bot.start()
+        if not await until(lambda: len(fake.calls_to("setMyCommands")) > starts, READY_SECONDS):
+            raise RuntimeError(f"castbot did not start within {READY_SECONDS:.0f} s; see {bot.log_dir}")
+
+    async def _killer(self, bot: BotProcess, fake: ChaosTelegramServer) -> None:
+        """SIGKILL at random moments during the first 80 % of the load, then restart at once."""
+        span = self.config.load_seconds * 0.8 / self.config.kills
+        for _ in range(self.config.kills):
+            await asyncio.sleep(self.rng.uniform(0.4, 1.0) * span)
+            code = bot.exited_by_itself()
+            if code is not None:
+                self.crashes.append(f"castbot died by itself (exit {code})")
+            await bot.kill()
+            await self._start(bot, fake)
+
+    async def _backup_midway(self, bot: BotProcess) -> None:
+        await asyncio.sleep(self.config.load_seconds / 2)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "backup", str(self.backup_path), cwd=REPO,
+            env={**bot.env}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        out, _ = await asyncio.wait_for(proc.communicate(), 60)
+        self.backup_ok = proc.returncode == 0
+        if not self.backup_ok:
+            self.crashes.append(f"castbot backup failed: {out.decode(errors='replace').strip()[:200]}")
+
+    async def _settle(self, bot: BotProcess, phase: str) -> None:
+        def done() -> bool:
+            bot.sample_memory()
+            try:
+                rows = invariants.jobs(self.db)
+            except Exception:
+                return False
+            return all(r["state"] in invariants.FINAL for r in rows)
+
+        if not await until(done, self.config.settle_seconds):
+            self.say(f"warning: not every job finished within {self.config.settle_seconds:.0f} s after {phase}")
+        await asyncio.sleep(2.0)  # let final status edits go out (the pacer may hold them a few seconds)
+
+    async def _hostile(self, fake: ChaosTelegramServer) -> tuple[int, list[str]]:
+        if not self.config.hostile:
+            return 0, []
+        chat, owner = community_chat(0), user_id(0, 1)
+        mids = {c.message["message_id"] for c in self.play.commands if c.user_id == owner and c.chat_id == chat}
+        result = next((m for m in fake.bot_messages(chat) if m.get("reply_to") in mids and button_data(m, "rr:")),
+                      None)
+        pre_restart = (chat, owner, result) if result is not None else None
+        return await hostile.hostile_sweep(fake, self.db, f"C{user_id(1, 0)}", pre_restart, user_id(0, 2))
+
+    def _check(self, bot: BotProcess, fake: ChaosTelegramServer, faults: FaultInjector, hostile_problems: list[str],
+               latencies: list[float], warm_rss: int, end_rss: int, played: int, started: float) -> None:
+        figures = invariants.Figures()
+        rows = invariants.jobs(self.db)
+        kills = bot.kill_times
+        v = self.outcome.violations
+        v += self.crashes
+        v += invariants.ledger_violations(self.db, figures)
+        v += invariants.delivery_violations(fake, rows, kills, figures)
+        v += invariants.stranded_violations(fake, rows, kills, figures)
+        v += invariants.pace_violations(fake, kills)
+        v += invariants.secret_violations(bot.logs(), [SEGMIND_KEY, TELEGRAM_TOKEN, TELEGRAM_TOKEN.split(":")[1]])
+        v += invariants.memory_violations(warm_rss, end_rss)
+        v += invariants.backup_violations(self.backup_path)
+        v += [f"Telegram would refuse a message: {e}" for e in fake.html_errors]
+        v += hostile_problems
+        v += _unanswered(fake, self.play, kills)
+        finite = sorted(x for x in latencies if x != float("inf"))
+        if len(finite) < len(latencies):
+            v.append(f"burst: {len(latencies) - len(finite)} of {len(latencies)} commands never answered")
+        faults.injected["telegram getUpdates failed"] = fake.failed_updates
+        faults.injected["process SIGKILL"] = bot.kills
+        self.outcome.rows = _table(figures, faults, bot, finite, warm_rss, end_rss, played, len(v), started)
+
+
+def _unanswered(fake: ChaosTelegramServer, play: Play, kills: list[float]) -> list[str]:
+    """Every command offered got some answer, unless a kill fell right after it was offered."""
+    problems = []
+    for command in play.commands:
+        key = (command.chat_id, command.message["message_id"])
+        if bot_replies(fake, *key):
+            continue
+        at = fake.offered.get(key, 0.0)
+        if not any(at - 1.0 <= k <= at + invariants.KILL_GRACE for k in kills):
+            problems.append(f"'{command.text[:40]}' in chat {command.chat_id} was never answered")
+    return problems
+
+
+def _table(figures: invariants.Figures, faults: FaultInjector, bot: BotProcess, latencies: list[float],
+           warm_rss: int, end_rss: int, played: int, violations: int, started: float) -> list[tuple[str, str]]:
+    jobs = ", ".join(f"{state} {n}" for state, n in sorted(figures.jobs.items()))
+    p50 = hostile.percentile(latencies, 50)
+    p99 = hostile.percentile(latencies, 99)
+    return [
+        ("jobs", f"{sum(figures.jobs.values())} ({jobs})"),
+        ("deliveries", str(figures.deliveries)),
+        ("duplicates (no kill between)", str(figures.duplicates)),
+        ("duplicates (kill between send and record)", str(figures.duplicates_after_kill)),
+        ("commands lost to a kill (stranded status)", str(figures.stranded_after_kill)),
+        ("refunds (holds released)", str(figures.refunds)),
+        ("faults injected", ", ".join(f"{k} {n}" for k, n in sorted(faults.injected.items()))),
+        ("restarts", str(bot.starts - 1)),
+        ("hostile cases", str(played)),
+        ("ack latency p50 / p99 / max", f"{p50:.3f} s / {p99:.3f} s / {max(latencies, default=0):.3f} s "
+                                        f"({len(latencies)} commands)"),
+        ("RSS after warm-up / at end / peak", f"{warm_rss / 1024:.0f} / {end_rss / 1024:.0f} / "
+                                              f"{bot.peak_rss_kib / 1024:.0f} MiB"),
+        ("invariant violations", str(violations)),
+        ("wall time", f"{time.monotonic() - started:.0f} s"),
+    ]
+
+
+def format_table(rows: list[tuple[str, str]]) -> str:
+    width = max((len(k) for k, _ in rows), default=0)
+    line = "-" * (width + 3 + max((len(v) for _, v in rows), default=0))
+    return "\n".join([line] + [f"{k.ljust(width)} | {v}" for k, v in rows] + [line])
