@@ -116,16 +116,20 @@ async def _start(engine: JobEngine, job: JobRecord) -> JobRecord:
     if job.attempts >= 2 and not job.remote_ref:
         await _finish(engine, job.job_id, JobState.FAILED, INTERRUPTED_MESSAGE)
         raise JobEnded
-    payload = await _prepare(engine, job)
+    payload: dict | None = None
     for _ in range(SUBMIT_RATE_LIMIT_TRIES):
+        try:  # a 429 burst outlasting the client's tries on the character upload waits too (chaos run)
+            payload = payload or await _prepare(engine, job)
+        except RateLimited as exc:
+            await _wait_out(engine, exc)
+            job = await _refresh(engine, job)
+            continue
         job = await engine.store.update_job(job.job_id, attempts=job.attempts + 1)
         try:
             started = await engine.runner.start(model, payload)
         except RateLimited as exc:
             job = await engine.store.update_job(job.job_id, attempts=job.attempts - 1)
-            metrics.RATE_LIMITED.labels(source="segmind").inc()
-            engine.budget.pause(exc.retry_after or 5.0)
-            await engine.clock.sleep(exc.retry_after or 5.0)
+            await _wait_out(engine, exc)
             job = await _refresh(engine, job)
             continue
         engine.credits_alerted = False
@@ -140,6 +144,13 @@ async def _start(engine: JobEngine, job: JobRecord) -> JobRecord:
         job.job_id, state=JobState.SUBMITTED, remote_ref=started.handle.ref, submitted_at=now
     )
     return await engine.record(job, push=True)
+
+
+async def _wait_out(engine: JobEngine, exc: RateLimited) -> None:
+    """Segmind said slow down: pause every job's calls and wait, rather than fail this one."""
+    metrics.RATE_LIMITED.labels(source="segmind").inc()
+    engine.budget.pause(exc.retry_after or 5.0)
+    await engine.clock.sleep(exc.retry_after or 5.0)
 
 
 async def _prepare(engine: JobEngine, job: JobRecord) -> dict:

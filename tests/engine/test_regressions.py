@@ -1,0 +1,26 @@
+"""Bugs the chaos run (tests/chaos) found, each pinned by the smallest test that showed it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from core.types import JobState
+from tests.engine.conftest import ASSETS, Harness
+
+
+async def test_a_429_burst_during_the_character_upload_delays_the_job_instead_of_failing_it(
+    harness: Harness,
+) -> None:
+    # Chaos run: "job failed at Segmind: 429 Rate limit exceeded" — a burst longer than the client's
+    # four tries hit the upload of a saved character, which (unlike the submit) had no rate-limit wait.
+    service = await harness.start_engine()
+    first = harness.request(images=())
+    await service.save_character(first.actor, first.place, name="Luna", consent=True,
+                                 image=(ASSETS / "sample_character.png").read_bytes())
+    harness.sim.fail_next(429, retry_after=2, count=6)
+    view = await service.submit(dataclasses.replace(harness.request(images=()), character_name="luna"))
+    await harness.run_until_state(view.job_id, JobState.DELIVERED, JobState.FAILED)
+    job = await harness.store.get_job(view.job_id)
+    assert job is not None and job.state == JobState.DELIVERED, job.error
+    uploads = [r for r in harness.sim.requests if r.path == "/upload-asset" and r.status == 200]
+    assert len(uploads) == 1
