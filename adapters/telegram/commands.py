@@ -17,7 +17,7 @@ from adapters.telegram.consent import ConsentBook, PendingSave
 from adapters.telegram.files import download
 from adapters.telegram.messenger import TelegramMessenger
 from adapters.telegram.parsing import Incoming
-from core.catalog import get_model
+from core.catalog import build_payload, get_model
 from core.errors import InvalidParameter, NotAllowed
 from core.grammar import GENERATION_COMMANDS, help_text, parse_flags, parse_generation, split_args
 from core.types import ImageInput, ImageRole, Request
@@ -71,6 +71,9 @@ class TelegramCommands:
     async def _generate(self, inc: Incoming) -> None:
         gen = parse_generation(inc.command.name, inc.command.args)
         model = get_model(gen.model)
+        # Check the flags now, before downloading images or posting a status message; a saved character's
+        # description may stand in for a prompt, so its name stands in for one here.
+        build_payload(model, prompt=gen.prompt or (gen.character or ""), negative=gen.negative, flags=gen.flags)
         slots = [s for s in model.images if not (gen.character and s.role == ImageRole.CHARACTER)]
         refs = inc.image_refs()
         needed = sum(1 for s in slots if s.required)
@@ -78,7 +81,7 @@ class TelegramCommands:
             raise InvalidParameter(_missing_images(inc.command.name, [s.role for s in slots], gen.character))
         images = tuple([ImageInput(slot.role, await download(self._bot, ref), filename=ref.name, mime=ref.mime)
                         for slot, ref in zip(slots, refs, strict=False)])
-        status = await self._messenger.open_status(inc.chat_id, inc.message_id)
+        status = await self._messenger.open_status(inc.chat_id, inc.message_id, render.PLACEHOLDER)
         request = Request(
             actor=inc.actor, place=inc.place, model=gen.model, prompt=gen.prompt, negative=gen.negative,
             character_name=gen.character, images=images, params=dict(gen.flags), idem_key=inc.idem_key,

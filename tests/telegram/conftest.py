@@ -1,0 +1,69 @@
+"""The real castbot app (store, engine, simulator) on virtual time, the real PTB adapter, a fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from adapters.telegram.adapter import TelegramAdapter
+from adapters.telegram.render import PLACEHOLDER
+from bot.app import App, build_app
+from bot.settings import Settings
+from core.simulator import SimConfig
+from tests.fakes.clock import FakeClock
+from tests.fakes.telegram_server import FakeTelegramServer
+from tests.telegram.helpers import REAL_TIMEOUT, photo  # noqa: F401  (re-exported for tests)
+
+
+@dataclass
+class TelegramWorld:
+    clock: FakeClock
+    tg: FakeTelegramServer
+    app: App
+    adapter: TelegramAdapter
+
+    async def until(self, condition: Callable[[], bool], *, step: float = 0.25, what: str = "condition") -> None:
+        """Advance virtual time in steps, giving real I/O a turn, until `condition()` holds (bounded)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + REAL_TIMEOUT
+        while not condition():
+            if loop.time() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await self.clock.advance(step)
+            await asyncio.sleep(0.003)
+
+    def texts(self, chat_id: int) -> list[str]:
+        """Every reply the bot sent to a chat (sendMessage), in order, status placeholders left out."""
+        texts = [str(c.params.get("text", "")) for c in self.tg.calls_to("sendMessage", chat_id)]
+        return [t for t in texts if t != PLACEHOLDER]
+
+    async def stop(self) -> None:
+        """Stop the adapter while time still moves (PTB waits for handlers, which may be pacing)."""
+        task = asyncio.ensure_future(self.adapter.stop())
+        await self.until(task.done, what="adapter stop")
+        task.result()
+
+
+def castbot_settings(data_dir: Path) -> Settings:
+    return Settings(_env_file=None, CASTBOT_DATA_DIR=data_dir, SEGMIND_API_KEY=None,  # type: ignore[call-arg]
+                    CASTBOT_DAILY_UNITS=40, CASTBOT_MAX_PER_USER=2, CASTBOT_MAX_IN_FLIGHT=16)
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[TelegramWorld]:
+    clock = FakeClock()
+    async with FakeTelegramServer(clock=clock.now) as tg, build_app(
+        castbot_settings(tmp_path), clock=clock, simulator_config=SimConfig(median_seconds=20.0, cv=0.1)
+    ) as app:
+        adapter = TelegramAdapter(app.service, token=tg.token, api_url=tg.root, clock=clock, poll_timeout=1.0,
+                                  album_window=0.5)
+        await adapter.start()
+        world = TelegramWorld(clock, tg, app, adapter)
+        try:
+            yield world
+        finally:
+            await world.stop()

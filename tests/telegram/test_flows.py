@@ -1,0 +1,112 @@
+"""Done-when scenarios: the real PTB application, the real app (store, engine, simulator), a fake Bot API."""
+
+from __future__ import annotations
+
+import json
+
+from tests.telegram.conftest import TelegramWorld
+from tests.telegram.helpers import photo
+
+ALICE, BOB = 2001, 2002
+GROUP = -6001
+
+
+def buttons(message: dict) -> dict[str, str]:
+    """Button label -> callback_data of a message the fake recorded."""
+    rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+    return {b["text"]: b["callback_data"] for row in rows for b in row}
+
+
+def pick(message: dict, word: str) -> str:
+    return next(data for label, data in buttons(message).items() if word in label)
+
+
+async def save_luna(world: TelegramWorld, chat: int = ALICE, user: int = ALICE) -> None:
+    world.tg.send_photo(chat, user, photo("purple"), caption="/character save Luna --consent")
+    await world.until(lambda: any("Saved" in t for t in world.texts(chat)), what="character saved")
+
+
+async def test_save_a_character_from_a_captioned_photo(world: TelegramWorld) -> None:
+    await save_luna(world)
+    world.tg.send_text(ALICE, ALICE, "/character list")
+    await world.until(lambda: any("Luna" in t and "Characters" in t for t in world.texts(ALICE)))
+
+
+async def test_saving_without_consent_asks_and_only_the_owner_may_confirm(world: TelegramWorld) -> None:
+    world.tg.send_photo(GROUP, ALICE, photo("teal"), caption="/character save Mia")
+    await world.until(lambda: any("I may use this face" in json.dumps(m.get("reply_markup", ""))
+                                  for m in world.tg.bot_messages(GROUP)), what="consent question")
+    question = world.tg.bot_messages(GROUP)[-1]
+    data = pick(question, "may use")
+    world.tg.press(BOB, question, data)
+    await world.until(lambda: world.tg.calls_to("answerCallbackQuery"))
+    assert "Only the person" in world.tg.calls_to("answerCallbackQuery")[0].params["text"]
+    assert not any("Saved" in t for t in world.texts(GROUP))
+    world.tg.press(ALICE, question, data)
+    await world.until(lambda: any("Saved <b>Mia</b>" in t for t in world.texts(GROUP)), what="saved after consent")
+
+
+async def test_imagine_with_a_saved_character_edits_status_then_delivers_with_buttons(world: TelegramWorld) -> None:
+    await save_luna(world)
+    world.tg.send_text(ALICE, ALICE, "/imagine --char Luna on a beach --n 2")
+    await world.until(lambda: world.tg.calls_to("sendMediaGroup", ALICE), step=0.5, what="album delivered")
+    (album,) = world.tg.calls_to("sendMediaGroup", ALICE)
+    assert len(album.files) == 2
+    status = world.tg.calls_to("sendMessage", ALICE)[1]  # [0] is "Saved Luna"
+    edits = world.tg.calls_to("editMessageText", ALICE)
+    assert edits and all(e.params["message_id"] == str(status_id(world, status)) for e in edits)
+    await world.until(lambda: "Done" in world.tg.bot_messages(ALICE)[1]["text"], what="status says done")
+    actions = world.tg.bot_messages(ALICE)[-1]
+    assert {"Re-roll", "Same seed", "Save as character", "Delete"} <= {k.split(" ", 1)[1] for k in buttons(actions)}
+
+    world.tg.press(ALICE, actions, pick(actions, "Re-roll"))
+    await world.until(lambda: len(world.tg.calls_to("sendMediaGroup", ALICE)) == 2, step=0.5, what="re-roll")
+
+
+async def test_button_press_by_someone_else_changes_nothing(world: TelegramWorld) -> None:
+    await save_luna(world, GROUP)
+    world.tg.send_text(GROUP, ALICE, "/imagine --char Luna in the snow")
+    await world.until(lambda: world.tg.calls_to("sendPhoto", GROUP), step=0.5, what="photo delivered")
+    result = world.tg.bot_messages(GROUP)[-1]
+    world.tg.press(BOB, result, pick(result, "Re-roll"))
+    await world.until(lambda: world.tg.calls_to("answerCallbackQuery"))
+    assert "Only the person" in world.tg.calls_to("answerCallbackQuery")[0].params["text"]
+    await world.clock.advance(60)
+    assert len(world.tg.calls_to("sendPhoto", GROUP)) == 1
+
+
+async def test_cancel_button_stops_the_job_and_nothing_is_delivered(world: TelegramWorld) -> None:
+    await save_luna(world)
+    world.tg.send_text(ALICE, ALICE, "/imagine --char Luna reading a book")
+    await world.until(lambda: len(world.tg.bot_messages(ALICE)) >= 2 and "Cancel" in json.dumps(
+        world.tg.bot_messages(ALICE)[1].get("reply_markup", "")), what="status with cancel button")
+    status = world.tg.bot_messages(ALICE)[1]
+    world.tg.press(ALICE, status, pick(status, "Cancel"))
+    await world.until(lambda: "Cancelled" in world.tg.bot_messages(ALICE)[1]["text"], what="cancelled status")
+    await world.clock.advance(120)
+    assert world.tg.calls_to("sendPhoto", ALICE) == [] and world.tg.calls_to("sendMediaGroup", ALICE) == []
+
+
+async def test_cancel_command_cancels_the_latest_job(world: TelegramWorld) -> None:
+    await save_luna(world)
+    world.tg.send_text(ALICE, ALICE, "/imagine --char Luna at night")
+    await world.until(lambda: len(world.tg.bot_messages(ALICE)) >= 2 and "Cancel" in json.dumps(
+        world.tg.bot_messages(ALICE)[1].get("reply_markup", "")), what="job accepted")
+    world.tg.send_text(ALICE, ALICE, "/cancel")
+    await world.until(lambda: "Cancelled" in world.tg.bot_messages(ALICE)[1]["text"], what="cancelled status")
+
+
+async def test_exhausted_quota_is_a_clear_message_and_charges_nothing(world: TelegramWorld) -> None:
+    await save_luna(world)
+    world.tg.send_text(ALICE, ALICE, "/imagine --char Luna --n 20 --per-pose 4")
+    await world.until(lambda: len(world.texts(ALICE)) >= 2, what="quota reply")
+    reply = world.texts(ALICE)[-1]
+    assert "unit" in reply.lower() or "quota" in reply.lower()
+    world.tg.send_text(ALICE, ALICE, "/quota")
+    await world.until(lambda: "Units left: 40" in world.texts(ALICE)[-1], what="quota untouched")
+
+
+def status_id(world: TelegramWorld, call) -> int:
+    """The message id the fake gave the bot's reply to a sendMessage call."""
+    texts = [m for m in world.tg.bot_messages(call.chat_id)]
+    return texts[1]["message_id"]
