@@ -110,3 +110,47 @@ def status_id(world: TelegramWorld, call) -> int:
     """The message id the fake gave the bot's reply to a sendMessage call."""
     texts = [m for m in world.tg.bot_messages(call.chat_id)]
     return texts[1]["message_id"]
+
+
+async def test_pose_from_an_album_character_first_then_the_pose(world: TelegramWorld) -> None:
+    world.tg.send_album(ALICE, ALICE, [photo("purple"), photo("gray")], caption="/pose dancing")
+    await world.until(lambda: world.tg.calls_to("sendPhoto", ALICE), step=0.5, what="pose delivered")
+    jobs = await world.app.service.history(_alice(), _alice_dm())
+    assert [j.model for j in jobs] == ["pose"]
+    assert len(world.tg.calls_to("getFile")) == 2
+
+
+async def test_an_edited_command_never_starts_a_second_job(world: TelegramWorld) -> None:
+    await save_luna(world)
+    sent = world.tg.send_text(ALICE, ALICE, "/imagine --char Luna on a hill")
+    world.tg.edit_text(sent, "/imagine --char Luna on a mountain")
+    await world.until(lambda: world.tg.calls_to("sendPhoto", ALICE), step=0.5, what="delivery")
+    await world.clock.advance(60)
+    assert len(await world.app.service.history(_alice(), _alice_dm())) == 1
+
+
+async def test_a_429_in_one_chat_does_not_delay_another(world: TelegramWorld) -> None:
+    await save_luna(world, ALICE, ALICE)
+    await save_luna(world, BOB, BOB)
+    world.tg.flood(ALICE, retry_after=40, times=3, methods={"editMessageText", "sendPhoto"})
+    start = world.clock.now()
+    world.tg.send_text(ALICE, ALICE, "/imagine --char Luna in rain")
+    world.tg.send_text(BOB, BOB, "/imagine --char Luna in rain")
+    await world.until(lambda: world.tg.calls_to("sendPhoto", BOB), step=0.5, what="Bob's delivery")
+    bob_done = world.tg.calls_to("sendPhoto", BOB)[0].at - start
+    await world.until(lambda: [c for c in world.tg.calls_to("sendPhoto", ALICE) if c.status == 200], step=0.5,
+                      what="Alice's delivery")
+    alice_done = next(c for c in world.tg.calls_to("sendPhoto", ALICE) if c.status == 200).at - start
+    assert alice_done >= 40 > bob_done
+
+
+def _alice():
+    from core.types import Actor
+
+    return Actor("telegram", str(ALICE))
+
+
+def _alice_dm():
+    from core.types import Place
+
+    return Place("telegram", f"dm:{ALICE}", str(ALICE))
