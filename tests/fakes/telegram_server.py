@@ -151,6 +151,12 @@ class FakeTelegramServer:
         """The bot's messages in a chat as they stand now (edits applied), oldest first."""
         return [m for (c, _), m in sorted(self.messages.items()) if c == chat_id and m["from"]["is_bot"]]
 
+    def transcript(self, chat_id: int, *, start: float | None = None) -> str:
+        """The bot's calls to one chat as readable lines: time, method, status, the gist of the parameters."""
+        calls = [c for c in self.calls if c.chat_id == chat_id]
+        origin = start if start is not None else (calls[0].at if calls else 0.0)
+        return "\n".join(f"+{c.at - origin:7.1f}s {c.method:<16} {c.status} {_gist(c)}" for c in calls)
+
     def calls_to(self, method: str, chat_id: int | None = None) -> list[Call]:
         return [c for c in self.calls if c.method == method and (chat_id is None or c.chat_id == chat_id)]
 
@@ -387,6 +393,22 @@ def _message_fields(params: dict[str, Any]) -> dict[str, Any]:
     if params.get("reply_parameters"):
         fields["reply_to"] = params["reply_parameters"].get("message_id")
     return fields
+
+
+def _gist(call: Call) -> str:
+    p = call.params
+    parts = [f"msg={p['message_id']}"] if "message_id" in p else []
+    text = p.get("text") or p.get("caption")
+    if text:
+        parts.append(repr(" / ".join(str(text).splitlines())[:90]))
+    if isinstance(p.get("media"), list):
+        parts.append(f"{len(p['media'])} photos")
+    if call.files:
+        parts.append(f"{len(call.files)} file(s), {sum(map(len, call.files.values()))} bytes")
+    markup = p.get("reply_markup")
+    if isinstance(markup, dict):
+        parts.append("[" + " | ".join(b["text"] for row in markup.get("inline_keyboard", []) for b in row) + "]")
+    return " ".join(parts)
 
 
 def _chat(chat_id: int) -> dict[str, Any]:

@@ -154,3 +154,29 @@ def _alice_dm():
     from core.types import Place
 
     return Place("telegram", f"dm:{ALICE}", str(ALICE))
+
+
+async def test_character_show_rename_delete_and_history(world: TelegramWorld) -> None:
+    await save_luna(world)
+    world.tg.send_text(ALICE, ALICE, "/character show Luna")
+    await world.until(lambda: world.tg.calls_to("sendPhoto", ALICE), what="character shown")
+    assert "Luna" in world.tg.calls_to("sendPhoto", ALICE)[0].params["caption"]
+    world.tg.send_text(ALICE, ALICE, "/character rename Luna Nova")
+    await world.until(lambda: any("Renamed to <b>Nova</b>" in t for t in world.texts(ALICE)), what="renamed")
+    world.tg.send_text(ALICE, ALICE, "/character delete Nova")
+    await world.until(lambda: any("Deleted <b>Nova</b>" in t for t in world.texts(ALICE)), what="deleted")
+    world.tg.send_text(ALICE, ALICE, "/history")
+    await world.until(lambda: any("No jobs yet" in t for t in world.texts(ALICE)), what="history")
+
+
+async def test_group_admin_commands_follow_telegram_admins(world: TelegramWorld) -> None:
+    world.tg.admins[GROUP] = [ALICE]
+    world.tg.send_text(GROUP, BOB, "/admin stats")
+    await world.until(lambda: world.texts(GROUP), what="refusal")
+    assert "admins" in world.texts(GROUP)[0]
+    world.tg.send_text(GROUP, ALICE, f"/admin ban {BOB}")
+    await world.until(lambda: any("banned" in t for t in world.texts(GROUP)), what="ban")
+    world.tg.send_photo(GROUP, BOB, photo(), caption="/character save Bobby --consent")
+    await world.until(lambda: any("banned" in t and "castbot" in t for t in world.texts(GROUP)), what="banned")
+    world.tg.send_text(GROUP, ALICE, "/admin stats")
+    await world.until(lambda: any("Units spent" in t for t in world.texts(GROUP)), what="stats")
