@@ -117,11 +117,11 @@ class TelegramAdapter:
         inc = parse_incoming(messages, self._app.bot.username)
         if inc is None:
             return
-        if inc.place.scope_id == str(inc.chat_id):  # a group: its admins administer it
+        # A group's admins administer it. Nobody administers a private chat: an admin there could
+        # lift their own quota (as on Discord, where DMs carry no admin rights either).
+        if inc.place.scope_id == str(inc.chat_id):
             is_admin = await self._admins.is_admin(inc.chat_id, int(inc.actor.user_id))
             inc = dataclasses.replace(inc, actor=dataclasses.replace(inc.actor, is_admin=is_admin))
-        else:
-            inc = dataclasses.replace(inc, actor=dataclasses.replace(inc.actor, is_admin=True))  # own DM scope
         log.debug("telegram command /%s in chat %s", inc.command.name, inc.chat_id)
         await self._commands.handle(inc)
 
@@ -131,7 +131,7 @@ class TelegramAdapter:
             return
         user = query.from_user
         place = place_of(query.message, user)  # type: ignore[arg-type]
-        is_admin = place.scope_id.startswith("dm:") or await self._admins.is_admin(query.message.chat.id, user.id)
+        is_admin = not place.scope_id.startswith("dm:") and await self._admins.is_admin(query.message.chat.id, user.id)
         await self._buttons.handle(query, actor_of(user, is_admin=is_admin), place)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

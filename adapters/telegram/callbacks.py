@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 NOT_YOURS = "Only the person who started this job can use its buttons."
 EXPIRED = "This button has expired. Send the command again."
-SAVE_HINT = "To keep this face, reply to the image with: /character save NAME --consent"
+SAVED = "Saved as “{name}”. Rename it with /character rename {name} NEWNAME"
 
 
 class TelegramButtons:
@@ -54,7 +54,9 @@ class TelegramButtons:
             await self._messenger.show(status.encode(), new)
             await query.answer("Re-rolling…")
         elif action == Action.SAVE:
-            await query.answer(SAVE_HINT, show_alert=True)
+            # A button carries no name: save under a placeholder the user can rename right away.
+            saved = await self._service.save_character_from_job(actor, place, job_id=ident, name=f"look-{ident[:6]}")
+            await query.answer(SAVED.format(name=saved.name), show_alert=True)
         elif action == Action.DOCUMENT:
             await query.answer("Sending the original files…")
             for image in await self._service.outputs(ident):

@@ -180,3 +180,20 @@ async def test_group_admin_commands_follow_telegram_admins(world: TelegramWorld)
     await world.until(lambda: any("banned" in t and "castbot" in t for t in world.texts(GROUP)), what="banned")
     world.tg.send_text(GROUP, ALICE, "/admin stats")
     await world.until(lambda: any("Units spent" in t for t in world.texts(GROUP)), what="stats")
+
+
+async def test_result_buttons_save_the_face_and_send_originals(world: TelegramWorld) -> None:
+    await save_luna(world)
+    world.tg.send_text(ALICE, ALICE, "/imagine --char Luna as a pilot")
+    await world.until(lambda: world.tg.calls_to("sendPhoto", ALICE), step=0.5, what="delivery")
+    result = world.tg.bot_messages(ALICE)[-1]
+    world.tg.press(ALICE, result, pick(result, "Save"))
+    await world.until(lambda: world.tg.calls_to("answerCallbackQuery"), what="save answered")
+    assert "Saved as “look-" in world.tg.calls_to("answerCallbackQuery")[0].params["text"]
+    names = [c.name for c in await world.app.service.characters(_alice_dm())]
+    assert len(names) == 2 and any(n.startswith("look-") for n in names)
+    world.tg.press(ALICE, result, pick(result, "Originals"))
+    await world.until(lambda: world.tg.calls_to("sendDocument", ALICE), what="originals sent")
+    assert world.tg.calls_to("sendDocument", ALICE)[0].files
+    world.tg.press(ALICE, result, pick(result, "Delete"))
+    await world.until(lambda: (ALICE, result["message_id"]) not in world.tg.messages, what="result deleted")
