@@ -88,8 +88,11 @@ class TelegramMessenger:
         for image in documents:
             await self.send(ref.chat_id, lambda image=image: self._bot.send_document(
                 ref.chat_id, image.data, filename=image.filename))
-        await self.send(ref.chat_id, lambda: self._bot.send_message(
-            ref.chat_id, caption or "Your images are ready.", parse_mode=ParseMode.HTML, reply_markup=markup))
+        try:  # the images are out: a lost button message must not make the engine send them twice
+            await self.send(ref.chat_id, lambda: self._bot.send_message(
+                ref.chat_id, caption or "Your images are ready.", parse_mode=ParseMode.HTML, reply_markup=markup))
+        except TelegramError as exc:
+            log.warning("images of job %s delivered, their buttons not: %s", view.job_id, exc)
 
     # --- paced sends for the adapter -------------------------------------------------------------
 

@@ -135,3 +135,13 @@ async def test_delivery_that_keeps_hitting_429_raises_so_the_engine_retries(rig:
     with pytest.raises(RetryAfter):
         task.result()
     assert len(rig.tg.calls_to("sendPhoto", PRIVATE)) == 4
+
+
+async def test_album_out_but_buttons_refused_does_not_raise_so_images_are_not_sent_twice(rig: Rig) -> None:
+    rig.tg.flood(PRIVATE, retry_after=2, times=10, methods={"sendMessage"})
+    ref = StatusRef(PRIVATE, 1, 1).encode()
+    images = [OutputImage(photo(c), "image/jpeg", f"{c}.jpg") for c in ("red", "blue")]
+    task = asyncio.ensure_future(rig.messenger.deliver(ref, view(state=JobState.COMPLETED), images))
+    await rig.until(task.done)
+    task.result()
+    assert len(rig.tg.calls_to("sendMediaGroup", PRIVATE)) == 1
