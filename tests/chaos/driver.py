@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 SEGMIND_KEY = "SG_chaos_secret_key_5f1e2d3c4b5a69788796"
 TELEGRAM_TOKEN = "777000:CHAOS-telegram-token-never-logged"
 READY_SECONDS = 40.0
+QUIET_SECONDS = 8.0  # longer than any pacing gap (3 s in a group) or injected retry_after
 
 
 @dataclass
@@ -96,18 +97,22 @@ class ChaosRun:
                      f"{self.config.kills} kills planned")
             await asyncio.gather(players.run(), faults.run(self.config.load_seconds),
                                  self._killer(bot, fake), self._backup_midway(bot))
-            await self._settle(bot, "load")
+            self.say(f"{time.monotonic() - started:.0f} s: load played, settling")
+            await self._settle(bot, fake, "load")
             warm_rss = bot.sample_memory()
-            self.say("hostile sweep and burst")
+            self.say(f"{time.monotonic() - started:.0f} s: hostile sweep")
             played, hostile_problems = await self._hostile(fake)
+            self.say(f"{time.monotonic() - started:.0f} s: burst")
             latencies = await hostile.burst(fake, self.config.burst_commands, self.config.burst_users)
-            await self._settle(bot, "burst")
+            await self._settle(bot, fake, "burst")
+            self.say(f"{time.monotonic() - started:.0f} s: checking")
             end_rss = bot.sample_memory()
         finally:
             code = await bot.stop()
         if code not in (0, None):
             self.crashes.append(f"castbot exited {code} on SIGTERM")
         faults.count_steady()
+        _dump_calls(fake, self.workdir / "telegram-calls.txt")
         self._check(bot, fake, faults, hostile_problems, latencies, warm_rss, end_rss, played, started)
 
     async def _start(self, bot: BotProcess, fake: ChaosTelegramServer) -> None:
@@ -137,7 +142,7 @@ class ChaosRun:
         if not self.backup_ok:
             self.crashes.append(f"castbot backup failed: {out.decode(errors='replace').strip()[:200]}")
 
-    async def _settle(self, bot: BotProcess, phase: str) -> None:
+    async def _settle(self, bot: BotProcess, fake: ChaosTelegramServer, phase: str) -> None:
         def done() -> bool:
             bot.sample_memory()
             try:
@@ -148,7 +153,14 @@ class ChaosRun:
 
         if not await until(done, self.config.settle_seconds):
             self.say(f"warning: not every job finished within {self.config.settle_seconds:.0f} s after {phase}")
-        await asyncio.sleep(2.0)  # let final status edits go out (the pacer may hold them a few seconds)
+        # then until the bot has sent nothing for QUIET_SECONDS: paced status edits may still be queued
+        if not await until(lambda: self._quiet(fake), self.config.settle_seconds):
+            self.say(f"warning: the bot was still sending {self.config.settle_seconds:.0f} s after {phase}")
+
+    @staticmethod
+    def _quiet(fake: ChaosTelegramServer) -> bool:
+        sends = [c.at for c in fake.calls if c.method in invariants.MESSAGE_METHODS]
+        return not sends or time.monotonic() - sends[-1] > QUIET_SECONDS
 
     async def _hostile(self, fake: ChaosTelegramServer) -> tuple[int, list[str]]:
         if not self.config.hostile:
@@ -158,7 +170,12 @@ class ChaosRun:
         result = next((m for m in fake.bot_messages(chat) if m.get("reply_to") in mids and button_data(m, "rr:")),
                       None)
         pre_restart = (chat, owner, result) if result is not None else None
-        return await hostile.hostile_sweep(fake, self.db, f"C{user_id(1, 0)}", pre_restart, user_id(0, 2))
+        transcript: list[str] = []
+        try:
+            return await hostile.hostile_sweep(fake, self.db, f"C{user_id(1, 0)}", pre_restart, user_id(0, 2),
+                                               transcript)
+        finally:
+            (self.workdir / "hostile.txt").write_text("\n".join(transcript) + "\n")
 
     def _check(self, bot: BotProcess, fake: ChaosTelegramServer, faults: FaultInjector, hostile_problems: list[str],
                latencies: list[float], warm_rss: int, end_rss: int, played: int, started: float) -> None:
@@ -168,7 +185,7 @@ class ChaosRun:
         v = self.outcome.violations
         v += self.crashes
         v += invariants.ledger_violations(self.db, figures)
-        v += invariants.delivery_violations(fake, rows, kills, figures)
+        v += invariants.delivery_violations(fake, rows, kills, figures, wall_to_mono=time.monotonic() - time.time())
         v += invariants.stranded_violations(fake, rows, kills, figures)
         v += invariants.pace_violations(fake, kills)
         v += invariants.secret_violations(bot.logs(), [SEGMIND_KEY, TELEGRAM_TOKEN, TELEGRAM_TOKEN.split(":")[1]])
@@ -198,6 +215,18 @@ def _unanswered(fake: ChaosTelegramServer, play: Play, kills: list[float]) -> li
     return problems
 
 
+def _dump_calls(fake: ChaosTelegramServer, path: Path) -> None:
+    """Every Bot API call, one line each, for reading a violation after the run."""
+    lines = []
+    for c in fake.calls:
+        if c.method == "getUpdates":
+            continue
+        text = str(c.params.get("text") or c.params.get("caption") or "")[:60].replace("\n", " | ")
+        lines.append(f"{c.at:.3f} {c.status} {c.method} chat={c.chat_id} msg={c.params.get('message_id')} "
+                     f"reply={(c.params.get('reply_parameters') or {}).get('message_id')} {text!r}")
+    path.write_text("\n".join(lines) + "\n")
+
+
 def _table(figures: invariants.Figures, faults: FaultInjector, bot: BotProcess, latencies: list[float],
            warm_rss: int, end_rss: int, played: int, violations: int, started: float) -> list[tuple[str, str]]:
     jobs = ", ".join(f"{state} {n}" for state, n in sorted(figures.jobs.items()))
@@ -209,6 +238,7 @@ def _table(figures: invariants.Figures, faults: FaultInjector, bot: BotProcess, 
         ("duplicates (no kill between)", str(figures.duplicates)),
         ("duplicates (kill between send and record)", str(figures.duplicates_after_kill)),
         ("commands lost to a kill (stranded status)", str(figures.stranded_after_kill)),
+        ("final status lost to a kill (user not told)", str(figures.untold_after_kill)),
         ("refunds (holds released)", str(figures.refunds)),
         ("faults injected", ", ".join(f"{k} {n}" for k, n in sorted(faults.injected.items()))),
         ("restarts", str(bot.starts - 1)),

@@ -117,7 +117,8 @@ def _first_answer(fake: ChaosTelegramServer, chat: int, mid: int) -> dict[str, A
     return replies[0] if replies else None
 
 
-async def _play_case(fake: ChaosTelegramServer, db: Path, case: Case, chat: int, uid: int) -> list[str]:
+async def _play_case(fake: ChaosTelegramServer, db: Path, case: Case, chat: int, uid: int,
+                     transcript: list[str]) -> list[str]:
     msg = case.send(fake, chat, uid)
     mid = msg["message_id"]
     idem = f"telegram:{chat}:{mid}"
@@ -125,6 +126,7 @@ async def _play_case(fake: ChaosTelegramServer, db: Path, case: Case, chat: int,
     if answer is None:
         return [f"hostile '{case.label}': no answer within {ANSWER_SECONDS:.0f} s"]
     text = str(answer.get("text") or answer.get("caption") or "")
+    transcript.append(f"{case.label} [{case.expect}] -> {text[:160]!r}")
     if OOPS in text:
         return [f"hostile '{case.label}': answered with the unexpected-error fallback"]
     if case.expect == "accepted":
@@ -136,31 +138,32 @@ async def _play_case(fake: ChaosTelegramServer, db: Path, case: Case, chat: int,
 
 
 async def hostile_sweep(fake: ChaosTelegramServer, db: Path, other_community_character: str,
-                        pre_restart: tuple[int, int, dict[str, Any]] | None, intruder: int) -> tuple[int, list[str]]:
-    """Play every case; returns (cases played, violations)."""
+                        pre_restart: tuple[int, int, dict[str, Any]] | None, intruder: int,
+                        transcript: list[str]) -> tuple[int, list[str]]:
+    """Play every case, noting each answer in `transcript`; returns (cases played, violations)."""
     fake.admins[HOSTILE_GROUP] = [HOSTILE_ADMIN]
     before = _characters(db)
     all_cases = cases(other_community_character)
     private = [c for c in all_cases if c.chat is None]
     group = [c for c in all_cases if c.chat is not None]
-    jobs = [_play_case(fake, db, c, 95_000 + i, 95_000 + i) for i, c in enumerate(private)]
+    jobs = [_play_case(fake, db, c, 95_000 + i, 95_000 + i, transcript) for i, c in enumerate(private)]
     problems: list[str] = []
     for result in await asyncio.gather(*jobs):
         problems += result
     for case in group:  # one group chat, one after another
         assert case.chat is not None and case.user is not None
-        problems += await _play_case(fake, db, case, case.chat, case.user)
+        problems += await _play_case(fake, db, case, case.chat, case.user, transcript)
     if _characters(db) != before:
         problems.append(f"hostile saves changed the characters: {before} -> {_characters(db)}")
     played = len(all_cases)
     if pre_restart is not None:
         played += 2
-        problems += await _presses(fake, db, pre_restart, intruder)
+        problems += await _presses(fake, db, pre_restart, intruder, transcript)
     return played, problems
 
 
 async def _presses(fake: ChaosTelegramServer, db: Path, pre_restart: tuple[int, int, dict[str, Any]],
-                   intruder: int) -> list[str]:
+                   intruder: int, transcript: list[str]) -> list[str]:
     """A re-roll pressed by someone else is refused; the owner's press on a pre-restart job works."""
     _chat, owner, result = pre_restart
     data = button_data(result, "rr:")
@@ -174,6 +177,7 @@ async def _presses(fake: ChaosTelegramServer, db: Path, pre_restart: tuple[int, 
             problems.append(f"button press by {expect} user: no answer")
             continue
         text = str(answered[0].params.get("text", ""))
+        transcript.append(f"re-roll press on a pre-restart job [{expect}] -> {text!r}")
         made = _job_exists(db, f"telegram:cb:{query}") or await until(
             lambda q=query: _job_exists(db, f"telegram:cb:{q}"), 5.0 if expect == "accepted" else 0.5)
         if OOPS in text or (expect == "accepted") != bool(made):

@@ -34,6 +34,7 @@ class Figures:
     duplicates_after_kill: int = 0
     refunds: int = 0
     stranded_after_kill: int = 0
+    untold_after_kill: int = 0
     extra_segmind_submits: int = 0
 
 
@@ -94,7 +95,7 @@ def _result_job(call: Call) -> str | None:
 
 
 def delivery_violations(fake: ChaosTelegramServer, rows: list[dict[str, Any]], kills: list[float],
-                        figures: Figures) -> list[str]:
+                        figures: Figures, *, wall_to_mono: float) -> list[str]:
     """Every job final; delivered jobs delivered (twice only around a kill); others told why."""
     problems: list[str] = []
     sent: dict[str, list[Call]] = defaultdict(list)
@@ -124,7 +125,12 @@ def delivery_violations(fake: ChaosTelegramServer, rows: list[dict[str, Any]], k
             continue
         if deliveries:
             problems.append(f"job {job_id} is {state} but its result was sent")
-        problems += _told_why(fake, row)
+        untold = _told_why(fake, row)
+        finished = (row["finished_at"] or 0.0) + wall_to_mono
+        if untold and any(finished - 1.0 <= k <= finished + KILL_GRACE for k in kills):
+            figures.untold_after_kill += 1  # the final edit was still queued when the process died
+        else:
+            problems += untold
     return problems
 
 
@@ -134,7 +140,8 @@ def _told_why(fake: ChaosTelegramServer, row: dict[str, Any]) -> list[str]:
     word = STATE_WORDS[row["state"]]
     if status is None or word not in str(status.get("text", "")):
         shown = None if status is None else str(status.get("text", ""))[:80]
-        return [f"job {row['job_id']} {row['state']}: the user was not told (status shows {shown!r})"]
+        return [f"job {row['job_id']} {row['state']}: the user was not told (status {ref['c']}/{ref['m']} shows "
+                f"{shown!r})"]
     if row["state"] == "failed" and len(str(status.get("text", "")).splitlines()) < 2:
         return [f"job {row['job_id']} failed without a reason shown"]
     return []

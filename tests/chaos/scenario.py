@@ -17,6 +17,7 @@ from typing import Any
 from tests.chaos.fake_telegram import ChaosTelegramServer
 from tests.fakes.hostile_images import photo_jpeg
 
+ENDED_WORDS = ("Failed", "Cancelled", "Expired", "⚠", "✖")  # a job that will never have a result
 POLL = 0.05  # seconds between looks at the fake's records (it runs in this very event loop)
 PROMPTS = ("on a beach at sunset", "in a rainy neon city", "reading in a library", "hiking a glacier",
            "as a knight in armour", "cooking ramen", "under cherry blossoms", "on a night train")
@@ -168,11 +169,19 @@ class LoadPlayers:
                 return
         self.offer(chat, command.user_id, "/cancel", "cancel")
 
+    def _outcome(self, chat: int, mid: int) -> dict[str, Any] | bool | None:
+        """The result message once delivered; True once the job ended otherwise; None while running."""
+        replies = bot_replies(self.fake, chat, mid)
+        result = next((m for m in replies if button_data(m, "rr:")), None)
+        if result is not None:
+            return result
+        ended = any(word in str(m.get("text", "")) for m in replies for word in ENDED_WORDS)
+        return True if ended else None
+
     async def _reroll(self, command: Command, rng: random.Random) -> None:
         chat, mid = command.chat_id, command.message["message_id"]
-        result = await until(lambda: next((m for m in bot_replies(self.fake, chat, mid)
-                                           if button_data(m, "rr:")), None), 120.0)
-        if result is None:
+        result = await until(lambda: self._outcome(chat, mid), 120.0)
+        if result is None or result is True:
             return
         action = "ss:" if rng.random() < 0.3 else "rr:"
         data = button_data(result, action) or button_data(result, "rr:")
