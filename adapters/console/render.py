@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from core.statustext import duration
 from core.types import CharacterView, JobState, JobView, QuotaView, StatsView
 
 _STATE_WORDS = {
@@ -22,23 +23,15 @@ def short_id(job_id: str) -> str:
     return job_id[:8]
 
 
-def seconds(value: float) -> str:
-    value = max(0.0, value)
-    if value < 60:
-        return f"{value:.0f}s"
-    minutes, rest = divmod(int(value), 60)
-    return f"{minutes}m{rest:02d}s"
-
-
 def status_line(view: JobView) -> str:
     """`job 1a2b3c4d poses: queued · position 2 · eta 40s` — one line, changes only when the job does."""
     parts = [_STATE_WORDS.get(view.state, view.state.value)]
     if view.position is not None:
         parts.append(f"position {view.position}")
     if view.eta is not None and not view.state.is_final:
-        parts.append(f"eta {seconds(view.eta)}")
+        parts.append(f"eta {duration(view.eta)}")
     if view.state.is_final:
-        parts.append(f"after {seconds(view.elapsed)}")
+        parts.append(f"after {duration(view.elapsed)}")
     if view.error:
         parts.append(view.error)
     return f"job {short_id(view.job_id)} {view.model}: " + " · ".join(parts)

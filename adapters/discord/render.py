@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from core.statustext import duration
+from core.statustext import progress_bar as bar
 from core.types import CharacterView, JobState, JobView, QuotaView
 
-BAR_CELLS = 12
 MAX_MESSAGE = 2000
 
 
-def duration(seconds: float | None) -> str:
-    seconds = max(0, int(seconds or 0))
-    minutes, secs = divmod(seconds, 60)
-    return f"{minutes}:{secs:02d}"
-
-
 def progress_bar(fraction: float) -> str:
-    fraction = min(1.0, max(0.0, fraction))
-    filled = round(fraction * BAR_CELLS)
-    return "▰" * filled + "▱" * (BAR_CELLS - filled) + f" {round(fraction * 100)}%"
+    return f"{bar(fraction)} {round(min(1.0, max(0.0, fraction)) * 100)}%"
 
 
 def status_text(view: JobView) -> str:

@@ -6,11 +6,11 @@ import html
 import time
 from collections.abc import Sequence
 
+from core.statustext import duration, progress_bar
 from core.types import CharacterView, JobState, JobView, QuotaView
 
 MAX_CAPTION = 1024
 MAX_TEXT = 4096
-BAR_WIDTH = 12
 PLACEHOLDER = "⏳ Accepted"  # the status message's text until the first view arrives
 
 _STATE_LINES = {
@@ -33,21 +33,16 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def progress_bar(fraction: float) -> str:
-    filled = round(max(0.0, min(1.0, fraction)) * BAR_WIDTH)
-    return "▰" * filled + "▱" * (BAR_WIDTH - filled)
-
-
 def status_text(view: JobView) -> str:
     """The live status message of one job."""
     lines = [f"<b>{_STATE_LINES.get(view.state, view.state)}</b> · {escape(view.model)}"]
     if view.state == JobState.ACCEPTED and view.position:
         lines.append(f"Position in queue: {view.position}")
     if not view.state.is_final:
-        eta = f" · about {_seconds(view.eta)} left" if view.eta else ""
-        lines.append(f"{progress_bar(view.progress)} {_seconds(view.elapsed)}{eta}")
+        eta = f" · about {duration(view.eta)} left" if view.eta else ""
+        lines.append(f"{progress_bar(view.progress)} {duration(view.elapsed)}{eta}")
     if view.state == JobState.DELIVERED:
-        lines.append(f"{len(view.outputs) or 'The'} image(s) below · {_seconds(view.elapsed)}")
+        lines.append(f"{len(view.outputs) or 'The'} image(s) below · {duration(view.elapsed)}")
     if view.error:
         lines.append(escape(view.error))
     if view.prompt:
@@ -101,8 +96,3 @@ def characters_text(chars: Sequence[CharacterView]) -> str:
         f"• <b>{escape(c.name)}</b>" + (f" — {escape(clip(c.description, 60))}" if c.description else "")
         for c in chars
     )
-
-
-def _seconds(value: float | None) -> str:
-    total = int(value or 0)
-    return f"{total // 60}m{total % 60:02d}s" if total >= 60 else f"{total}s"

@@ -24,7 +24,7 @@ def test_downloads_allowed_from_discord_cdn_plus_an_overridden_api_host_only() -
 def test_status_text_is_stable_and_says_what_happens() -> None:
     running = JobView("j1", JobState.RUNNING, "poses", prompt="p", elapsed=65, eta=30, progress=0.5)
     assert status_text(running) == status_text(running)
-    assert "1:05 elapsed" in status_text(running) and "0:30 left" in status_text(running)
+    assert "1m05s elapsed" in status_text(running) and "30s left" in status_text(running)
     assert progress_bar(0.5).endswith(" 50%") and progress_bar(2.0).endswith(" 100%")
     queued = JobView("j1", JobState.ACCEPTED, "poses", position=3)
     assert "position 3" in status_text(queued)
