@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 REDACTED = "[REDACTED]"
 # Telegram bot tokens look like 123456789:AA...; they appear inside Bot API URLs as `bot<token>`.
 _TELEGRAM_TOKEN = re.compile(r"bot\d{3,}:[A-Za-z0-9_-]{20,}")
+# Discord interaction tokens ride in webhook / callback URLs: valid 15 minutes, enough to post as the bot.
+_INTERACTION_TOKEN = re.compile(r"(/(?:webhooks|interactions)/\d+/)[A-Za-z0-9._-]{20,}")
 _MIN_SECRET_LENGTH = 4  # shorter "secrets" would shred ordinary words; settings never hold such keys
 # Libraries that log every request URL at INFO; their detail is only useful when debugging.
 _CHATTY_LOGGERS = ("httpx", "httpcore", "aiohttp.access", "discord.gateway", "discord.http")
@@ -38,7 +40,8 @@ class SecretRedactor(logging.Filter):
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
-        return _TELEGRAM_TOKEN.sub("bot" + REDACTED, text)
+        text = _TELEGRAM_TOKEN.sub("bot" + REDACTED, text)
+        return _INTERACTION_TOKEN.sub(lambda m: m.group(1) + REDACTED, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         # Render the message now so arguments (URLs, exceptions) are scrubbed before any formatter.

@@ -14,6 +14,7 @@ DISCORD = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abcdefghijklmnopqrstuvwxyz012345"
 SEGMIND = "SG_0123456789abcdef"
 TELEGRAM = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 UNCONFIGURED_TELEGRAM = "987654321:BBHdqTcvCH1vGWJxfSeofSAs0K5PALDxyz"
+INTERACTION = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OnNlY3JldA"
 
 
 @pytest.fixture
@@ -33,6 +34,8 @@ def _log_everything(logger: logging.Logger) -> None:
     logger.warning("GET https://api.telegram.org/bot%s/getMe failed", TELEGRAM)
     logger.info("other token: https://api.telegram.org/bot" + UNCONFIGURED_TELEGRAM + "/getUpdates")
     logger.info("discord says %r", {"Authorization": f"Bot {DISCORD}"})
+    logger.debug("PATCH https://discord.com/api/v10/webhooks/900000000000000001/%s/messages/@original", INTERACTION)
+    logger.debug("POST /api/v10/interactions/1234567890123/%s/callback", INTERACTION)
     try:
         raise RuntimeError(f"boom with {DISCORD} inside")
     except RuntimeError:
@@ -42,13 +45,15 @@ def _log_everything(logger: logging.Logger) -> None:
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_no_secret_survives_any_log_path(fmt, restore_root_logging):
     out = io.StringIO()
-    configure_logging(fmt=fmt, secrets=[DISCORD, SEGMIND, TELEGRAM], stream=out)
+    configure_logging(level="DEBUG", fmt=fmt, secrets=[DISCORD, SEGMIND, TELEGRAM], stream=out)
     _log_everything(logging.getLogger("castbot.test.deep.child"))
 
     text = out.getvalue()
-    for secret in (DISCORD, SEGMIND, TELEGRAM, UNCONFIGURED_TELEGRAM, "AAHdqTcvCH1vGWJx", "BBHdqTcvCH1vGWJx"):
+    for secret in (DISCORD, SEGMIND, TELEGRAM, UNCONFIGURED_TELEGRAM, "AAHdqTcvCH1vGWJx", "BBHdqTcvCH1vGWJx",
+                   INTERACTION):
         assert secret not in text
-    assert text.count(REDACTED) >= 5
+    assert text.count(REDACTED) >= 7
+    assert "/webhooks/900000000000000001/[REDACTED]/messages" in text
     assert "RuntimeError: boom with" in text  # the traceback is still there, only scrubbed
     assert "segmind key [REDACTED] in a header" in text
 
