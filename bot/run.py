@@ -97,6 +97,7 @@ def build_adapters(app: App) -> list[tuple[str, Adapter]]:
         adapters.append(("discord", DiscordAdapter(
             app.service, token=settings.discord_token.get_secret_value(), api_url=settings.discord_api_url,
             gateway_url=settings.discord_gateway_url, guild_id=settings.discord_guild_id, clock=app.clock,
+            shard_count=settings.discord_shard_count,
         )))
     if "telegram" in configured_platforms(settings):
         from adapters.telegram.adapter import TelegramAdapter

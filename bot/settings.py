@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     discord_guild_id: int | None = Field(default=None, alias="DISCORD_GUILD_ID")
     discord_api_url: str = Field(default="https://discord.com/api/v10", alias="DISCORD_API_URL")
     discord_gateway_url: str = Field(default="wss://gateway.discord.gg/", alias="DISCORD_GATEWAY_URL")
+    # Set for bots in thousands of servers: discord.py's AutoShardedClient with this many shards.
+    discord_shard_count: int | None = Field(default=None, alias="DISCORD_SHARD_COUNT", ge=1)
 
     # The built-in simulator's speed factor: 1.0 is Segmind's real ~60 s per job.
     sim_speed: float = Field(default=20.0, alias="CASTBOT_SIM_SPEED", gt=0)
