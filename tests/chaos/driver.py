@@ -18,6 +18,7 @@ from pathlib import Path
 
 from core.simulator import Simulator
 from tests.chaos import hostile, invariants
+from tests.chaos.discord_side import ANSWER_LIMIT, DISCORD_TOKEN, DiscordSide
 from tests.chaos.fake_telegram import ChaosTelegramServer
 from tests.chaos.faults import FaultInjector, sim_config
 from tests.chaos.process import REPO, BotProcess
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 SEGMIND_KEY = "SG_chaos_secret_key_5f1e2d3c4b5a69788796"
 TELEGRAM_TOKEN = "777000:CHAOS-telegram-token-never-logged"
 READY_SECONDS = 40.0
-QUIET_SECONDS = 8.0  # longer than any pacing gap (3 s in a group) or injected retry_after
+QUIET_SECONDS = 6.0  # longer than any pacing gap (3 s in a group) or injected retry_after
 
 
 @dataclass
@@ -61,6 +62,7 @@ class ChaosRun:
         self.crashes: list[str] = []
         self.backup_path = workdir / "backup.sqlite3"
         self.backup_ok = False
+        self.discord: DiscordSide | None = None
 
     @property
     def db(self) -> Path:
@@ -72,16 +74,21 @@ class ChaosRun:
         sim.config.api_key = SEGMIND_KEY
         await sim.start()
         try:
+            if self.config.discord_users:
+                self.discord = await DiscordSide.start(self.config.seed)
             async with ChaosTelegramServer(token=TELEGRAM_TOKEN) as fake:
                 await self._play(sim, fake, started)
         finally:
+            if self.discord is not None:
+                await self.discord.fake.close()
             await sim.stop()
         return self.outcome
 
     def _env(self, sim: Simulator, fake: ChaosTelegramServer) -> dict[str, str]:
         return {"TELEGRAM_TOKEN": fake.token, "TELEGRAM_API_URL": fake.root, "SEGMIND_API_KEY": SEGMIND_KEY,
                 "SEGMIND_API_URL": sim.url, "SEGMIND_UPLOAD_URL": sim.url,
-                "CASTBOT_DATA_DIR": str(self.workdir / "data"), "CASTBOT_LOG_LEVEL": "INFO"}
+                "CASTBOT_DATA_DIR": str(self.workdir / "data"), "CASTBOT_LOG_LEVEL": "INFO",
+                **(self.discord.env() if self.discord else {})}
 
     async def _play(self, sim: Simulator, fake: ChaosTelegramServer, started: float) -> None:
         (self.workdir / "logs").mkdir(parents=True, exist_ok=True)
@@ -89,13 +96,16 @@ class ChaosRun:
         players = LoadPlayers(fake, self.config, self.play)
         players.setup_admins()
         chats = [community_chat(c) for c in range(self.config.communities)]
-        faults = FaultInjector(sim, fake, chats, seed=self.config.seed, every=self.config.fault_every)
+        faults = FaultInjector(sim, fake, chats, seed=self.config.seed, every=self.config.fault_every,
+                               discord=self.discord)
         await self._start(bot, fake)
         try:
             users = self.config.communities * self.config.users_per_community
             self.say(f"load: {users} users in {self.config.communities} communities, "
                      f"{self.config.kills} kills planned")
-            await asyncio.gather(players.run(), faults.run(self.config.load_seconds),
+            discord_play = (self.discord.play(self.config.discord_users, self.config.discord_jobs,
+                                              self.config.load_seconds * 0.8) if self.discord else asyncio.sleep(0))
+            await asyncio.gather(players.run(), faults.run(self.config.load_seconds), discord_play,
                                  self._killer(bot, fake), self._backup_midway(bot))
             self.say(f"{time.monotonic() - started:.0f} s: load played, settling")
             await self._settle(bot, fake, "load")
@@ -103,7 +113,7 @@ class ChaosRun:
             self.say(f"{time.monotonic() - started:.0f} s: hostile sweep")
             played, hostile_problems = await self._hostile(fake)
             self.say(f"{time.monotonic() - started:.0f} s: burst")
-            latencies = await hostile.burst(fake, self.config.burst_commands, self.config.burst_users)
+            latencies = await self._burst(fake)
             await self._settle(bot, fake, "burst")
             self.say(f"{time.monotonic() - started:.0f} s: checking")
             end_rss = bot.sample_memory()
@@ -115,10 +125,25 @@ class ChaosRun:
         _dump_calls(fake, self.workdir / "telegram-calls.txt")
         self._check(bot, fake, faults, hostile_problems, latencies, warm_rss, end_rss, played, started)
 
+    async def _burst(self, fake: ChaosTelegramServer) -> dict[str, list[float]]:
+        """The burst, split across both platforms when Discord plays; all offered within one second."""
+        total = self.config.burst_commands
+        if self.discord is None:
+            return {"telegram": await hostile.burst(fake, total, self.config.burst_users)}
+        tg, dc = await asyncio.gather(hostile.burst(fake, total // 2, self.config.burst_users),
+                                      self.discord.burst(total - total // 2))
+        return {"telegram": tg, "discord": dc}
+
     async def _start(self, bot: BotProcess, fake: ChaosTelegramServer) -> None:
         starts = len(fake.calls_to("setMyCommands"))
+        identifies = self.discord.fake.identifies if self.discord else 0
+
+        def ready() -> bool:
+            discord_ok = self.discord is None or self.discord.fake.identifies > identifies
+            return len(fake.calls_to("setMyCommands")) > starts and discord_ok
+
         await bot.start()
-        if not await until(lambda: len(fake.calls_to("setMyCommands")) > starts, READY_SECONDS):
+        if not await until(ready, READY_SECONDS):
             raise RuntimeError(f"castbot did not start within {READY_SECONDS:.0f} s; see {bot.log_dir}")
 
     async def _killer(self, bot: BotProcess, fake: ChaosTelegramServer) -> None:
@@ -178,28 +203,39 @@ class ChaosRun:
             (self.workdir / "hostile.txt").write_text("\n".join(transcript) + "\n")
 
     def _check(self, bot: BotProcess, fake: ChaosTelegramServer, faults: FaultInjector, hostile_problems: list[str],
-               latencies: list[float], warm_rss: int, end_rss: int, played: int, started: float) -> None:
+               latencies: dict[str, list[float]], warm_rss: int, end_rss: int, played: int, started: float) -> None:
         figures = invariants.Figures()
         rows = invariants.jobs(self.db)
+        telegram_rows = [r for r in rows if r["platform"] == "telegram"]
+        figures.jobs.update(r["platform"] + ":" + r["state"] for r in rows if r["platform"] != "telegram")
         kills = bot.kill_times
         v = self.outcome.violations
         v += self.crashes
         v += invariants.ledger_violations(self.db, figures)
-        v += invariants.delivery_violations(fake, rows, kills, figures, wall_to_mono=time.monotonic() - time.time())
-        v += invariants.stranded_violations(fake, rows, kills, figures)
+        offset = time.monotonic() - time.time()
+        v += invariants.delivery_violations(fake, telegram_rows, kills, figures, wall_to_mono=offset)
+        v += invariants.stranded_violations(fake, telegram_rows, kills, figures)
         v += invariants.pace_violations(fake, kills)
-        v += invariants.secret_violations(bot.logs(), [SEGMIND_KEY, TELEGRAM_TOKEN, TELEGRAM_TOKEN.split(":")[1]])
+        v += invariants.secret_violations(bot.logs(), [SEGMIND_KEY, TELEGRAM_TOKEN, TELEGRAM_TOKEN.split(":")[1],
+                                                             DISCORD_TOKEN])
         v += invariants.memory_violations(warm_rss, end_rss)
         v += invariants.backup_violations(self.backup_path)
         v += [f"Telegram would refuse a message: {e}" for e in fake.html_errors]
         v += hostile_problems
         v += _unanswered(fake, self.play, kills)
-        finite = sorted(x for x in latencies if x != float("inf"))
-        if len(finite) < len(latencies):
-            v.append(f"burst: {len(latencies) - len(finite)} of {len(latencies)} commands never answered")
+        for platform, values in latencies.items():
+            missing = sum(1 for x in values if x == float("inf"))
+            if missing:
+                v.append(f"burst: {missing} of {len(values)} {platform} commands never answered")
+        late = [x for x in latencies.get("discord", []) if ANSWER_LIMIT < x < float("inf")]
+        if late:
+            v.append(f"burst: {len(late)} Discord interactions answered after {ANSWER_LIMIT:.0f} s "
+                     f"(max {max(late):.2f})")
+        if self.discord is not None:
+            faults.injected["discord interaction token expired"] = self.discord.expired
         faults.injected["telegram getUpdates failed"] = fake.failed_updates
         faults.injected["process SIGKILL"] = bot.kills
-        self.outcome.rows = _table(figures, faults, bot, finite, warm_rss, end_rss, played, len(v), started)
+        self.outcome.rows = _table(figures, faults, bot, latencies, warm_rss, end_rss, played, len(v), started)
 
 
 def _unanswered(fake: ChaosTelegramServer, play: Play, kills: list[float]) -> list[str]:
@@ -227,11 +263,15 @@ def _dump_calls(fake: ChaosTelegramServer, path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def _table(figures: invariants.Figures, faults: FaultInjector, bot: BotProcess, latencies: list[float],
+def _latency(values: list[float]) -> str:
+    finite = sorted(x for x in values if x != float("inf"))
+    return (f"{hostile.percentile(finite, 50):.3f} / {hostile.percentile(finite, 99):.3f} / "
+            f"{max(finite, default=0):.3f} s ({len(values)} commands)")
+
+
+def _table(figures: invariants.Figures, faults: FaultInjector, bot: BotProcess, latencies: dict[str, list[float]],
            warm_rss: int, end_rss: int, played: int, violations: int, started: float) -> list[tuple[str, str]]:
     jobs = ", ".join(f"{state} {n}" for state, n in sorted(figures.jobs.items()))
-    p50 = hostile.percentile(latencies, 50)
-    p99 = hostile.percentile(latencies, 99)
     return [
         ("jobs", f"{sum(figures.jobs.values())} ({jobs})"),
         ("deliveries", str(figures.deliveries)),
@@ -243,8 +283,7 @@ def _table(figures: invariants.Figures, faults: FaultInjector, bot: BotProcess, 
         ("faults injected", ", ".join(f"{k} {n}" for k, n in sorted(faults.injected.items()))),
         ("restarts", str(bot.starts - 1)),
         ("hostile cases", str(played)),
-        ("ack latency p50 / p99 / max", f"{p50:.3f} s / {p99:.3f} s / {max(latencies, default=0):.3f} s "
-                                        f"({len(latencies)} commands)"),
+        *((f"ack latency p50 / p99 / max, {platform}", _latency(values)) for platform, values in latencies.items()),
         ("RSS after warm-up / at end / peak", f"{warm_rss / 1024:.0f} / {end_rss / 1024:.0f} / "
                                               f"{bot.peak_rss_kib / 1024:.0f} MiB"),
         ("invariant violations", str(violations)),

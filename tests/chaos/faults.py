@@ -13,6 +13,7 @@ import time
 from collections import Counter
 
 from core.simulator import SimConfig, Simulator
+from tests.chaos.discord_side import DiscordSide
 from tests.chaos.fake_telegram import ChaosTelegramServer
 
 STEADY = {"server_error_rate": 0.10, "failure_rate": 0.03, "truncate_rate": 0.03}
@@ -25,7 +26,8 @@ def sim_config(speed: float, seed: int) -> SimConfig:
 
 class FaultInjector:
     def __init__(self, sim: Simulator, fake: ChaosTelegramServer, chats: list[int], *, seed: int,
-                 every: float) -> None:
+                 every: float, discord: DiscordSide | None = None) -> None:
+        self.discord = discord
         self.sim = sim
         self.fake = fake
         self.chats = chats
@@ -37,6 +39,8 @@ class FaultInjector:
         """Inject faults for `seconds` (bounded: at most seconds / every rounds), then restore the knobs."""
         actions = (self._segmind_429_burst, self._telegram_flood, self._drop_poll, self._expire_running,
                    self._credits_window, self._slow_bodies, self._telegram_flood, self._segmind_429_burst)
+        if self.discord is not None:
+            actions += (self._discord_drop, self._discord_429)
         deadline = time.monotonic() + seconds
         try:
             for _ in range(int(seconds / self.every) + 1):
@@ -53,6 +57,16 @@ class FaultInjector:
         self.injected["segmind 5xx (random)"] = sum(1 for r in self.sim.requests if r.status >= 500)
         failed = sum(1 for job in self.sim.jobs if job.failure)
         self.injected["segmind jobs FAILED"] = failed
+
+    async def _discord_drop(self) -> None:
+        assert self.discord is not None
+        await self.discord.drop_gateway()
+        self.injected["discord gateway dropped"] += 1
+
+    async def _discord_429(self) -> None:
+        assert self.discord is not None
+        self.discord.rate_limit()
+        self.injected["discord 429 retry_after"] += 1
 
     async def _segmind_429_burst(self) -> None:
         count = self.rng.randint(3, 8)

@@ -39,14 +39,20 @@ class ChaosConfig:
     burst_commands: int = 100
     burst_users: int = 50
     hostile: bool = True
+    discord_users: int = 5  # 0: Telegram only
+    discord_jobs: int = 3
     fault_every: float = 4.0  # real seconds between injected faults
+    # Share of each user's jobs started in the community group; the rest in a private chat with the bot.
+    # Telegram allows 20 messages a minute in a group, and every job costs a group at least three (status,
+    # result, final edit), so 50 jobs in one group would need 7.5 minutes of sending on their own.
+    group_share: float = 0.4
 
     @classmethod
     def small(cls) -> ChaosConfig:
         """The CI version: same machinery, a minute or so."""
         return cls(communities=2, users_per_community=3, jobs_min=2, jobs_max=3, load_seconds=20.0,
                    sim_speed=60.0, kills=2, settle_seconds=90.0, burst_commands=20, burst_users=10,
-                   fault_every=2.0)
+                   fault_every=2.0, discord_users=2, discord_jobs=2)
 
 
 @dataclass
@@ -139,22 +145,27 @@ class LoadPlayers:
         name = character_name(uid)
         await asyncio.sleep(rng.uniform(0, self.config.load_seconds * 0.1))
         photo = photo_jpeg(64 + uid % 50, 64)
-        for _ in range(2):  # a save lost to a kill is simply sent again, as a person would
-            saved = self.offer(chat, uid, f"/character save {name} --consent", "save", photo)
-            if await until(lambda s=saved: bot_replies(self.fake, chat, s.message["message_id"]), 30.0):
-                break
+        await asyncio.gather(self._save(chat, uid, name, photo), self._save(uid, uid, name, photo))
         jobs = rng.randint(self.config.jobs_min, self.config.jobs_max)
+        in_group = max(1, round(jobs * self.config.group_share))
         gap = self.config.load_seconds * 0.9 / jobs
         follow_ups = []
         for i in range(jobs):
             await asyncio.sleep(rng.uniform(0.3, 1.7) * gap)
-            command = self.offer(chat, uid, f"/imagine --char {name} {rng.choice(PROMPTS)} #{i}", "imagine")
+            where = chat if i < in_group else uid
+            command = self.offer(where, uid, f"/imagine --char {name} {rng.choice(PROMPTS)} #{i}", "imagine")
             roll = rng.random()
             if roll < self.config.cancel_rate:
                 follow_ups.append(asyncio.create_task(self._cancel(command, rng)))
             elif roll < self.config.cancel_rate + self.config.reroll_rate:
                 follow_ups.append(asyncio.create_task(self._reroll(command, rng)))
         await asyncio.gather(*follow_ups)
+
+    async def _save(self, chat: int, uid: int, name: str, photo: bytes) -> None:
+        for _ in range(2):  # a save lost to a kill is simply sent again, as a person would
+            saved = self.offer(chat, uid, f"/character save {name} --consent", "save", photo)
+            if await until(lambda s=saved: bot_replies(self.fake, chat, s.message["message_id"]), 30.0):
+                return
 
     async def _cancel(self, command: Command, rng: random.Random) -> None:
         chat, mid = command.chat_id, command.message["message_id"]
