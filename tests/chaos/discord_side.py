@@ -70,9 +70,13 @@ class DiscordSide:
             sent = await self.fake.slash("imagine", [option("prompt", f"{rng.choice(PROMPTS)} #{i}"),
                                                      option("character", name)], user_id=uid, guild_id=GUILD)
             self.sent.append(sent)
-            if rng.random() < 0.2:  # the 15-minute token runs out before the result is ready
-                self.fake.expire_token(sent["token"])
-                self.expired += 1
+            if rng.random() < 0.25:  # the 15-minute token runs out after the defer, before the result
+                asyncio.get_running_loop().create_task(self._expire_after_defer(sent))
+
+    async def _expire_after_defer(self, sent: dict[str, Any]) -> None:
+        if await until(lambda: self.callback(sent), 10.0):
+            self.fake.expire_token(sent["token"])
+            self.expired += 1
 
     async def drop_gateway(self) -> None:
         await self.fake.drop_gateway()

@@ -112,8 +112,10 @@ def _characters(db: Path) -> int:
         return int(conn.execute("SELECT COUNT(*) FROM characters").fetchone()[0])
 
 
-def _first_answer(fake: ChaosTelegramServer, chat: int, mid: int) -> dict[str, Any] | None:
-    replies = bot_replies(fake, chat, mid)
+def _first_answer(fake: ChaosTelegramServer, chat: int, mid: int, *, placeholder: bool) -> dict[str, Any] | None:
+    """The bot's first reply; without `placeholder`, not the "⏳ Accepted" one (a refusal deletes it)."""
+    replies = [m for m in bot_replies(fake, chat, mid)
+               if placeholder or not str(m.get("text", "")).startswith("⏳ Accepted")]
     return replies[0] if replies else None
 
 
@@ -122,7 +124,8 @@ async def _play_case(fake: ChaosTelegramServer, db: Path, case: Case, chat: int,
     msg = case.send(fake, chat, uid)
     mid = msg["message_id"]
     idem = f"telegram:{chat}:{mid}"
-    answer = await until(lambda: _first_answer(fake, chat, mid), ANSWER_SECONDS)
+    answer = await until(lambda: _first_answer(fake, chat, mid, placeholder=case.expect == "accepted"),
+                         ANSWER_SECONDS)
     if answer is None:
         return [f"hostile '{case.label}': no answer within {ANSWER_SECONDS:.0f} s"]
     text = str(answer.get("text") or answer.get("caption") or "")
