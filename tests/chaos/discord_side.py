@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.chaos.scenario import PROMPTS, until
+from tests.chaos.scenario import PROMPTS, SAVE_WAIT, until
 from tests.fakes.discord_payloads import APP_ID
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.hostile_images import photo_jpeg
@@ -63,7 +63,7 @@ class DiscordSide:
                 option("name", name), option("image", att["id"], 11), option("consent", True, 5)]}],
                 attachments=[att], user_id=uid, guild_id=GUILD)
             if await until(lambda s=saved: any(f"/webhooks/{APP_ID}/{s['token']}" in c.path
-                                               for c in self.fake.calls), 20.0):
+                                               for c in self.fake.calls), SAVE_WAIT):
                 break
         for i in range(jobs):
             await asyncio.sleep(rng.uniform(0.5, 1.5) * seconds / jobs)

@@ -19,6 +19,7 @@ from tests.fakes.hostile_images import photo_jpeg
 
 ENDED_WORDS = ("Failed", "Cancelled", "Expired", "⚠", "✖")  # a job that will never have a result
 POLL = 0.05  # seconds between looks at the fake's records (it runs in this very event loop)
+SAVE_WAIT = 12.0  # seconds a user waits for "Saved" before sending the save again (a kill may eat it)
 PROMPTS = ("on a beach at sunset", "in a rainy neon city", "reading in a library", "hiking a glacier",
            "as a knight in armour", "cooking ramen", "under cherry blossoms", "on a night train")
 
@@ -164,7 +165,7 @@ class LoadPlayers:
     async def _save(self, chat: int, uid: int, name: str, photo: bytes) -> None:
         for _ in range(2):  # a save lost to a kill is simply sent again, as a person would
             saved = self.offer(chat, uid, f"/character save {name} --consent", "save", photo)
-            if await until(lambda s=saved: bot_replies(self.fake, chat, s.message["message_id"]), 30.0):
+            if await until(lambda s=saved: bot_replies(self.fake, chat, s.message["message_id"]), SAVE_WAIT):
                 return
 
     async def _cancel(self, command: Command, rng: random.Random) -> None:
