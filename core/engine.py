@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STOP_GRACE = 5.0  # seconds stop() waits for tasks to notice cancellation
+# A final status is shown through a paced, fire-and-forget edit; a crash can fall between the commit
+# and the edit. Jobs that ended this recently get their final status shown again at start.
+RESHOW_WINDOW = 30 * 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,8 @@ class JobEngine:
         self._last_shown: dict[str, tuple] = {}
         self._last_pushed: dict[str, float] = {}
         self._views_task: asyncio.Task[None] | None = None
+        self._reshow: list[JobRecord] = []
+        self._side_tasks: set[asyncio.Task[None]] = set()
         self._running = False
         self.credits_alerted = False
 
@@ -111,6 +116,9 @@ class JobEngine:
                 self._spawn(job.job_id)
         if resumed:
             log.info("resuming %d unfinished job(s)", len(resumed))
+        self._reshow = await self.store.finished_since(self.clock.now() - RESHOW_WINDOW)
+        for platform in list(self._messengers):
+            self._reshow_final_statuses(platform)
         self._views_task = asyncio.create_task(self._views_loop(), name="castbot-views")
         self._schedule()
 
@@ -126,10 +134,19 @@ class JobEngine:
 
     def register_messenger(self, platform: str, messenger: Messenger) -> None:
         self._messengers[platform] = messenger
+        self._reshow_final_statuses(platform)
         # jobs that finished while this platform was away get delivered now
         for job in list(self._active.values()):
             if job.platform == platform and job.state == JobState.COMPLETED and job.job_id not in self._tasks:
                 self._spawn(job.job_id)
+
+    def _reshow_final_statuses(self, platform: str) -> None:
+        """Final statuses a crash may have swallowed: shown again, once, when their platform is back."""
+        for job in [j for j in self._reshow if j.platform == platform]:
+            self._reshow.remove(job)
+            task = asyncio.create_task(self.push_view(job, force=True), name=f"castbot-reshow-{job.job_id}")
+            self._side_tasks.add(task)
+            task.add_done_callback(self._side_tasks.discard)
 
     def messenger(self, platform: str) -> Messenger | None:
         return self._messengers.get(platform)

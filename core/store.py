@@ -248,6 +248,14 @@ class SqliteStore:
                                     "ORDER BY created_at, job_id", finals)
         return [await with_outputs(self._reader, row) for row in rows]
 
+    async def finished_since(self, since: float) -> list[JobRecord]:
+        """Jobs that reached a final state at or after `since`, oldest first."""
+        finals = tuple(s.value for s in JobState if s.is_final)
+        marks = ", ".join("?" for _ in finals)
+        rows = await self.fetch_all(f"SELECT {SELECT_COLUMNS} FROM jobs WHERE state IN ({marks}) "
+                                    "AND finished_at >= ? ORDER BY finished_at, job_id", (*finals, since))
+        return [await with_outputs(self._reader, row) for row in rows]
+
     async def history(self, *, scope_id: str, user_id: str | None = None, platform: str | None = None,
                       limit: int = 10) -> list[JobRecord]:
         sql = f"SELECT {SELECT_COLUMNS} FROM jobs WHERE scope_id = ?"

@@ -78,3 +78,19 @@ async def test_sync_call_interrupted_by_a_crash_is_retried_once(harness: Harness
         assert job.error == INTERRUPTED_MESSAGE
     totals = await harness.store.ledger_totals()
     assert totals.get("capture", 0) + totals.get("release", 0) == totals.get("hold")
+
+
+async def test_final_status_is_shown_again_after_a_restart(harness: Harness) -> None:
+    """A crash between committing a final state and the paced edit must not leave the user uninformed."""
+    from tests.engine.conftest import FakePlatformMessenger
+
+    service = await harness.start_engine()
+    harness.sim.config.failure_rate = 1.0
+    view = await service.submit(harness.request())
+    await harness.run_until_state(view.job_id, JobState.FAILED)
+    await harness.stop_engine()
+    harness.messenger = FakePlatformMessenger()  # the edit the old process made is lost with it
+    await harness.start_engine()
+    await harness.clock.advance(1)
+    finals = [v for ref, v in harness.messenger.shown if v.job_id == view.job_id]
+    assert [v.state for v in finals] == [JobState.FAILED] and "Nothing was charged" in finals[0].error
