@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from core.segmind import SegmindClient
 from core.simulator import SimConfig, Simulator
+from core.store import SqliteStore
 from tests.fakes.clock import FakeClock
 
 
 @pytest.fixture
 def fake_clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+def clock(fake_clock: FakeClock) -> FakeClock:
+    return fake_clock
+
+
+@pytest.fixture
+async def store(tmp_path: Path, fake_clock: FakeClock) -> AsyncIterator[SqliteStore]:
+    """A real SQLite file on the virtual clock."""
+    async with await SqliteStore.open(tmp_path / "castbot.sqlite3", clock=fake_clock) as opened:
+        yield opened
 
 
 @pytest.fixture

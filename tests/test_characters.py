@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,17 +16,6 @@ from tests.fakes.clock import FakeClock
 
 PHOTO = hostile.photo_jpeg(64, 48)
 OTHER_PHOTO = hostile.transparent_png()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[SqliteStore]:
-    async with await SqliteStore.open(tmp_path / "castbot.sqlite3", clock=clock) as opened:
-        yield opened
 
 
 @pytest.fixture

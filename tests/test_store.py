@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,17 +22,6 @@ def make_job(idem: str, *, user: str = "u1", scope: str = "g1", cost: int = 1, m
         chat_id="c1", model=model, prompt="a knight", payload={"prompt": "a knight", "steps": 20},
         inputs={"character": "/data/in/abc.jpg"}, cost=cost, reply_ref=f"ref-{idem}", **extra,
     )
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[SqliteStore]:
-    async with await SqliteStore.open(tmp_path / "castbot.sqlite3", clock=clock) as opened:
-        yield opened
 
 
 async def test_create_and_read_back(store: SqliteStore, clock: FakeClock) -> None:
