@@ -208,6 +208,11 @@ class JobEngine:
             await self.push_view(job, force=True)
         return job
 
+    def refresh(self, job: JobRecord) -> None:
+        """Take a row changed outside the engine (a new reply reference) as the latest record."""
+        if job.job_id in self._active:
+            self._active[job.job_id] = job
+
     def view(self, job: JobRecord) -> JobView:
         now = self.clock.now()
         median, _ = self.durations.estimate(job.model)

@@ -153,6 +153,11 @@ class CastService:
         job, created = await self.store.create_job(new)
         return await self.engine.enqueue(job) if created else self.engine.view(job)
 
+    async def rebind_reply(self, job_id: str, reply_ref: str) -> None:
+        """An adapter posted the job's status message after the job was written: remember where it is."""
+        job = await self.store.update_job(job_id, reply_ref=reply_ref)
+        self.engine.refresh(job)
+
     async def job_view(self, job_id: str) -> JobView:
         job = await self.store.get_job(job_id)
         if job is None:

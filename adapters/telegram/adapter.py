@@ -57,7 +57,8 @@ class TelegramAdapter:
         bot = self._app.bot
         codec = ButtonCodec()
         consents = ConsentBook(self._clock)
-        self.messenger = TelegramMessenger(bot, pacer=pacer or ChatPacer(self._clock), codec=codec)
+        self.messenger = TelegramMessenger(bot, pacer=pacer or ChatPacer(self._clock), codec=codec,
+                                           on_posted=service.rebind_reply)
         self._admins = AdminCache(bot, self._clock)
         self._commands = TelegramCommands(service, bot, self.messenger, codec=codec, consents=consents)
         self._buttons = TelegramButtons(service, bot, self.messenger, codec=codec, consents=consents,

@@ -15,7 +15,7 @@ from adapters.telegram import render
 from adapters.telegram.buttons import ButtonCodec
 from adapters.telegram.consent import ConsentBook, PendingSave
 from adapters.telegram.files import download
-from adapters.telegram.messenger import TelegramMessenger
+from adapters.telegram.messenger import StatusRef, TelegramMessenger
 from adapters.telegram.parsing import Incoming
 from core.catalog import build_payload, get_model
 from core.errors import InvalidParameter, NotAllowed
@@ -81,18 +81,16 @@ class TelegramCommands:
             raise InvalidParameter(_missing_images(inc.command.name, [s.role for s in slots], gen.character))
         images = tuple([ImageInput(slot.role, await download(self._bot, ref), filename=ref.name, mime=ref.mime)
                         for slot, ref in zip(slots, refs, strict=False)])
-        status = await self._messenger.open_status(inc.chat_id, inc.message_id, render.PLACEHOLDER)
+        # The job is written before its status message is posted: a crash after Telegram handed us the
+        # update can then never lose the command (the status message is posted on resume).
+        reply_ref = StatusRef(inc.chat_id, None, inc.message_id).encode()
         request = Request(
             actor=inc.actor, place=inc.place, model=gen.model, prompt=gen.prompt, negative=gen.negative,
             character_name=gen.character, images=images, params=dict(gen.flags), idem_key=inc.idem_key,
-            reply_ref=status.encode(),
+            reply_ref=reply_ref,
         )
-        try:
-            view = await self._service.submit(request)
-        except BaseException:
-            await self._messenger.send(inc.chat_id, lambda: self._bot.delete_message(inc.chat_id, status.message_id))
-            raise
-        await self._messenger.show(status.encode(), view)
+        view = await self._service.submit(request)
+        await self._messenger.post_status(reply_ref, view)
 
     async def _character(self, inc: Incoming) -> None:
         words = split_args(inc.command.args)

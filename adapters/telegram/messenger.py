@@ -38,7 +38,7 @@ class StatusRef:
     """The persisted reply reference: the chat, the status message, the user's command message."""
 
     chat_id: int
-    message_id: int
+    message_id: int | None  # None until the status message is posted (the job is persisted first)
     reply_to: int | None = None
 
     def encode(self) -> str:
@@ -47,22 +47,42 @@ class StatusRef:
     @classmethod
     def decode(cls, raw: str) -> StatusRef:
         data = json.loads(raw)
-        return cls(int(data["c"]), int(data["m"]), data.get("r"))
+        message = data.get("m")
+        return cls(int(data["c"]), None if message is None else int(message), data.get("r"))
+
+
+PostedHook = Callable[[str, str], Awaitable[None]]  # (job id, new reply reference)
 
 
 class TelegramMessenger:
-    def __init__(self, bot: Bot, *, pacer: ChatPacer, codec: ButtonCodec) -> None:
+    """Paced status edits and deliveries.
+
+    A job is persisted before its status message exists (so a crash can never swallow a command the
+    bot already took from Telegram): its first status view posts the message, and `on_posted` records
+    the new reference so edits after a restart land on that same message.
+    """
+
+    def __init__(self, bot: Bot, *, pacer: ChatPacer, codec: ButtonCodec, on_posted: PostedHook | None = None) -> None:
         self._bot = bot
         self._pacer = pacer
         self._codec = codec
-        self._pending: dict[int, OrderedDict[int, JobView]] = {}
+        self.on_posted = on_posted
+        # per chat: status message id (or "job:<id>" while not yet posted) -> (newest view, reply_to)
+        self._pending: dict[int, OrderedDict[int | str, tuple[JobView, int | None]]] = {}
         self._drains: dict[int, asyncio.Task[None]] = {}
+        self._posted: dict[str, int] = {}  # job id -> status message posted by this process
+        self._posting: dict[str, JobView | None] = {}  # job id -> newest view that arrived while posting
 
     # --- Messenger protocol ----------------------------------------------------------------------
 
     async def show(self, reply_ref: str, view: JobView) -> None:
         ref = StatusRef.decode(reply_ref)
-        self._pending.setdefault(ref.chat_id, OrderedDict())[ref.message_id] = view
+        message_id = ref.message_id or self._posted.get(view.job_id)
+        if message_id is None and view.job_id in self._posting:
+            self._posting[view.job_id] = view  # shown once the message exists
+            return
+        key: int | str = message_id if message_id is not None else f"job:{view.job_id}"
+        self._pending.setdefault(ref.chat_id, OrderedDict())[key] = (view, ref.reply_to)
         drain = self._drains.get(ref.chat_id)
         if drain is None or drain.done():
             self._drains[ref.chat_id] = asyncio.create_task(self._drain(ref.chat_id))
@@ -145,17 +165,60 @@ class TelegramMessenger:
             async with self._pacer.turn(chat_id):
                 if not queue:
                     return
-                message_id, view = queue.popitem(last=False)
-                await self._edit(chat_id, message_id, view, queue)
+                key, (view, reply_to) = queue.popitem(last=False)
+                message_id = key if isinstance(key, int) else self._posted.get(view.job_id)
+                if message_id is None:
+                    await self._post(chat_id, view, reply_to, queue)
+                else:
+                    await self._edit(chat_id, message_id, view, queue)
 
-    async def _edit(self, chat_id: int, message_id: int, view: JobView, queue: OrderedDict[int, JobView]) -> None:
+    async def post_status(self, reply_ref: str, view: JobView) -> None:
+        """Post a new job's status message in the chat's turn (the job is already persisted)."""
+        ref = StatusRef.decode(reply_ref)
+        self._posting[view.job_id] = None
+        try:
+            message = await self.send(ref.chat_id, lambda: self._bot.send_message(
+                ref.chat_id, render.status_text(view), parse_mode=ParseMode.HTML,
+                reply_markup=self._codec.status_markup(view), reply_parameters=_reply(ref.reply_to)))
+        except TelegramError as exc:  # the job runs regardless; its next view tries to post again
+            log.warning("status message for job %s could not be posted: %s", view.job_id, exc)
+            newer = self._posting.pop(view.job_id, None)
+            await self.show(reply_ref, newer or view)
+            return
+        newer = self._posting.pop(view.job_id, None)
+        await self._remember(view.job_id, StatusRef(ref.chat_id, message.message_id, ref.reply_to))
+        if newer is not None:
+            await self.show(reply_ref, newer)
+
+    async def _remember(self, job_id: str, ref: StatusRef) -> None:
+        self._posted[job_id] = ref.message_id
+        if self.on_posted is not None:
+            await self.on_posted(job_id, ref.encode())
+
+    async def _post(self, chat_id: int, view: JobView, reply_to: int | None,
+                    queue: OrderedDict[int | str, tuple[JobView, int | None]]) -> None:
+        try:
+            message = await self._bot.send_message(
+                chat_id, render.status_text(view), parse_mode=ParseMode.HTML,
+                reply_markup=self._codec.status_markup(view), reply_parameters=_reply(reply_to))
+        except RetryAfter as exc:
+            self._pacer.block(chat_id, retry_seconds(exc))
+            queue.setdefault(f"job:{view.job_id}", (view, reply_to))
+            return
+        except TelegramError as exc:
+            log.warning("status message for job %s could not be posted: %s", view.job_id, exc)
+            return
+        await self._remember(view.job_id, StatusRef(chat_id, message.message_id, reply_to))
+
+    async def _edit(self, chat_id: int, message_id: int, view: JobView,
+                    queue: OrderedDict[int | str, tuple[JobView, int | None]]) -> None:
         try:
             await self._bot.edit_message_text(
                 render.status_text(view), chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
                 reply_markup=self._codec.status_markup(view))
         except RetryAfter as exc:
             self._pacer.block(chat_id, retry_seconds(exc))
-            queue.setdefault(message_id, view)  # unless a newer view arrived meanwhile
+            queue.setdefault(message_id, (view, None))  # unless a newer view arrived meanwhile
         except BadRequest as exc:
             if "not modified" not in str(exc).lower():
                 log.warning("status edit refused in chat %s: %s", chat_id, exc)

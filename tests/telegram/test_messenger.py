@@ -145,3 +145,23 @@ async def test_album_out_but_buttons_refused_does_not_raise_so_images_are_not_se
     await rig.until(task.done)
     task.result()
     assert len(rig.tg.calls_to("sendMediaGroup", PRIVATE)) == 1
+
+
+async def test_a_job_resumed_without_a_status_message_gets_one_and_its_reference_is_recorded(rig: Rig) -> None:
+    """A crash after the job was written but before its status message went out: the next view posts it."""
+    recorded: list[tuple[str, str]] = []
+
+    async def on_posted(job_id: str, reply_ref: str) -> None:
+        recorded.append((job_id, reply_ref))
+
+    rig.messenger.on_posted = on_posted
+    unposted = StatusRef(PRIVATE, None, 42).encode()
+    await rig.messenger.show(unposted, view(progress=0.3))
+    await rig.until(lambda: bool(recorded))
+    (post,) = rig.tg.calls_to("sendMessage", PRIVATE)
+    assert "poses" in post.params["text"]
+    (job_id, ref) = recorded[0]
+    assert job_id == "job-1" and StatusRef.decode(ref).message_id is not None
+    await rig.messenger.show(unposted, view(progress=0.9))  # the engine may still hold the old reference
+    await rig.until(lambda: bool(rig.edits(PRIVATE)))
+    assert len(rig.tg.calls_to("sendMessage", PRIVATE)) == 1, "edited, not posted twice"
