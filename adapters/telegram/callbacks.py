@@ -9,7 +9,7 @@ from telegram import Bot, CallbackQuery
 from adapters.telegram.buttons import Action, ButtonCodec
 from adapters.telegram.commands import TelegramCommands
 from adapters.telegram.consent import ConsentBook
-from adapters.telegram.messenger import TelegramMessenger
+from adapters.telegram.messenger import StatusRef, TelegramMessenger
 from core.types import Actor, JobView, Place
 
 if TYPE_CHECKING:
@@ -48,11 +48,12 @@ class TelegramButtons:
             await self._service.cancel(actor, place, ident)
             await query.answer("Cancelling…")
         elif action in (Action.REROLL, Action.SAME_SEED):
-            status = await self._messenger.open_status(chat_id, query.message.message_id)
+            # as for commands: the job is written first, then its status message is posted
+            reply_ref = StatusRef(chat_id, None, query.message.message_id).encode()
             new = await self._service.reroll(actor, place, ident, same_seed=action == Action.SAME_SEED,
-                                             idem_key=f"telegram:cb:{query.id}", reply_ref=status.encode())
-            await self._messenger.show(status.encode(), new)
+                                             idem_key=f"telegram:cb:{query.id}", reply_ref=reply_ref)
             await query.answer("Re-rolling…")
+            await self._messenger.post_status(reply_ref, new)
         elif action == Action.SAVE:
             # A button carries no name: save under a placeholder the user can rename right away.
             saved = await self._service.save_character_from_job(actor, place, job_id=ident, name=f"look-{ident[:6]}")

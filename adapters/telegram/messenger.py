@@ -136,11 +136,6 @@ class TelegramMessenger:
             chat_id, render.clip(text, render.MAX_TEXT), parse_mode=ParseMode.HTML, reply_markup=markup,
             reply_parameters=_reply(reply_to)))
 
-    async def open_status(self, chat_id: int, reply_to: int, text: str = render.PLACEHOLDER) -> StatusRef:
-        """Post the placeholder status message a job will edit; its reference goes with the Request."""
-        message = await self.send_text(chat_id, text, reply_to=reply_to)
-        return StatusRef(chat_id, message.message_id, reply_to)
-
     async def flush(self) -> None:
         """Wait until every waiting status edit went out (tests, shutdown)."""
         for _ in range(1000):

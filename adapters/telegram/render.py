@@ -11,7 +11,6 @@ from core.types import CharacterView, JobState, JobView, QuotaView
 
 MAX_CAPTION = 1024
 MAX_TEXT = 4096
-PLACEHOLDER = "⏳ Accepted"  # the status message's text until the first view arrives
 
 _STATE_LINES = {
     JobState.ACCEPTED: "⏳ Queued",

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from adapters.telegram.adapter import TelegramAdapter
-from adapters.telegram.render import PLACEHOLDER
 from bot.app import App, build_app
 from bot.settings import Settings
 from core.simulator import SimConfig
@@ -37,9 +36,8 @@ class TelegramWorld:
             await asyncio.sleep(0.003)
 
     def texts(self, chat_id: int) -> list[str]:
-        """Every reply the bot sent to a chat (sendMessage), in order, status placeholders left out."""
-        texts = [str(c.params.get("text", "")) for c in self.tg.calls_to("sendMessage", chat_id)]
-        return [t for t in texts if t != PLACEHOLDER]
+        """Every message the bot sent to a chat (sendMessage), in order."""
+        return [str(c.params.get("text", "")) for c in self.tg.calls_to("sendMessage", chat_id)]
 
     async def stop(self) -> None:
         """Stop the adapter while time still moves (PTB waits for handlers, which may be pacing)."""

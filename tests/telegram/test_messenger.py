@@ -39,9 +39,12 @@ class Rig:
             await asyncio.sleep(0.003)
 
     async def status(self, chat_id: int) -> str:
-        task = asyncio.ensure_future(self.messenger.open_status(chat_id, reply_to=1))
+        """A posted status message's reference, as a new job gets it."""
+        job = f"rig-{len(self.messenger._posted)}"
+        task = asyncio.ensure_future(self.messenger.post_status(StatusRef(chat_id, None, 1).encode(), view(job=job)))
         await self.until(task.done)
-        return task.result().encode()
+        task.result()
+        return StatusRef(chat_id, self.messenger._posted[job], 1).encode()
 
     def edits(self, chat_id: int) -> list:
         return [c for c in self.tg.calls_to("editMessageText", chat_id) if c.status == 200]
