@@ -192,7 +192,8 @@ class SqliteStore:
         error: str | None = None, attempts: int | None = None, reply_ref: str | None = None,
         submitted_at: float | None = None, started_at: float | None = None, completed_at: float | None = None,
     ) -> JobRecord:
-        """Change a live job's fields. A final job is returned unchanged: finish_job owns final states."""
+        """Change a live job's fields. A final job is returned unchanged (finish_job owns final states),
+        except for its reply reference: where its status message lives stays true after it ended."""
         if state is not None and state.is_final:
             raise ValueError("final states go through finish_job, which settles the ledger")
         changes = {"state": state.value if state is not None else None, "remote_ref": remote_ref,
@@ -201,7 +202,9 @@ class SqliteStore:
         changes = {k: v for k, v in changes.items() if v is not None}
         async with self.transaction() as conn:
             job = await require_job(conn, job_id)
-            if job.state.is_final or not changes:
+            if job.state.is_final:
+                changes = {k: v for k, v in changes.items() if k == "reply_ref"}
+            if not changes:
                 return job
             assignments = ", ".join(f"{column} = ?" for column in changes)
             await conn.execute(f"UPDATE jobs SET {assignments} WHERE job_id = ?", (*changes.values(), job_id))

@@ -76,6 +76,9 @@ async def test_final_job_cannot_be_moved(store: SqliteStore) -> None:
     with pytest.raises(ValueError, match="finish_job"):
         await store.update_job(job.job_id, state=JobState.DELIVERED)
     assert await store.ledger_totals() == {"grant": 0, "hold": 1, "capture": 0, "release": 1}
+    # where its status message lives may still be recorded: it was posted after the job ended
+    moved = await store.update_job(job.job_id, reply_ref="ref-posted", state=JobState.RUNNING)
+    assert moved.reply_ref == "ref-posted" and moved.state is JobState.FAILED
 
 
 async def test_outputs_are_appended_in_order(store: SqliteStore) -> None:

@@ -136,7 +136,8 @@ def delivery_violations(fake: ChaosTelegramServer, rows: list[dict[str, Any]], k
 
 def _told_why(fake: ChaosTelegramServer, row: dict[str, Any]) -> list[str]:
     ref = json.loads(row["reply_ref"])
-    status = fake.messages.get((int(ref["c"]), int(ref["m"])))
+    # "m" is None while the job's status message was never posted (the job is written first)
+    status = None if ref.get("m") is None else fake.messages.get((int(ref["c"]), int(ref["m"])))
     word = STATE_WORDS[row["state"]]
     if status is None or word not in str(status.get("text", "")):
         shown = None if status is None else str(status.get("text", ""))[:80]
