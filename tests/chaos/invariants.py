@@ -150,11 +150,16 @@ def _told_why(fake: ChaosTelegramServer, row: dict[str, Any]) -> list[str]:
 
 def stranded_violations(fake: ChaosTelegramServer, rows: list[dict[str, Any]], kills: list[float],
                         figures: Figures) -> list[str]:
-    """A "⏳ Accepted" placeholder left as is, with no job behind it, means a command was lost."""
+    """A "⏳ Accepted" placeholder left as is, with no job behind it, means a command was lost.
+
+    The Telegram adapter no longer posts placeholders (it writes the job first, then posts the status), so
+    this guards against their return; lost commands are caught by the driver's unanswered-command check.
+    """
     refs = set()
     for row in rows:
         ref = json.loads(row["reply_ref"])
-        refs.add((int(ref["c"]), int(ref["m"])))
+        if ref.get("m") is not None:
+            refs.add((int(ref["c"]), int(ref["m"])))
     problems = []
     for (chat, mid), msg in fake.messages.items():
         if not msg["from"]["is_bot"] or not str(msg.get("text", "")).startswith("⏳ Accepted"):
