@@ -12,13 +12,13 @@ import asyncio
 import dataclasses
 import difflib
 import logging
-import os
 import uuid
 from pathlib import Path
 from typing import Any
 
 from core.clock import Clock
 from core.errors import Conflict, NotAllowed, NotFoundError, UserError
+from core.files import write_atomic
 from core.images import normalize_image
 from core.store import SqliteStore
 from core.types import CharacterView
@@ -55,18 +55,6 @@ def _view(row: Any) -> CharacterView:
                          scope_id=scope_id, image_path=image_path, created_at=float(created_at))
 
 
-def _write_once(path: Path, data: bytes) -> None:
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)  # atomic: a reader never sees half a file
-
-
 class CharacterBook:
     def __init__(self, store: SqliteStore, data_dir: Path, *, clock: Clock) -> None:
         self._store = store
@@ -89,7 +77,7 @@ class CharacterBook:
         view = CharacterView(character_id=uuid.uuid4().hex[:12], name=name, description=description,
                              owner_id=owner_id, scope_id=scope_id, image_path=str(path), created_at=now)
         async with self._files:
-            await asyncio.to_thread(_write_once, path, normalized.data)
+            await asyncio.to_thread(write_atomic, path, normalized.data, once=True)
             try:
                 await self._insert(view, platform=platform, sha256=normalized.sha256)
             except BaseException:

@@ -29,6 +29,7 @@ from core.explain import (
     UNDELIVERABLE_MESSAGE,
     explain_failure,
 )
+from core.files import write_atomic
 from core.polling import next_delay
 from core.remote import RemoteHandle, RemoteStatus
 from core.store import JobRecord
@@ -242,18 +243,11 @@ async def _store_outputs(engine: JobEngine, job: JobRecord, files: list[tuple[by
     paths = []
     for i, (data, mime) in enumerate(files, start=1):
         path = folder / f"{i}{_EXT.get(mime, mimetypes.guess_extension(mime) or '.bin')}"
-        await asyncio.to_thread(_write, path, data)
+        await asyncio.to_thread(write_atomic, path, data)
         paths.append(str(path))
     job = await engine.store.add_outputs(job.job_id, paths)
     job = await engine.store.update_job(job.job_id, state=JobState.COMPLETED, completed_at=engine.clock.now())
     return await engine.record(job)
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
 
 
 async def load_outputs(job: JobRecord) -> list[OutputImage]:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from core.catalog import SEED_MAX, Model, build_payload, get_model
 from core.errors import InvalidParameter, NotAllowed, NotFoundError
+from core.files import write_atomic
 from core.images import normalize_image
 from core.jobrun import load_outputs
 from core.store import NewJob
@@ -113,8 +114,7 @@ class CastService:
     async def _store_input(self, data: bytes, filename: str) -> str:
         image = await asyncio.to_thread(normalize_image, data, filename=filename)
         path = self.data_dir / "inputs" / f"{image.sha256}{image.extension}"
-        if not path.exists():
-            await asyncio.to_thread(_write_file, path, image.data)
+        await asyncio.to_thread(write_atomic, path, image.data, once=True)
         return str(path)
 
     async def _own_job(self, actor: Actor, place: Place, job_id: str) -> JobRecord:
@@ -244,9 +244,3 @@ def _missing_image(model: str, role: str) -> str:
                 "or use --char NAME with a saved character (see /character list).")
     return f"“{model}” also needs a {role} image: send it together with the character photo (as an album)."
 
-
-def _write_file(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from adapters.console.render import short_id, state_word, status_line
+from core.files import write_atomic
 from core.types import JobState, JobView, OutputImage
 
 log = logging.getLogger(__name__)
@@ -90,9 +91,7 @@ class ConsoleMessenger:
         for number, image in enumerate(images, start=1):
             suffix = Path(image.filename).suffix or mimetypes.guess_extension(image.mime) or ".img"
             path = self.out_dir / f"{short_id(job_id)}-{number}{suffix}"
-            partial = path.with_name(path.name + ".part")
-            partial.write_bytes(image.data)
-            partial.replace(path)
+            write_atomic(path, image.data)
             paths.append(path.resolve())
         return paths
 

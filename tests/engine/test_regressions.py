@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 from core.types import JobState
@@ -24,3 +25,12 @@ async def test_a_429_burst_during_the_character_upload_delays_the_job_instead_of
     assert job is not None and job.state == JobState.DELIVERED, job.error
     uploads = [r for r in harness.sim.requests if r.path == "/upload-asset" and r.status == 200]
     assert len(uploads) == 1
+
+
+async def test_the_same_photo_sent_by_two_users_at_once_is_accepted_for_both(harness: Harness) -> None:
+    """Chaos run: two requests with one content-addressed input raced on one temporary file name."""
+    service = await harness.start_engine()
+    views = await asyncio.gather(*(service.submit(harness.request(user=u)) for u in ("ann", "ben", "cat")))
+    assert len({v.job_id for v in views}) == 3
+    for view in views:
+        await harness.run_until_state(view.job_id, JobState.DELIVERED)
