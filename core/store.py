@@ -11,11 +11,12 @@ draw order, windows, community pool) is described in core.quota.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,7 @@ class SqliteStore:
                  on_step: StepHook | None, max_batch: int = MAX_BATCH) -> None:
         self._conn = conns.writer
         self._reader = conns.reader
+        self._read_lock = asyncio.Lock()
         self.clock = clock
         self.data_dir = data_dir
         self.default_daily_units = default_daily_units
@@ -124,6 +126,24 @@ class SqliteStore:
         """The one writer path: a body that runs alone, inside `BEGIN IMMEDIATE`, and is committed (in a
         group with other waiting writers, see core.store_writer) before the `async with` exits."""
         return self._writer.transaction()
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Several reads that must agree (a quota is four queries): one read transaction on the reader.
+
+        Outside a transaction each SELECT sees the latest commit, so a capture committed between two of
+        them made /quota briefly show neither the hold nor the charge.
+        """
+        if self._reader is self._conn:  # ":memory:": one connection, so read through the writer path
+            async with self.transaction() as conn:
+                yield conn
+            return
+        async with self._read_lock:
+            await self._reader.execute("BEGIN")
+            try:
+                yield self._reader
+            finally:
+                await self._reader.execute("COMMIT")
 
     async def step(self, name: str) -> None:
         if self._on_step is not None:
@@ -286,9 +306,10 @@ class SqliteStore:
     # --- quota -----------------------------------------------------------------------------------
 
     async def quota(self, *, platform: str, user_id: str, scope_id: str, is_admin: bool = False) -> QuotaView:
-        policy = await self.policy(scope_id)
-        return await sp.quota_view(self._reader, policy, platform=platform, user_id=user_id,
-                                   is_admin=is_admin, now=self.clock.now())
+        async with self.snapshot() as conn:
+            policy = await sp.read_policy(conn, scope_id, default_daily_units=self.default_daily_units)
+            return await sp.quota_view(conn, policy, platform=platform, user_id=user_id,
+                                       is_admin=is_admin, now=self.clock.now())
 
     async def policy(self, scope_id: str) -> Policy:
         return await sp.read_policy(self._reader, scope_id, default_daily_units=self.default_daily_units)

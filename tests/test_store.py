@@ -260,3 +260,21 @@ async def test_concurrent_writers_share_commits(tmp_path: Path, clock: FakeClock
         assert await store.job_counts() == {"accepted": 20}
     commits = sum(s == "COMMIT" for s in statements)
     assert 1 <= commits < 20  # writers waiting together were committed together
+
+
+async def test_quota_reads_never_see_half_a_capture(store: SqliteStore) -> None:
+    """/quota is several queries; read in one snapshot, a capture can't make the charge vanish mid-read."""
+    jobs = [(await store.create_job(make_job(f"evt-snap-{i}")))[0] for i in range(20)]
+    seen: list[int] = []
+
+    async def reader() -> None:
+        for _ in range(200):
+            q = await store.quota(platform="discord", user_id="u1", scope_id="g1")
+            seen.append(q.used_today + q.held)
+
+    async def capturer() -> None:
+        for job in jobs:
+            await store.finish_job(job.job_id, JobState.DELIVERED)
+
+    await asyncio.gather(reader(), capturer())
+    assert set(seen) == {20}, sorted(set(seen))
