@@ -246,6 +246,11 @@ class JobEngine:
 
     async def push_view(self, job: JobRecord, *, force: bool = False) -> None:
         messenger = self._messengers.get(job.platform)
+        if messenger is None and job.state.is_final and job.reply_ref:
+            # the platform's adapter is not connected yet (a job can end right after a restart):
+            # its final status is shown when the adapter registers
+            self._reshow = [j for j in self._reshow if j.job_id != job.job_id] + [job]
+            return
         if messenger is None or not job.reply_ref:
             return
         view = self.view(job)

@@ -94,3 +94,26 @@ async def test_final_status_is_shown_again_after_a_restart(harness: Harness) -> 
     await harness.clock.advance(1)
     finals = [v for ref, v in harness.messenger.shown if v.job_id == view.job_id]
     assert [v.state for v in finals] == [JobState.FAILED] and "Nothing was charged" in finals[0].error
+
+
+async def test_a_job_ending_before_its_platform_reconnects_is_shown_when_it_does(harness: Harness) -> None:
+    """After a restart the engine runs before the adapters register: a job may fail in between."""
+    from tests.engine.conftest import FakePlatformMessenger
+
+    service = await harness.start_engine()
+    view = await service.submit(harness.request())
+    await harness.stop_engine()
+    harness.sim.config.failure_rate = 1.0
+    harness.messenger = FakePlatformMessenger()
+    # start without the platform's messenger, as `castbot run` does before its adapters connect
+    harness.engine = None
+    from core.engine import JobEngine
+    from core.remote import RemoteRunner
+    harness.engine = JobEngine(store=harness.store, runner=RemoteRunner(harness.client), clock=harness.clock,
+                               data_dir=harness.data_dir, config=harness.config)
+    await harness.engine.start()
+    await harness.run_until_state(view.job_id, JobState.FAILED)
+    assert not harness.messenger.shown
+    harness.engine.register_messenger("console", harness.messenger)
+    await harness.clock.advance(1)
+    assert [v.state for _, v in harness.messenger.shown if v.job_id == view.job_id] == [JobState.FAILED]
