@@ -59,13 +59,15 @@ class Harness:
     service: CastService | None = None
     _events: itertools.count = field(default_factory=itertools.count)
 
-    async def start_engine(self) -> CastService:
+    async def start_engine(self, *, connected: bool = True) -> CastService:
+        """`connected=False`: start as `castbot run` does, before the platform adapter registers."""
         book = CharacterBook(self.store, self.data_dir, clock=self.clock)
         self.engine = JobEngine(store=self.store, runner=RemoteRunner(self.client), clock=self.clock,
                                 data_dir=self.data_dir, config=self.config, rng=random.Random(3), uploads=book)
         self.service = CastService(store=self.store, book=book, engine=self.engine, data_dir=self.data_dir,
                                    rng=random.Random(4))
-        self.service.register_messenger("console", self.messenger)
+        if connected:
+            self.service.register_messenger("console", self.messenger)
         await self.engine.start()
         return self.service
 

@@ -8,7 +8,7 @@ from core.admission import Limits
 from core.engine import EngineConfig
 from core.explain import INTERRUPTED_MESSAGE
 from core.types import ImageRole, JobState
-from tests.engine.conftest import Harness
+from tests.engine.conftest import FakePlatformMessenger, Harness
 
 
 async def restart(h: Harness) -> None:
@@ -82,8 +82,6 @@ async def test_sync_call_interrupted_by_a_crash_is_retried_once(harness: Harness
 
 async def test_final_status_is_shown_again_after_a_restart(harness: Harness) -> None:
     """A crash between committing a final state and the paced edit must not leave the user uninformed."""
-    from tests.engine.conftest import FakePlatformMessenger
-
     service = await harness.start_engine()
     harness.sim.config.failure_rate = 1.0
     view = await service.submit(harness.request())
@@ -98,20 +96,12 @@ async def test_final_status_is_shown_again_after_a_restart(harness: Harness) -> 
 
 async def test_a_job_ending_before_its_platform_reconnects_is_shown_when_it_does(harness: Harness) -> None:
     """After a restart the engine runs before the adapters register: a job may fail in between."""
-    from tests.engine.conftest import FakePlatformMessenger
-
     service = await harness.start_engine()
     view = await service.submit(harness.request())
     await harness.stop_engine()
     harness.sim.config.failure_rate = 1.0
     harness.messenger = FakePlatformMessenger()
-    # start without the platform's messenger, as `castbot run` does before its adapters connect
-    harness.engine = None
-    from core.engine import JobEngine
-    from core.remote import RemoteRunner
-    harness.engine = JobEngine(store=harness.store, runner=RemoteRunner(harness.client), clock=harness.clock,
-                               data_dir=harness.data_dir, config=harness.config)
-    await harness.engine.start()
+    await harness.start_engine(connected=False)
     await harness.run_until_state(view.job_id, JobState.FAILED)
     assert not harness.messenger.shown
     harness.engine.register_messenger("console", harness.messenger)
