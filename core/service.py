@@ -107,9 +107,7 @@ class CastService:
 
     async def _cost(self, scope_id: str, model: Model, payload: dict) -> int:
         policy = await self.store.policy(scope_id)
-        weights = getattr(policy, "model_weights", None) or {}
-        weight = weights.get(model.key, model.weight)
-        return model.output_count(payload) * int(weight)
+        return model.output_count(payload) * policy.weight_for(model.key, model.weight)
 
     async def _store_input(self, data: bytes, filename: str) -> str:
         image = await asyncio.to_thread(normalize_image, data, filename=filename)

@@ -191,3 +191,11 @@ async def test_saved_character_is_uploaded_once_and_its_description_joins_the_pr
     assert harness.sim.count("/upload-asset", method="POST") == 1
     job = await harness.store.get_job(jobs[0].job_id)
     assert job.payload["prompt"] == "on a beach, red scarf"
+
+
+async def test_a_communitys_model_weight_sets_the_cost(harness: Harness) -> None:
+    service = await harness.start_engine()
+    await harness.store.set_policy("g1", model_weights={"poses": 3})
+    view = await service.submit(harness.request(n=2))
+    assert view.cost == 6
+    assert (await harness.store.ledger_totals()).get("hold") == 6
