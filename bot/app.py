@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.settings import Settings
-from core.admission import Limits
 from core.characters import CharacterBook
 from core.clock import Clock, SystemClock
-from core.engine import EngineConfig, JobEngine
+from core.jobs.admission import Limits
+from core.jobs.engine import EngineConfig, JobEngine
 from core.metrics import observe_segmind
-from core.remote import RemoteRunner
-from core.segmind import SegmindClient
+from core.segmind.client import SegmindClient
+from core.segmind.remote import RemoteRunner
 from core.service import CastService
-from core.simulator import SimConfig, Simulator
-from core.store import SqliteStore
+from core.simulator.server import SimConfig, Simulator
+from core.store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 

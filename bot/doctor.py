@@ -23,8 +23,8 @@ from pydantic import ValidationError
 
 from bot.settings import Settings
 from core.errors import SegmindError
-from core.segmind import SegmindClient
-from core.store_schema import SCHEMA_VERSION
+from core.segmind.client import SegmindClient
+from core.store.schema import SCHEMA_VERSION
 
 IDENTITY_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 DISK_FAIL_BYTES = 100 * 1024**2  # below this, SQLite writes and image files start failing

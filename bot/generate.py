@@ -23,9 +23,9 @@ from bot.settings import Settings
 from core.catalog import MODELS, Model, Transport, build_payload, get_model
 from core.errors import InvalidParameter, SegmindError, UserError
 from core.images import normalize_image
-from core.remote import RemoteHandle, RemoteRunner
-from core.segmind import SegmindClient
-from core.simulator import SimConfig, Simulator
+from core.segmind.client import SegmindClient
+from core.segmind.remote import RemoteHandle, RemoteRunner
+from core.simulator.server import SimConfig, Simulator
 from core.types import ImageInput, ImageRole
 
 log = logging.getLogger(__name__)

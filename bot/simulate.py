@@ -11,7 +11,7 @@ import contextlib
 import signal
 import sys
 
-from core.simulator import SimConfig, Simulator
+from core.simulator.server import SimConfig, Simulator
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

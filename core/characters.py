@@ -20,7 +20,7 @@ from core.clock import Clock
 from core.errors import Conflict, NotAllowed, NotFoundError, UserError
 from core.files import write_atomic
 from core.images import normalize_image
-from core.store import SqliteStore
+from core.store.sqlite import SqliteStore
 from core.types import CharacterView
 
 log = logging.getLogger(__name__)

@@ -23,8 +23,8 @@ from core.catalog import SEED_MAX, Model, build_payload, get_model
 from core.errors import InvalidParameter, NotAllowed, NotFoundError
 from core.files import write_atomic
 from core.images import normalize_image
-from core.jobrun import load_outputs
-from core.store import NewJob
+from core.jobs.run import load_outputs
+from core.store.sqlite import NewJob
 from core.types import (
     Actor,
     CharacterView,
@@ -40,8 +40,8 @@ from core.types import (
 
 if TYPE_CHECKING:
     from core.characters import CharacterBook
-    from core.engine import JobEngine
-    from core.store import JobRecord, SqliteStore
+    from core.jobs.engine import JobEngine
+    from core.store.sqlite import JobRecord, SqliteStore
 
 
 class Messenger(Protocol):

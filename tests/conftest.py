@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.segmind import SegmindClient
-from core.simulator import SimConfig, Simulator
-from core.store import SqliteStore
+from core.segmind.client import SegmindClient
+from core.simulator.server import SimConfig, Simulator
+from core.store.sqlite import SqliteStore
 from tests.fakes.clock import FakeClock
 
 

@@ -10,7 +10,7 @@ import pytest
 from core.characters import CharacterBook, clean_name, with_description
 from core.errors import Conflict, ImageRejected, NotAllowed, NotFoundError, UserError
 from core.images import normalize_image
-from core.store import SqliteStore
+from core.store.sqlite import SqliteStore
 from tests.fakes import hostile_images as hostile
 from tests.fakes.clock import FakeClock
 

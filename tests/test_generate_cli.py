@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.simulator import SimConfig, Simulator
+from core.simulator.server import SimConfig, Simulator
 
 ASSETS = Path(__file__).resolve().parent.parent / "bot" / "assets"
 FACE = str(ASSETS / "sample_character.png")

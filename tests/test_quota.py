@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import InvalidParameter, QuotaExhausted
-from core.store import NewJob, SqliteStore
+from core.store.sqlite import NewJob, SqliteStore
 from core.types import JobState
 from tests.fakes.clock import FakeClock
 

@@ -8,7 +8,7 @@ import pytest
 
 from core.catalog import MODELS, Transport, build_payload
 from core.errors import Failed, InvalidParameter, NotFound, Upstream
-from core.remote import RemoteHandle, RemoteRunner, RemoteStatus
+from core.segmind.remote import RemoteHandle, RemoteRunner, RemoteStatus
 from core.types import ImageInput, ImageRole
 from tests.fakes.simulator import drive, png
 

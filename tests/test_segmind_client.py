@@ -23,9 +23,9 @@ from core.errors import (
     SegmindTimeout,
     Upstream,
 )
-from core.segmind import SegmindClient
-from core.segmind_parse import retry_after_seconds
-from core.simulator import Simulator
+from core.segmind.client import SegmindClient
+from core.segmind.parse import retry_after_seconds
+from core.simulator.server import Simulator
 from tests.fakes.clock import FakeClock
 from tests.fakes.simulator import drive, png
 
@@ -265,7 +265,7 @@ async def test_the_key_never_reaches_errors_or_logs(caplog, fake_clock: FakeCloc
         return httpx.Response(503, json={"error": f"bad key {request.headers['x-api-key']}"})
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(echo))
-    caplog.set_level(logging.DEBUG, logger="core.segmind")
+    caplog.set_level(logging.DEBUG, logger="core.segmind.client")
     async with SegmindClient(api_key=secret, api_url="http://x", upload_url="http://x", http=http,
                              clock=fake_clock) as client:
         with pytest.raises(Upstream) as caught:

@@ -12,8 +12,8 @@ import time
 import httpx
 import pytest
 
-from core.simulator import SimConfig, Simulator
-from core.simulator_art import ArtSpec, draw
+from core.simulator.art import ArtSpec, draw
+from core.simulator.server import SimConfig, Simulator
 from tests.fakes.clock import FakeClock
 from tests.fakes.simulator import png
 

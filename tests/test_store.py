@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from core.errors import NotAllowed
-from core.store import NewJob, SqliteStore
-from core.store_schema import SCHEMA_VERSION, SchemaTooNew
+from core.store.schema import SCHEMA_VERSION, SchemaTooNew
+from core.store.sqlite import NewJob, SqliteStore
 from core.types import JobState
 from tests.fakes.clock import FakeClock
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from core.store import NewJob, SqliteStore
+from core.store.sqlite import NewJob, SqliteStore
 from core.types import JobState
 from tests.fakes.clock import FakeClock
 
@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 CHILD = textwrap.dedent('''
     import asyncio, sys
     from core.clock import SystemClock
-    from core.store import NewJob, SqliteStore
+    from core.store.sqlite import NewJob, SqliteStore
     from core.types import JobState
 
     path, mode, stop_at = sys.argv[1], sys.argv[2], sys.argv[3]

@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from core.budget import RequestBudget
 from core.catalog import get_model
-from core.polling import DurationModel, next_delay
-from core.segmind import SegmindClient
-from core.simulator import SimConfig, Simulator
+from core.jobs.budget import RequestBudget
+from core.jobs.polling import DurationModel, next_delay
+from core.segmind.client import SegmindClient
+from core.simulator.server import SimConfig, Simulator
 from tests.fakes.clock import FakeClock
 
 MODEL = get_model("poses")
@@ -138,10 +138,10 @@ async def compare(jobs: int, seed: int) -> None:
 
 async def scale(jobs: int, rate: float, seed: int) -> None:
     """1,000 concurrent jobs through the real engine and store, on virtual time."""
-    from core.admission import Limits
-    from core.engine import EngineConfig, JobEngine
-    from core.remote import RemoteRunner
-    from core.store import NewJob, SqliteStore
+    from core.jobs.admission import Limits
+    from core.jobs.engine import EngineConfig, JobEngine
+    from core.segmind.remote import RemoteRunner
+    from core.store.sqlite import NewJob, SqliteStore
     from core.types import JobState
 
     clock = FakeClock()

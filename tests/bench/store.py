@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from core.clock import SystemClock
-from core.store import NewJob, SqliteStore
-from core.store_writer import MAX_BATCH
+from core.store.sqlite import NewJob, SqliteStore
+from core.store.writer import MAX_BATCH
 from core.types import JobState
 
 

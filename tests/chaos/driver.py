@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.simulator import Simulator
+from core.simulator.server import Simulator
 from tests.chaos import hostile, invariants
 from tests.chaos.discord_side import ANSWER_LIMIT, DISCORD_TOKEN, DiscordSide
 from tests.chaos.fake_telegram import ChaosTelegramServer

@@ -12,7 +12,7 @@ import random
 import time
 from collections import Counter
 
-from core.simulator import SimConfig, Simulator
+from core.simulator.server import SimConfig, Simulator
 from tests.chaos.discord_side import DiscordSide
 from tests.chaos.fake_telegram import ChaosTelegramServer
 

@@ -39,7 +39,7 @@ def test_html_check_refuses_what_telegram_would() -> None:
 def test_ledger_check_catches_a_double_capture(tmp_path: Path) -> None:
     import sqlite3
 
-    from core.store_schema import MIGRATIONS
+    from core.store.schema import MIGRATIONS
 
     db = tmp_path / "castbot.sqlite3"
     with sqlite3.connect(db) as conn:

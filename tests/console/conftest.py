@@ -14,7 +14,7 @@ from adapters.console.messenger import ConsoleMessenger
 from adapters.console.session import ConsoleSession
 from bot.app import App, build_app
 from bot.settings import Settings
-from core.simulator import SimConfig
+from core.simulator.server import SimConfig
 from tests.fakes.clock import FakeClock
 
 REAL_TIMEOUT = 30.0  # real seconds any one console line may take in these tests

@@ -20,9 +20,9 @@ from segmind.v2 import InferenceFailed
 
 from core.catalog import MODELS, build_payload
 from core.errors import AuthError, Failed
-from core.remote import RemoteRunner
-from core.segmind import SegmindClient
-from core.simulator import SimConfig, Simulator
+from core.segmind.client import SegmindClient
+from core.segmind.remote import RemoteRunner
+from core.simulator.server import SimConfig, Simulator
 from core.types import ImageInput, ImageRole
 from tests.fakes.simulator import png
 

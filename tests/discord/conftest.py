@@ -78,7 +78,7 @@ async def dc() -> AsyncIterator[FakeDiscord]:
 @pytest.fixture
 async def world(tmp_path: Path, dc: FakeDiscord) -> AsyncIterator[DiscordWorld]:
     from bot.app import build_app
-    from core.simulator import SimConfig
+    from core.simulator.server import SimConfig
 
     clock = FakeClock()
     dc.clock = clock.now

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.simulator import SimConfig, Simulator
+from core.simulator.server import SimConfig, Simulator
 from tests.discord.conftest import TOKEN, option, photo, sub
 from tests.fakes.discord_server import APP_ID, Call, FakeDiscord
 

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from core.admission import Limits
 from core.characters import CharacterBook
-from core.engine import EngineConfig, JobEngine
-from core.remote import RemoteRunner
-from core.segmind import SegmindClient
+from core.jobs.admission import Limits
+from core.jobs.engine import EngineConfig, JobEngine
+from core.segmind.client import SegmindClient
+from core.segmind.remote import RemoteRunner
 from core.service import CastService
-from core.simulator import SimConfig, Simulator
-from core.store import SqliteStore
+from core.simulator.server import SimConfig, Simulator
+from core.store.sqlite import SqliteStore
 from core.types import Actor, ImageInput, ImageRole, JobState, JobView, OutputImage, Place, Request
 from tests.fakes.clock import FakeClock
 

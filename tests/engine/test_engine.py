@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from core.admission import Limits
-from core.engine import EngineConfig
 from core.errors import QuotaExhausted
+from core.jobs.admission import Limits
+from core.jobs.engine import EngineConfig
 from core.types import ImageRole, JobState
 from tests.engine.conftest import Harness
 
@@ -88,7 +88,7 @@ async def test_out_of_credits_fails_refunds_and_alerts_the_operator_once(
 ) -> None:
     service = await harness.start_engine()
     harness.sim.config.credits = 0.0
-    caplog.set_level(logging.ERROR, logger="core.jobrun")
+    caplog.set_level(logging.ERROR, logger="core.jobs.run")
     first = await service.submit(harness.request())
     second = await service.submit(harness.request(user="bob"))
     await harness.run_until_state(first.job_id, JobState.FAILED)

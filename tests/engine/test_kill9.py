@@ -10,7 +10,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from core.simulator import SimConfig, Simulator
+from core.simulator.server import SimConfig, Simulator
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.admission import Limits
-from core.engine import EngineConfig
-from core.explain import INTERRUPTED_MESSAGE
+from core.jobs.admission import Limits
+from core.jobs.engine import EngineConfig
+from core.jobs.explain import INTERRUPTED_MESSAGE
 from core.types import ImageRole, JobState
 from tests.engine.conftest import FakePlatformMessenger, Harness
 

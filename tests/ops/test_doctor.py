@@ -13,7 +13,7 @@ from aiohttp import web
 
 from bot.doctor import check_database, run_checks
 from bot.settings import Settings
-from core.store_schema import SCHEMA_VERSION
+from core.store.schema import SCHEMA_VERSION
 
 GOOD_TELEGRAM = "111111:GOOD-telegram-token-abcdefghijk"
 BAD_TELEGRAM = "222222:BAD-telegram-token-zyxwvutsrqpo"

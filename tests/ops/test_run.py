@@ -23,7 +23,7 @@ from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.run import AlreadyRunning, InstanceLock
-from core.simulator import SimConfig, Simulator
+from core.simulator.server import SimConfig, Simulator
 from tests.fakes.telegram_server import FakeTelegramServer
 
 REPO = Path(__file__).resolve().parents[2]

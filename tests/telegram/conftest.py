@@ -12,7 +12,7 @@ import pytest
 from adapters.telegram.adapter import TelegramAdapter
 from bot.app import App, build_app
 from bot.settings import Settings
-from core.simulator import SimConfig
+from core.simulator.server import SimConfig
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.telegram.helpers import REAL_TIMEOUT, photo  # noqa: F401  (re-exported for tests)

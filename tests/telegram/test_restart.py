@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from core.simulator import SimConfig, Simulator
+from core.simulator.server import SimConfig, Simulator
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.telegram.helpers import photo
 

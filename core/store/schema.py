@@ -60,7 +60,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             job_id TEXT NOT NULL REFERENCES jobs (job_id) ON DELETE CASCADE,
             position INTEGER NOT NULL, path TEXT NOT NULL,
             PRIMARY KEY (job_id, position))""",
-        # source: which allowance a unit came from (see core.quota); window_at: when the charge was
+        # source: which allowance a unit came from (see core.store.quota); window_at: when the charge was
         # made, so a release or capture counts against the same day as its hold.
         """CREATE TABLE ledger (
             entry_id INTEGER PRIMARY KEY, kind TEXT NOT NULL, source TEXT NOT NULL,

@@ -2,7 +2,7 @@
 
 Every transition is written to the store before anything else happens, so a crash at any point
 resumes from the last written state: accepted jobs are started, submitted ones polled (never
-re-submitted), completed ones delivered again. The per-job flow lives in `core.jobrun`.
+re-submitted), completed ones delivered again. The per-job flow lives in `core.jobs.run`.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from core import metrics
-from core.admission import FairQueue, Limits, Ticket
-from core.budget import RequestBudget
 from core.catalog import MODELS
 from core.clock import Clock
 from core.errors import Conflict, NotFoundError
-from core.explain import CANCELLED_MESSAGE
-from core.polling import DurationModel, PollPlan, expected_remaining
-from core.remote import RemoteRunner
-from core.store import JobRecord, SqliteStore
+from core.jobs.admission import FairQueue, Limits, Ticket
+from core.jobs.budget import RequestBudget
+from core.jobs.explain import CANCELLED_MESSAGE
+from core.jobs.polling import DurationModel, PollPlan, expected_remaining
+from core.segmind.remote import RemoteRunner
+from core.store.sqlite import JobRecord, SqliteStore
 from core.types import JobState, JobView
 
 if TYPE_CHECKING:
@@ -172,7 +172,7 @@ class JobEngine:
         metrics.JOBS_IN_FLIGHT.set(self.queue.running)
 
     def _spawn(self, job_id: str) -> None:
-        from core.jobrun import drive  # the per-job flow needs the engine; imported late to keep one direction
+        from core.jobs.run import drive  # the per-job flow needs the engine; imported late to keep one direction
 
         if job_id in self._tasks:
             return

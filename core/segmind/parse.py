@@ -1,6 +1,6 @@
 """Segmind's HTTP answers parsed at the edge: JSON bodies, job states, output URLs, v1 image bodies.
 
-Nothing here does I/O; `core.segmind` calls these on responses it has already read.
+Nothing here does I/O; `core.segmind.client` calls these on responses it has already read.
 """
 
 from __future__ import annotations

@@ -148,7 +148,7 @@ def allocate(available: Mapping[str, int], cost: int) -> list[tuple[str, int]] |
     return parts
 
 
-# One index range per source (see the ledger indexes in core.store_schema): windowed sources read only
+# One index range per source (see the ledger indexes in core.store.schema): windowed sources read only
 # the current window, lifetime sources only their own (rare) rows, so the cost does not grow with history.
 _SOURCE_SUMS = """
     SELECT source, kind, SUM(units) FROM ledger

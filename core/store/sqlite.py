@@ -2,11 +2,11 @@
 
 One writer path: aiosqlite runs one connection on one thread, and coroutines sharing it are not
 isolated from each other's transactions, so every read-modify-write goes through `transaction()`,
-whose bodies run one at a time inside `BEGIN IMMEDIATE` and are committed in groups (core.store_writer:
+whose bodies run one at a time inside `BEGIN IMMEDIATE` and are committed in groups (core.store.writer:
 one fsync for all writers waiting at that moment). Plain reads use a second connection, which in WAL
 mode sees only committed data and never waits for the writer. SQL stays portable (ON CONFLICT upserts,
 CASE, NOT EXISTS) so a Postgres store can implement the same methods. The quota ledger model (sources,
-draw order, windows, community pool) is described in core.quota.
+draw order, windows, community pool) is described in core.store.quota.
 """
 
 from __future__ import annotations
@@ -23,12 +23,11 @@ from typing import Any
 
 import aiosqlite
 
-from core import quota
-from core import store_policy as sp
 from core.clock import Clock
 from core.errors import InvalidParameter, NotAllowed, QuotaExhausted
-from core.quota import Policy
-from core.store_jobs import (
+from core.store import policy as sp
+from core.store import quota
+from core.store.jobs import (
     INSERT_COLUMNS,
     SELECT_COLUMNS,
     JobRecord,
@@ -40,8 +39,9 @@ from core.store_jobs import (
     touch_user_and_scope,
     with_outputs,
 )
-from core.store_schema import apply_migrations
-from core.store_writer import MAX_BATCH, GroupWriter
+from core.store.quota import Policy
+from core.store.schema import apply_migrations
+from core.store.writer import MAX_BATCH, GroupWriter
 from core.types import FINAL_STATES, JobState, QuotaView, StatsView
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ class SqliteStore:
 
     def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
         """The one writer path: a body that runs alone, inside `BEGIN IMMEDIATE`, and is committed (in a
-        group with other waiting writers, see core.store_writer) before the `async with` exits."""
+        group with other waiting writers, see core.store.writer) before the `async with` exits."""
         return self._writer.transaction()
 
     @asynccontextmanager
@@ -318,7 +318,7 @@ class SqliteStore:
         return await sp.read_policy(conn, scope_id, default_daily_units=self.default_daily_units)
 
     async def set_policy(self, scope_id: str, **changes: Any) -> Policy:
-        """Change a community's settings (see core.quota.Policy); InvalidParameter names a bad value."""
+        """Change a community's settings (see core.store.quota.Policy); InvalidParameter names a bad value."""
         async with self.transaction() as conn:
             current = await self.policy_on(conn, scope_id)
             updated = quota.apply_changes(current, changes)

@@ -26,7 +26,7 @@ from aiohttp import web
 
 from core.catalog import MODELS, Encoding, Model, Transport
 from core.clock import Clock, SystemClock
-from core.simulator_art import ArtCache, ArtSpec
+from core.simulator.art import ArtCache, ArtSpec
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class Simulator:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application(middlewares=[self._middleware], client_max_size=MAX_UPLOAD_BYTES * 2)
-        from core.simulator_routes import add_routes  # routes live apart to keep this file short
+        from core.simulator.routes import add_routes  # routes live apart to keep this file short
 
         add_routes(app, self)
         self._runner = web.AppRunner(app, access_log=None)

@@ -7,8 +7,8 @@ from typing import Any
 
 import aiosqlite
 
-from core import quota
-from core.quota import Policy
+from core.store import quota
+from core.store.quota import Policy
 from core.types import QuotaView, StatsView
 
 

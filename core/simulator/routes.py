@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from core.catalog import Model, Transport
-from core.simulator import (
+from core.simulator.server import (
     MAX_UPLOAD_BYTES,
     MODELS_BY_SLUG,
     SERVER_ERRORS,
@@ -21,7 +21,7 @@ from core.simulator import (
 )
 
 if TYPE_CHECKING:
-    from core.simulator import Simulator
+    from core.simulator.server import Simulator
 
 
 def add_routes(app: web.Application, sim: Simulator) -> None:

@@ -35,7 +35,7 @@ from core.errors import (
     api_error_from,
     is_retryable,
 )
-from core.segmind_parse import (
+from core.segmind.parse import (
     error_detail,
     float_or_none,
     job_state,

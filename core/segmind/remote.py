@@ -15,7 +15,7 @@ from typing import Any
 
 from core.catalog import Encoding, Model, Transport
 from core.errors import InvalidParameter
-from core.segmind import SegmindClient
+from core.segmind.client import SegmindClient
 from core.types import ImageInput, ImageRole
 
 log = logging.getLogger(__name__)

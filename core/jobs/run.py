@@ -21,7 +21,8 @@ from core.errors import (
     UserError,
     is_retryable,
 )
-from core.explain import (
+from core.files import write_atomic
+from core.jobs.explain import (
     EXPIRED_MESSAGE,
     INTERRUPTED_MESSAGE,
     NOTHING_CHARGED,
@@ -29,14 +30,13 @@ from core.explain import (
     UNDELIVERABLE_MESSAGE,
     explain_failure,
 )
-from core.files import write_atomic
-from core.polling import next_delay
-from core.remote import RemoteHandle, RemoteStatus
-from core.store import JobRecord
+from core.jobs.polling import next_delay
+from core.segmind.remote import RemoteHandle, RemoteStatus
+from core.store.sqlite import JobRecord
 from core.types import ImageInput, ImageRole, JobState, OutputImage
 
 if TYPE_CHECKING:
-    from core.engine import JobEngine
+    from core.jobs.engine import JobEngine
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""A Segmind-compatible simulator server (the embedded default and the tests' Segmind)."""

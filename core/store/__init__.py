@@ -1,0 +1,1 @@
+"""The store: SQLite through one writer, jobs, policies and the quota ledger."""
