@@ -2,7 +2,8 @@
 
 Every transition is written to the store before anything else happens, so a crash at any point
 resumes from the last written state: accepted jobs are started, submitted ones polled (never
-re-submitted), completed ones delivered again. The per-job flow lives in `core.jobs.run`.
+re-submitted), completed ones delivered again. The per-job flow lives in `core.jobs.run`, which gets
+a `JobContext` (core.jobs.context) and sees this engine only through the `JobHost` protocol.
 """
 
 from __future__ import annotations
@@ -128,9 +129,6 @@ class JobEngine:
             task = asyncio.create_task(self.push_view(job, force=True), name=f"castbot-reshow-{job.job_id}")
             self._side_tasks.add(task)
             task.add_done_callback(self._side_tasks.discard)
-
-    def messenger(self, platform: str) -> Messenger | None:
-        return self._messengers.get(platform)
 
     # --- admission -------------------------------------------------------------------------------
 
