@@ -68,8 +68,8 @@ class CastService:
         self.data_dir = Path(data_dir)
         self.rng = rng or random.Random()
 
-    def register_messenger(self, platform: str, messenger: Messenger) -> None:
-        self.engine.register_messenger(platform, messenger)
+    def register_messenger(self, platform: str, messenger: Messenger, *, reshow_finals: bool = True) -> None:
+        self.engine.register_messenger(platform, messenger, reshow_finals=reshow_finals)
 
     # --- jobs ------------------------------------------------------------------------------------
 

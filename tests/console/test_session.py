@@ -29,7 +29,7 @@ def _written(output: str) -> list[str]:
 
 async def test_save_generate_quota_history(console, tmp_path):
     shutil.copy(SAMPLE_CHARACTER, tmp_path / "luna.png")
-    saved = await console.line("/character save Luna ./luna.png a girl with silver hair")
+    saved = await console.line("/character save Luna ./luna.png --consent a girl with silver hair")
     generated = await console.line("/imagine --char Luna on a beach --n 4")
     quota = await console.line("/quota")
     history = await console.line("/history")
@@ -54,10 +54,10 @@ async def test_save_generate_quota_history(console, tmp_path):
         ("/wat", "error: There is no /wat command."),
         ("hello there", "error: Commands start with /"),
         ('/imagine "unclosed', "error: A quote is not closed"),
-        ("/character frobnicate", "error: Use /character save NAME PATH"),
-        ("/admin quota --daily lots", "error: --daily needs a whole number"),
+        ("/character frobnicate", "error: Use /character save NAME"),
+        ("/admin quota --daily lots", "error: --daily must be a whole number"),
         ("/admin ban ada", "error: You can't ban yourself."),
-        ("/history many", "error: Give a number from 1 to 100"),
+        ("/history many", "error: --page must be a whole number"),
     ],
 )
 async def test_bad_input_is_one_friendly_line_and_charges_nothing(console, line, message):
@@ -143,7 +143,7 @@ def test_live_messenger_lists_written_paths(tmp_path):
 
 async def test_pose_and_scene_take_their_second_image_from_a_path(console):
     assets = SAMPLE_CHARACTER.parent
-    await console.line(f"/character save Luna {SAMPLE_CHARACTER}")
+    await console.line(f"/character save Luna {SAMPLE_CHARACTER} --consent")
     posed = await console.line(f"/pose --char Luna --pose-image {assets / 'sample_pose.png'} dancing")
     placed = await console.line(f"/scene --char Luna --scene-image {assets / 'sample_scene.png'} at dusk")
     assert len(_valid_images(_written(posed))) == 1, posed
