@@ -21,7 +21,7 @@ class Phrasing:
     attach: Mapping[str, str] = field(default_factory=dict)  # image role -> how to attach it here
     saved_character: str = "--char NAME"  # how to use a saved character instead of a photo
     name_user: str = "their numeric user id"  # how an admin names a user for ban/unban/--user
-    value_format: str = "{option} {value}"  # an option with a value, as the user would type it
+    value_format: str = "{option} {value}"  # as typed: {option} is the formatted option, {name} the bare name
 
     def option(self, name: str) -> str:
         """`--n` / the `count` option: core's option name said this platform's way."""
@@ -31,7 +31,7 @@ class Phrasing:
         return self.offered is None or name in self.offered
 
     def with_value(self, name: str, value: object) -> str:
-        return self.value_format.format(option=self.option(name), value=value)
+        return self.value_format.format(option=self.option(name), name=self.option_names.get(name, name), value=value)
 
     def attach_role(self, role: str) -> str:
         return self.attach.get(role) or f"attach the {role} image"

@@ -107,4 +107,5 @@ def help_lines(answer: HelpAnswer) -> list[str]:
 
 def _say_options(text: str, ph: Phrasing) -> str:
     """The table's summaries say `--model x`; said this platform's way."""
-    return text.replace("--model ", ph.with_value("model", "").rstrip() + " ").replace("  ", " ")
+    before_value = ph.with_value("model", "\0").split("\0")[0]  # "--model " or "model:"
+    return text.replace("--model ", before_value)
