@@ -13,7 +13,9 @@ import dataclasses
 import getpass
 import logging
 import uuid
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from adapters.console import render
 from adapters.console.messenger import ConsoleMessenger
@@ -59,25 +61,40 @@ class ConsoleSession:
     """Turns console lines into commands for the router; `handle` is the adapter's single error handler."""
 
     def __init__(self, service: CastService, messenger: ConsoleMessenger, *, user: str | None = None,
-                 base_dir: Path | None = None) -> None:
+                 base_dir: Path | None = None, identity: tuple[Actor, Place] | None = None,
+                 follow_jobs: bool = True) -> None:
+        """`identity` replaces the OS user (a scripted session with several people in one community);
+        `follow_jobs=False` gives the prompt back as soon as a job is accepted."""
         self.service = service
         self.router = CommandRouter(service, PHRASING)
         self.messenger = messenger
-        self.actor, self.place = console_identity(user)
+        self.actor, self.place = identity or console_identity(user)
         self.base_dir = base_dir or Path.cwd()  # relative image paths resolve from here
         self.last_job: JobView | None = None
+        self.last_answer: a.Answer | None = None  # what the last line got, for scripts and tests
+        self.last_error: UserError | None = None
         self.running = True
+        self.follow_jobs = follow_jobs
         # A console session starts a new conversation: old jobs' final statuses are not printed again.
         service.register_messenger(PLATFORM, messenger, reshow_finals=False)
 
     async def handle(self, line: str) -> None:
         """Run one line; every error ends here as one friendly line."""
+        await self._guarded(self._dispatch(line.strip()), line)
+
+    async def press(self, command: c.Command) -> None:
+        """Run a command that has no text form here (a job's button on a chat platform)."""
+        await self._guarded(self._run(command, ()), repr(command))
+
+    async def _guarded(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        self.last_answer, self.last_error = None, None
         try:
-            await self._dispatch(line.strip())
+            await work
         except UserError as exc:
+            self.last_error = exc
             self.messenger.say(f"error: {word(exc, PHRASING)}")
         except Exception:
-            log.exception("console command failed: %s", line.strip()[:200])
+            log.exception("console command failed: %s", what.strip()[:200])
             self.messenger.say(f"error: {SOMETHING_WRONG}")
 
     async def _dispatch(self, line: str) -> None:
@@ -87,17 +104,20 @@ class ConsoleSession:
             self.running = False
             return
         parsed = parse(line, IMAGE_WORDS)
-        command = _resolve_users(parsed.command)
         sources = tuple(self._source(role, path) for role, path in parsed.images)
+        await self._run(_resolve_users(parsed.command), sources)
+
+    async def _run(self, command: c.Command, sources: tuple[c.ImageSource, ...]) -> None:
         reply_ref = f"console:{uuid.uuid4().hex}"
         answer = await self.router.handle(self.actor, self.place, command, sources=sources, fetch=self._fetch,
                                           event_id=f"{PLATFORM}:{uuid.uuid4().hex}", reply_ref=reply_ref)
+        self.last_answer = answer
         self.messenger.say(render.answer_text(answer))
         if isinstance(answer, a.HelpAnswer) and answer.topic is None:
             self.messenger.say(CONSOLE_HELP)
         if isinstance(answer, a.JobAccepted):
             await self.messenger.show(reply_ref, answer.view)
-            self.last_job = await self.wait_for(reply_ref, answer.view)
+            self.last_job = await self.wait_for(reply_ref, answer.view) if self.follow_jobs else answer.view
 
     def _source(self, role: ImageRole | None, raw_path: str) -> c.ImageSource:
         path = _resolve_path(self.base_dir, raw_path)
@@ -127,10 +147,11 @@ class ConsoleSession:
 
 
 def _resolve_users(command: c.Command) -> c.Command:
-    """A console user is named by their user name, which is their id: every name resolves as typed."""
+    """A console user is named by their user name, which is their id. An `@name` is a chat mention the
+    console cannot resolve: it stays unresolved, and core refuses it."""
     user = getattr(command, "user", None)
-    if isinstance(user, c.UserRef) and not user.resolved and user.text:
-        return dataclasses.replace(command, user=c.UserRef(user_id=user.text.lstrip("@"), text=user.text))
+    if isinstance(user, c.UserRef) and not user.resolved and user.text and not user.text.startswith("@"):
+        return dataclasses.replace(command, user=c.UserRef(user_id=user.text, text=user.text))
     return command
 
 
