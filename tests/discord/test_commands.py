@@ -8,7 +8,7 @@ from typing import Any
 from core.types import JobState, Place
 from tests.discord.conftest import DiscordWorld, option, sub
 from tests.discord.test_e2e import OTHER, USER, custom_ids, delivered, imagine, save_character
-from tests.fakes.discord_server import Call, user_payload
+from tests.fakes.discord_server import APP_ID, Call, user_payload
 
 MANAGE_GUILD = str(1 << 5)
 
@@ -45,9 +45,9 @@ async def test_save_as_character_button_asks_a_name_then_saves(world: DiscordWor
 async def test_delete_button_removes_the_images_for_the_owner_only(world: DiscordWorld) -> None:
     job_id, message_id, _ = await finished_job(world)
     refused = await world.dc.press(f"cb:delete:{job_id}", message_id, user_id=OTHER)
-    call = await world.dc.wait_call("POST", f"/interactions/{refused['id']}/")
-    assert call.json["data"]["flags"] == 64
-    assert not world.dc.find("DELETE", f"/messages/{message_id}")
+    call = await world.dc.wait_call("POST", f"/webhooks/{APP_ID}/{refused['token']}")
+    assert call.json["flags"] == 64 and "Only the person who started" in call.json["content"]
+    assert not world.dc.find("DELETE", f"/messages/{message_id}")  # neither the images nor anything else
     press = await world.dc.press(f"cb:delete:{job_id}", message_id, user_id=USER)
     await world.dc.wait_call("DELETE", f"/channels/333/messages/{message_id}")
     assert message_id not in world.dc.messages
