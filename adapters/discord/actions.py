@@ -54,7 +54,10 @@ class ButtonActions:
     async def _apply(self, interaction: discord.Interaction, answer: a.Answer, ref: str) -> None:
         if isinstance(answer, a.OutputDeleted):
             if interaction.message is not None:
-                await interaction.message.delete()
+                try:
+                    await interaction.message.delete()
+                except discord.NotFound:
+                    log.info("job %s: its message was already deleted", answer.job_id)  # pressed twice
         elif isinstance(answer, a.Cancelled):
             log.info("job %s cancelled by %s", answer.view.job_id, interaction.user.id)  # the status shows it
         else:

@@ -1,0 +1,55 @@
+"""The conformance script through the real discord.py client and the Discord adapter, against the fake Discord."""
+
+from __future__ import annotations
+
+from bot.app import build_app
+from core.simulator.server import SimConfig
+from tests.conformance.discord_runner import DiscordRunner, discord_script
+from tests.conformance.harness import play
+from tests.conformance.script import SCRIPT, Expect, Step
+from tests.discord.conftest import TOKEN, DiscordWorld, castbot_settings, make_adapter
+from tests.fakes.clock import FakeClock
+from tests.fakes.discord_server import FakeDiscord
+
+
+async def _play(tmp_path, script) -> list[str]:
+    clock = FakeClock()
+    dc = await FakeDiscord().start()
+    dc.token = TOKEN
+    dc.clock = clock.now
+    try:
+        async with build_app(castbot_settings(tmp_path / "data"), clock=clock,
+                             simulator_config=SimConfig(median_seconds=20.0, cv=0.1)) as app:
+            adapter = make_adapter(app, dc, clock)
+            await adapter.start()
+            try:
+                return await play(DiscordRunner(DiscordWorld(clock, dc, app, adapter)), app.store, script)
+            finally:
+                await adapter.stop()
+    finally:
+        await dc.close()
+
+
+async def test_discord_conforms(tmp_path):
+    script = discord_script(SCRIPT)
+    assert len(script) < len(SCRIPT)  # only the Originals presses are left out (no such button here)
+    assert await _play(tmp_path, script) == []
+
+
+async def test_the_discord_runner_reports_outcomes_that_differ(tmp_path):
+    """The same wrong expectations as the console's harness test fail the same way through Discord."""
+    wrong = (
+        Step("owner", "/imagine on a beach", expect=Expect(job=True, units=1)),
+        Step("owner", "/character save Luna --consent", images=(((None, "character"),)),
+             expect=Expect(characters={"Luna": False}, refusal="not_allowed")),
+        Step("admin", "/admin ban", target="other", expect=Expect(banned={"other": False})),
+    )
+    problems = await _play(tmp_path, wrong)
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "refusal 'missing_image', expected None",
+        "job created: False, expected True",
+        "units moved by 0, expected 1",
+        "refusal None, expected 'not_allowed'",
+        "character Luna exists: True, expected False",
+        "other banned: True, expected False",
+    ]
