@@ -7,7 +7,9 @@ core and say how to get the next page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from adapters.discord.render import MAX_MESSAGE, plain
 from core.commands import answers as a
@@ -71,19 +73,23 @@ def characters_text(page: a.CharacterPage) -> str:
     return fit(lines)
 
 
+def labelled(*pairs: tuple[str, object]) -> str:
+    """`**Label:** value` lines: how Discord answers show a record."""
+    return "\n".join(f"**{label}:** {value}" for label, value in pairs)
+
+
 def stats_text(stats: StatsView) -> str:
-    states = ", ".join(f"{k} {v}" for k, v in sorted(stats.jobs_by_state.items())) or "none"
-    return (f"**Jobs:** {states}\n**Units spent:** {stats.units_spent}\n**Users:** {stats.users}\n"
-            f"**Characters:** {stats.characters}")
+    jobs = ", ".join(f"{k} {v}" for k, v in sorted(stats.jobs_by_state.items()))
+    return labelled(("Jobs", jobs or "none"), ("Units spent", stats.units_spent), ("Users", stats.users),
+                    ("Characters", stats.characters))
 
 
 def policy_text(p: a.PolicyUpdated) -> str:
-    pool = "off" if p.pool_units is None else f"{p.pool_units} units a day"
-    return "\n".join([
-        "Quota policy updated:", f"**Daily units per member:** {p.daily_units}", f"**Community pool:** {pool}",
-        f"**Window:** {p.window} ({plain(p.timezone)})", f"**Characters allowed:** {p.character_limit}",
-        f"**Admins unlimited:** {'yes' if p.unlimited_admins else 'no'}",
-    ])
+    return "Quota policy updated:\n" + labelled(
+        ("Daily units per member", p.daily_units),
+        ("Community pool", "off" if p.pool_units is None else f"{p.pool_units} units a day"),
+        ("Window", f"{p.window} ({plain(p.timezone)})"), ("Characters allowed", p.character_limit),
+        ("Admins unlimited", "yes" if p.unlimited_admins else "no"))
 
 
 def consent_text(answer: a.ConsentNeeded) -> str:
@@ -112,42 +118,40 @@ def help_text(answer: a.HelpAnswer) -> str:
     return fit(lines)
 
 
+def saved_text(answer: a.CharacterSaved) -> str:
+    name = plain(answer.view.name)
+    return f"💾 Saved character **{name}**. Use it with `/imagine character:{name}`."
+
+
+def ban_text(answer: a.BanChanged) -> str:
+    return f"<@{answer.user_id}> is now {'banned from' if answer.banned else 'allowed to use'} castbot here."
+
+
+_TEXT: dict[type, Callable[[Any], str]] = {  # answer type -> its Discord text
+    a.HistoryPage: history_text,
+    a.CharacterPage: characters_text,
+    a.CharacterShown: lambda x: character_line(x.view),
+    a.CharacterSaved: saved_text,
+    a.ConsentNeeded: consent_text,
+    a.Renamed: lambda x: f"Renamed **{plain(x.old_name)}** to **{plain(x.view.name)}**.",
+    a.Deleted: lambda x: f"Deleted **{plain(x.name)}**.",
+    a.Cancelled: lambda x: f"Cancelled job `{x.view.job_id}`; nothing was charged.",
+    a.PolicyUpdated: policy_text,
+    a.BanChanged: ban_text,
+    a.Stats: lambda x: stats_text(x.stats),
+    a.OutputDeleted: lambda x: f"Deleted the images of job `{x.job_id}`.",
+    a.OriginalFiles: lambda x: f"Job `{x.job_id}`: {len(x.images)} original file(s).",
+    a.HelpAnswer: help_text,
+    a.JobAccepted: lambda x: f"Job `{x.view.job_id}` accepted.",
+}
+
+
 def answer_text(answer: a.Answer, *, asker: str = "") -> str:
     """The reply for every answer that is text (a started job's status is the messenger's). `asker` is the
     user's id: a quota that is someone else's (an admin asked) names whose it is."""
-    match answer:
-        case a.QuotaShown(quota=quota, user_id=user_id):
-            return quota_text(quota, whose="" if user_id == asker else f"<@{user_id}>")
-        case a.HistoryPage():
-            return history_text(answer)
-        case a.CharacterPage():
-            return characters_text(answer)
-        case a.CharacterShown(view=view):
-            return character_line(view)
-        case a.CharacterSaved(view=view):
-            return (f"💾 Saved character **{plain(view.name)}**. Use it with "
-                    f"`/imagine character:{plain(view.name)}`.")
-        case a.ConsentNeeded():
-            return consent_text(answer)
-        case a.Renamed(old_name=old, view=view):
-            return f"Renamed **{plain(old)}** to **{plain(view.name)}**."
-        case a.Deleted(name=name):
-            return f"Deleted **{plain(name)}**."
-        case a.Cancelled(view=view):
-            return f"Cancelled job `{view.job_id}`; nothing was charged."
-        case a.PolicyUpdated():
-            return policy_text(answer)
-        case a.BanChanged(user_id=user_id, banned=banned):
-            verb = "banned from" if banned else "allowed to use"
-            return f"<@{user_id}> is now {verb} castbot here."
-        case a.Stats(stats=stats):
-            return stats_text(stats)
-        case a.OutputDeleted(job_id=job_id):
-            return f"Deleted the images of job `{job_id}`."
-        case a.OriginalFiles(job_id=job_id, images=images):
-            return f"Job `{job_id}`: {len(images)} original file(s)."
-        case a.HelpAnswer():
-            return help_text(answer)
-        case a.JobAccepted(view=view):
-            return f"Job `{view.job_id}` accepted."
-    raise TypeError(f"no Discord text for {answer!r}")
+    if isinstance(answer, a.QuotaShown):
+        return quota_text(answer.quota, whose="" if answer.user_id == asker else f"<@{answer.user_id}>")
+    render = _TEXT.get(type(answer))
+    if render is None:
+        raise TypeError(f"no Discord text for {answer!r}")
+    return render(answer)

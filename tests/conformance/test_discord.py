@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.app import build_app
 from core.simulator.server import SimConfig
 from tests.conformance.discord_runner import DiscordRunner, discord_script
-from tests.conformance.harness import play
-from tests.conformance.script import SCRIPT, Expect, Step
+from tests.conformance.harness import MISJUDGED, MISJUDGED_PROBLEMS, play
+from tests.conformance.script import SCRIPT
 from tests.discord.conftest import TOKEN, DiscordWorld, castbot_settings, make_adapter
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord_server import FakeDiscord
@@ -38,18 +38,5 @@ async def test_discord_conforms(tmp_path):
 
 async def test_the_discord_runner_reports_outcomes_that_differ(tmp_path):
     """The same wrong expectations as the console's harness test fail the same way through Discord."""
-    wrong = (
-        Step("owner", "/imagine on a beach", expect=Expect(job=True, units=1)),
-        Step("owner", "/character save Luna --consent", images=(((None, "character"),)),
-             expect=Expect(characters={"Luna": False}, refusal="not_allowed")),
-        Step("admin", "/admin ban", target="other", expect=Expect(banned={"other": False})),
-    )
-    problems = await _play(tmp_path, wrong)
-    assert [p.split(": ", 1)[1] for p in problems] == [
-        "refusal 'missing_image', expected None",
-        "job created: False, expected True",
-        "units moved by 0, expected 1",
-        "refusal None, expected 'not_allowed'",
-        "character Luna exists: True, expected False",
-        "other banned: True, expected False",
-    ]
+    problems = await _play(tmp_path, MISJUDGED)
+    assert [p.split(": ", 1)[1] for p in problems] == MISJUDGED_PROBLEMS
