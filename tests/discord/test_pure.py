@@ -46,6 +46,8 @@ def test_status_text_is_stable_and_says_what_happens() -> None:
     assert progress_bar(0.5).endswith(" 50%") and progress_bar(2.0).endswith(" 100%")
     queued = JobView("j1", JobState.ACCEPTED, "poses", position=3)
     assert "position 3" in status_text(queued)
+    loud = JobView("j1", JobState.RUNNING, "poses", prompt="**big** @everyone")
+    assert "\\*\\*big\\*\\* @\u200beveryone" in status_text(loud)  # a prompt is shown, never formatted or pinging
     failed = JobView("j1", JobState.FAILED, "poses", error="Segmind refused the prompt.")
     assert "nothing was charged" in status_text(failed) and "refused" in status_text(failed)
 
