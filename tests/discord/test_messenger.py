@@ -21,6 +21,7 @@ USER = 111
 async def deferred_ref(w: DiscordWorld, token: str = "tok-1") -> str:
     """A status message as a deferred interaction leaves it, and its reply reference."""
     await w.dc.wait_for(lambda: True)
+    w.dc.interaction(2, {"name": "imagine"}, user_id=USER, channel_id=CHANNEL, token=token)  # USER asked here
     w.dc.messages[f"{token}:@original"] = {"id": "5001", "content": "thinking"}
     return ReplyRef(APP_ID, token, CHANNEL, USER, w.clock.now()).dumps()
 
