@@ -3,8 +3,10 @@ Discord would refuse: a prompt full of mentions stays text; files follow the int
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.discord.conftest import DiscordWorld, option
-from tests.discord.test_e2e import USER, delivered, imagine, save_character
+from tests.discord.test_e2e import USER, custom_ids, delivered, imagine, save_character
 from tests.fakes.discord_server import APP_ID
 
 MASS_MENTION = "@everyone @here <@&123> <@456> a knight"
@@ -53,5 +55,9 @@ async def test_a_small_upload_limit_makes_castbot_recompress_not_get_refused(wor
     sent = await imagine(world, option("character", "Luna"), option("count", 2, 4))
     result = await delivered(world, sent["token"])
     assert len(result.files) == 2
-    assert all(len(blob) <= limit and name.endswith(".jpg") for name, blob in result.files)  # re-encoded
+    assert all(len(blob) <= limit for _, blob in result.files)
+    job = await world.app.service.job_view(custom_ids(result)[0].split(":")[2])
+    too_big = sum(Path(p).stat().st_size > limit for p in job.outputs)
+    assert too_big >= 1  # the limit mattered: something had to be re-encoded
+    assert sum(name.endswith(".jpg") for name, _ in result.files) == too_big  # exactly those were
     assert all(c.status == 200 for c in world.dc.find("POST", f"/webhooks/{APP_ID}/{sent['token']}"))
