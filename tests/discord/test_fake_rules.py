@@ -235,3 +235,9 @@ async def test_an_unexpected_refusal_or_identical_edit_fails_the_ledger() -> Non
             fake.ledger.assert_clean()
     finally:
         await fake.close()
+
+
+async def test_a_test_can_announce_the_pings_it_means(dc: FakeDiscord) -> None:
+    with dc.expect_pings() as seen:
+        await rest(dc, "POST", "/channels/5/messages", {"content": "@here lunch"})
+    assert [p.pings.here for p in seen] == [True] and dc.unexpected() == []

@@ -43,7 +43,6 @@ class Ledger:
     refusals: list[Refusal] = field(default_factory=list)
     pings: list[Ping] = field(default_factory=list)
     noop_edits: list[str] = field(default_factory=list)  # "METHOD /path" of edits that changed nothing
-    allowed_noop_edits: int = 0
 
     def refuse(self, route: str, status: int, code: int, message: str, *, injected: bool = False) -> None:
         self.refusals.append(Refusal(route, status, code, message, injected=injected))
@@ -74,8 +73,7 @@ class Ledger:
                     for r in self.refusals if not (r.injected or r.expected)]
         problems += [f"{p.route} would ping {p.pings} (only {sorted(p.allowed_users)} may be)"
                      for p in self.pings if p.stray and not p.expected]
-        if len(self.noop_edits) > self.allowed_noop_edits:
-            problems += [f"identical edit (a wasted call): {route}" for route in self.noop_edits]
+        problems += [f"identical edit (a wasted call): {route}" for route in self.noop_edits]
         return problems
 
     def assert_clean(self) -> None:
