@@ -12,10 +12,11 @@ MAX_MESSAGE = 2000
 
 
 def plain(text: str, limit: int = 0) -> str:
-    """User text made inert: no markup, no pings, optionally shortened before escaping."""
+    """User text shown as typed, never as markup; optionally shortened before escaping. Mentions in it stay
+    readable and ping nobody: every send carries allowed_mentions none (the client's default too)."""
     if limit and len(text) > limit:
         text = text[: limit - 1] + "…"
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    return discord.utils.escape_markdown(text)
 
 
 def progress_bar(fraction: float) -> str:

@@ -9,6 +9,8 @@ Where Discord cannot say a thing, the nearest real event is sent, and it is name
 - a positional image: its asset says the slot (`image`, `pose_image`, `scene_image`); Discord has no album.
 - `/admin ban @nobody_here`: Discord resolves every user option, so an unknown name can't be sent; the ban
   is sent without its (optional) user option, and core refuses it the same way.
+- Delete pressed again after an allowed Delete removed the message: Discord would no longer show the button;
+  the press is sent anyway, and Discord's Unknown Message for the second delete is expected.
 - the Originals button: Discord posts the images themselves as files and has no such button
   (`SKIPPED_ON_DISCORD` leaves those presses out of the script).
 The outcome (answer or refusal) is what the adapter's handler recorded for that interaction.
@@ -20,6 +22,7 @@ import asyncio
 from typing import Any
 
 from adapters.discord.context import PHRASING
+from core.commands import answers as a
 from core.commands import types as c
 from core.commands.parser import parse
 from core.errors import UserError
@@ -32,6 +35,7 @@ USERS = {"owner": 1101, "admin": 1102, "other": 1103, "banned": 1104}
 MANAGE_GUILD = str(1 << 5)
 SLOTS = {"character": "image", "pose": "pose_image", "scene": "scene_image"}  # asset / role -> attachment option
 REAL_TIMEOUT = 30.0
+UNKNOWN_MESSAGE = 10008
 SKIPPED_ON_DISCORD = (c.Originals,)
 
 
@@ -62,11 +66,14 @@ class DiscordRunner:
 
     async def run(self, step: Step) -> Observed:
         if step.command is not None:
+            gone = self._gone(step.command)
             sent = await self._press(step.role, step.command)
         else:
             assert step.text is not None
-            sent = await self._slash(step)
+            gone, sent = False, await self._slash(step)
         outcome = await self._outcome(sent)
+        if gone and isinstance(outcome, a.OutputDeleted):
+            await self._unknown_message()
         if isinstance(outcome, UserError):
             return Observed(refusal=refusal_kind(outcome), answer=None)
         return Observed(refusal=None, answer=answer_kind(outcome))
@@ -159,6 +166,17 @@ class DiscordRunner:
         return await self.dc.submit_modal(modal.json["data"]["custom_id"],
                                           {fields[0]: command.name, fields[1]: str(command.index + 1)},
                                           **self._where(role))
+
+    def _gone(self, command: c.Command) -> bool:
+        """A Delete pressed on a message an earlier allowed Delete removed (Discord would no longer show it)."""
+        message = self.results.get(getattr(command, "job_id", ""))
+        return isinstance(command, c.DeleteOutput) and message is not None and message["id"] not in self.dc.messages
+
+    async def _unknown_message(self) -> None:
+        """Deleting it again, castbot gets Discord's Unknown Message and takes the message as deleted."""
+        refusal = await self.dc.wait_for(lambda: next(
+            (r for r in self.dc.ledger.refusals if r.code == UNKNOWN_MESSAGE and not r.expected), None))
+        refusal.expected = True
 
     async def _result_message(self, job_id: str) -> dict[str, Any]:
         if job_id not in self.results:

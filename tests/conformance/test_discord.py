@@ -23,11 +23,13 @@ async def _play(tmp_path, script) -> list[str]:
             adapter = make_adapter(app, dc, clock)
             await adapter.start()
             try:
-                return await play(DiscordRunner(DiscordWorld(clock, dc, app, adapter)), app.store, script)
+                problems = await play(DiscordRunner(DiscordWorld(clock, dc, app, adapter)), app.store, script)
             finally:
                 await adapter.stop()
     finally:
         await dc.close()
+    dc.ledger.assert_clean()  # nothing castbot sent was refused by Discord's rules, and nobody was pinged
+    return problems
 
 
 async def test_discord_conforms(tmp_path):

@@ -30,7 +30,7 @@ def test_long_lists_drop_whole_lines_and_user_text_is_inert() -> None:
     assert all(line.count("**") == 2 for line in text.splitlines()[:-1])  # no bold left open
     evil = CharacterView("c1", "**Bold** @everyone", "`code` <@123>", "42", "222", "x.png")
     shown = answer_text(a.CharacterPage((evil,), "", 1, True))
-    assert "\\*\\*Bold\\*\\*" in shown and "@\u200beveryone" in shown and "\\`code\\`" in shown
+    assert "\\*\\*Bold\\*\\* @everyone" in shown and "\\`code\\`" in shown
     assert shown.endswith("`/character list page:2`")
 
 
@@ -47,7 +47,7 @@ def test_status_text_is_stable_and_says_what_happens() -> None:
     queued = JobView("j1", JobState.ACCEPTED, "poses", position=3)
     assert "position 3" in status_text(queued)
     loud = JobView("j1", JobState.RUNNING, "poses", prompt="**big** @everyone")
-    assert "\\*\\*big\\*\\* @\u200beveryone" in status_text(loud)  # a prompt is shown, never formatted or pinging
+    assert "\\*\\*big\\*\\* @everyone" in status_text(loud)  # shown as typed, never as markup
     failed = JobView("j1", JobState.FAILED, "poses", error="Segmind refused the prompt.")
     assert "nothing was charged" in status_text(failed) and "refused" in status_text(failed)
 
