@@ -146,10 +146,10 @@ class ConsoleSession:
         if action == "save":
             await self._save_character(rest)
         elif action == "list":
-            found = await self.service.characters(self.place, prefix=rest[0] if rest else "")
+            found = await self.service.characters(self.actor, self.place, prefix=rest[0] if rest else "")
             self.messenger.say(render.characters_text(found))
         elif action == "show" and len(rest) == 1:
-            character, _ = await self.service.character(self.place, rest[0])
+            character, _ = await self.service.character(self.actor, self.place, rest[0])
             self.messenger.say(f"{render.character_line(character)}\n  image: {character.image_path}")
         elif action == "rename" and len(rest) == 2:
             renamed = await self.service.rename_character(self.actor, self.place, rest[0], rest[1])

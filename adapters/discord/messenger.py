@@ -20,7 +20,7 @@ from adapters.discord.files import FILES_PER_MESSAGE, UPLOAD_LIMIT, batches
 from adapters.discord.render import result_caption, status_text
 from adapters.discord.views import result_view, status_view
 from core.clock import Clock
-from core.types import JobState, JobView, OutputImage
+from core.types import JobView, OutputImage
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,6 @@ CHANNEL_BURST, CHANNEL_WINDOW = 5, 5.0  # at most 5 status edits per 5 s in one 
 REMEMBERED_JOBS = 5000  # last-shown texts kept; older jobs are long finished
 MAX_FLUSH_ROUNDS = 1000  # a job's status changes far fewer times than this
 UNKNOWN_WEBHOOK = 10015
-CANCELLABLE = frozenset({JobState.ACCEPTED, JobState.SUBMITTED, JobState.RUNNING})
 
 
 class ChannelPacer:
@@ -132,7 +131,7 @@ class DiscordMessenger:
             self._last_edit.pop(old, None)
 
     async def _edit_status(self, ref: ReplyRef, view: JobView, text: str) -> None:
-        buttons = status_view(view.job_id) if view.state in CANCELLABLE else None
+        buttons = status_view(view.job_id) if view.state.is_cancellable else None
         if self._token_alive(ref):
             try:
                 await self._webhook(ref).edit_message("@original", content=text, view=buttons)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from core.types import JobState, Place
+from core.types import JobState
 from tests.discord.conftest import DiscordWorld, option, sub
 from tests.discord.test_e2e import OTHER, USER, custom_ids, delivered, imagine, save_character
 from tests.fakes.discord_server import Call, user_payload
@@ -38,7 +38,7 @@ async def test_save_as_character_button_asks_a_name_then_saves(world: DiscordWor
     fields = [c["components"][0]["custom_id"] for c in modal.json["data"]["components"]]
     sent = await world.dc.submit_modal(modal.json["data"]["custom_id"], {fields[0]: "Hero", fields[1]: "1"})
     assert "Saved character **Hero**" in (await answer(world, sent)).json["content"]
-    names = [c.name for c in await world.app.service.characters(Place("discord", "222", "333"))]
+    names = [c.name for c in await world.app.service.book.list(scope_id="222")]
     assert sorted(names) == ["Hero", "Luna"]
 
 
@@ -66,10 +66,10 @@ async def test_character_group_list_show_rename_delete(world: DiscordWorld) -> N
     other = await world.dc.slash("character", [sub("delete", option("name", "Selene"))], user_id=OTHER)
     refusal = await answer(world, other)
     assert refusal.json["flags"] == 64  # someone else's character: private refusal, still there
-    assert [c.name for c in await world.app.service.characters(Place("discord", "222", "333"))] == ["Selene"]
+    assert [c.name for c in await world.app.service.book.list(scope_id="222")] == ["Selene"]
     deleted = await world.dc.slash("character", [sub("delete", option("name", "Selene"))])
     assert "Deleted" in (await answer(world, deleted)).json["content"]
-    assert await world.app.service.characters(Place("discord", "222", "333")) == []
+    assert await world.app.service.book.list(scope_id="222") == []
 
 
 async def test_quota_and_history(world: DiscordWorld) -> None:

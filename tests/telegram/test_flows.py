@@ -190,7 +190,7 @@ async def test_result_buttons_save_the_face_and_send_originals(world: TelegramWo
     world.tg.press(ALICE, result, pick(result, "Save"))
     await world.until(lambda: world.tg.calls_to("answerCallbackQuery"), what="save answered")
     assert "Saved as “look-" in world.tg.calls_to("answerCallbackQuery")[0].params["text"]
-    names = [c.name for c in await world.app.service.characters(_alice_dm())]
+    names = [c.name for c in await world.app.service.characters(_alice(), _alice_dm())]
     assert len(names) == 2 and any(n.startswith("look-") for n in names)
     world.tg.press(ALICE, result, pick(result, "Originals"))
     await world.until(lambda: world.tg.calls_to("sendDocument", ALICE), what="originals sent")
