@@ -7,9 +7,10 @@ from another person's work (re-roll, same seed, save as character, originals): t
 admin's quota on, or copy, images someone else asked for, and the owner can do them themselves.
 
 A ban wins over everything that costs units or puts content in the chat (generate, save, rename,
-re-roll, originals). A banned person keeps what only removes or reads their own things: cancel their
-job (which releases its hold), delete their result, delete their character (faces are personal data),
-and read their quota, history and the community's characters. A ban also takes an admin's powers.
+re-roll, originals, showing a character). A banned person keeps what only removes or reads their own
+things: cancel their job (which releases its hold), delete their result, delete their character (faces
+are personal data), and read their quota, history and the list of characters. A ban also takes an
+admin's powers.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ TABLE: dict[Action, tuple[bool | None, bool | None, bool | None, bool | None]] =
     Action.DELETE_OUTPUT: (Y, Y, N, Y),
     Action.ORIGINALS: (Y, N, N, N),
     # The community itself: nobody owns it.
-    Action.CHARACTER_SHOW: (NA, Y, Y, Y),
+    Action.CHARACTER_SHOW: (NA, Y, Y, N),
     Action.LIST_CHARACTERS: (NA, Y, Y, Y),
     Action.ADMIN_QUOTA: (NA, Y, N, N),
     Action.ADMIN_BAN: (NA, Y, N, N),
