@@ -244,7 +244,7 @@ class CastService:
     async def ban(self, actor: Actor, place: Place, user_id: str, *, banned: bool = True) -> None:
         await self._authorize(Action.ADMIN_BAN, actor, place, owner_id=None)
         if user_id == actor.user_id:  # an admin locking themselves out could not undo it
-            raise NotAllowed("You can't ban or unban yourself.", action=Action.ADMIN_BAN.value)
+            raise NotAllowed("You can't ban yourself.", action=Action.ADMIN_BAN.value)
         await self.store.set_ban(scope_id=place.scope_id, platform=actor.platform, user_id=user_id, banned=banned)
 
     async def stats(self, actor: Actor, place: Place) -> StatsView:

@@ -98,7 +98,7 @@ async def test_admin_is_checked_again_server_side(world: DiscordWorld) -> None:
     assert f"<@{OTHER}> is now banned" in (await answer(world, ban)).json["content"]
     banned = await world.dc.slash("imagine", [option("prompt", "x"), option("character", "Luna")], user_id=OTHER)
     refused = await answer(world, banned)
-    assert refused.json["flags"] == 64 and "can't use castbot" in refused.json["content"]
+    assert refused.json["flags"] == 64 and "banned from castbot" in refused.json["content"]
 
 
 async def test_gateway_drop_mid_job_loses_no_interaction(world: DiscordWorld) -> None:

@@ -81,7 +81,7 @@ async def test_reroll_button_starts_a_new_job_and_others_are_refused(world: Disc
     intruder = await world.dc.press(reroll_id, message_id, user_id=OTHER)
     refusal = await world.dc.wait_call("POST", f"/interactions/{intruder['id']}/")
     assert refusal.json["type"] == 4 and refusal.json["data"]["flags"] == 64
-    assert "Only the person who started this job can re-roll it" in refusal.json["data"]["content"]
+    assert "Only the person who started this job can re-roll it." in refusal.json["data"]["content"]
     assert await quota_used(world) == used
 
     press = await world.dc.press(reroll_id, message_id, user_id=USER)
