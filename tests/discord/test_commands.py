@@ -54,6 +54,16 @@ async def test_delete_button_removes_the_images_for_the_owner_only(world: Discor
     assert (await world.dc.wait_call("POST", f"/interactions/{press['id']}/")).json["type"] == 6
 
 
+async def test_an_admin_may_delete_anothers_result_but_not_save_it(world: DiscordWorld) -> None:
+    job_id, message_id, _ = await finished_job(world)
+    save = await world.dc.press(f"cb:save:{job_id}", message_id, user_id=OTHER, permissions=MANAGE_GUILD)
+    refusal = await world.dc.wait_call("POST", f"/interactions/{save['id']}/")
+    assert refusal.json["type"] == 4 and refusal.json["data"]["flags"] == 64  # refused before any dialog
+    assert "not act in its owner's name" in refusal.json["data"]["content"]
+    await world.dc.press(f"cb:delete:{job_id}", message_id, user_id=OTHER, permissions=MANAGE_GUILD)
+    await world.dc.wait_call("DELETE", f"/channels/333/messages/{message_id}")
+
+
 async def test_character_group_list_show_rename_delete(world: DiscordWorld) -> None:
     await save_character(world, "Luna")
     listed = await world.dc.slash("character", [sub("list")])
