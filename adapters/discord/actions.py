@@ -1,7 +1,8 @@
 """Button presses: Re-roll, Same seed, Save as character, Delete, Cancel — each one core command.
 
 A press names only an action and a job id, so it works on messages sent before a restart. Who may press
-what is core's decision; a refusal comes back as a private message and nothing changes.
+what is core's decision (core.permissions): asked before deferring or opening a dialog, so a refusal is a
+plain private reply and nothing changes.
 """
 
 from __future__ import annotations
@@ -10,14 +11,19 @@ import logging
 
 import discord
 
-from adapters.discord.context import defer_status, report_error
+from adapters.discord.context import actor_of, defer_status, place_of, report_error
 from adapters.discord.handlers import CommandHandlers
 from adapters.discord.views import SaveCharacterModal
 from core.commands import answers as a
 from core.commands import types as c
 from core.errors import UserError
+from core.permissions import Action
 
 log = logging.getLogger(__name__)
+
+
+BUTTON_ACTIONS = {"save": Action.SAVE_FROM_JOB, "reroll": Action.REROLL, "seed": Action.REROLL_SAME_SEED,
+                  "cancel": Action.CANCEL, "delete": Action.DELETE_OUTPUT}  # button -> core's name for it
 
 
 def press_command(action: str, job_id: str) -> c.Command:
@@ -35,6 +41,8 @@ class ButtonActions:
 
     async def handle(self, action: str, job_id: str, interaction: discord.Interaction) -> None:
         try:
+            await self.handlers.service.check(BUTTON_ACTIONS[action], actor_of(interaction), place_of(interaction),
+                                              job_id)
             if action == "save":
                 await interaction.response.send_modal(SaveCharacterModal(job_id, self))
                 return
@@ -49,6 +57,7 @@ class ButtonActions:
         except Exception as exc:
             if isinstance(exc, UserError):
                 log.info("press %s on job %s by %s refused: %s", action, job_id, interaction.user.id, exc)
+                self.handlers.remember(interaction.id, exc)
             await report_error(interaction, exc)
 
     async def _apply(self, interaction: discord.Interaction, answer: a.Answer, ref: str) -> None:

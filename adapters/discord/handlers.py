@@ -109,7 +109,7 @@ class CommandHandlers:
             await self.reply(interaction, answer, ref)
         except Exception as exc:
             if isinstance(exc, UserError):
-                self._remember(interaction.id, exc)
+                self.remember(interaction.id, exc)
             await report_error(interaction, exc)
 
     async def execute(self, interaction: discord.Interaction, command: c.Command, *,
@@ -120,9 +120,9 @@ class CommandHandlers:
                                               sources=sources, fetch=self._fetch, event_id=idem_key(interaction),
                                               reply_ref=reply_ref)
         except UserError as exc:
-            self._remember(interaction.id, exc)
+            self.remember(interaction.id, exc)
             raise
-        self._remember(interaction.id, answer)
+        self.remember(interaction.id, answer)
         return answer
 
     async def reply(self, interaction: discord.Interaction, answer: a.Answer, reply_ref: str = "") -> None:
@@ -140,7 +140,8 @@ class CommandHandlers:
     async def character_choices(self, interaction: discord.Interaction, current: str) -> list[str]:
         """Autocomplete: this community's characters only (the scope comes from the interaction)."""
         try:
-            chars = await self.service.characters(place_of(interaction), prefix=current, limit=25)
+            chars = await self.service.characters(actor_of(interaction), place_of(interaction), prefix=current,
+                                                  limit=25)
         except Exception:
             log.exception("character autocomplete failed")
             return []
@@ -149,7 +150,7 @@ class CommandHandlers:
     async def _fetch(self, source: c.ImageSource) -> bytes:
         return await download(source.handle, http=self.http, hosts=self.hosts)
 
-    def _remember(self, interaction_id: int, outcome: a.Answer | UserError) -> None:
+    def remember(self, interaction_id: int, outcome: a.Answer | UserError) -> None:
         self.outcomes[interaction_id] = outcome
         while len(self.outcomes) > REMEMBERED:
             self.outcomes.popitem(last=False)

@@ -25,7 +25,7 @@ from adapters.discord.files import UPLOAD_LIMIT, batches
 from adapters.discord.render import result_caption, status_text
 from adapters.discord.views import result_view, status_view
 from core.clock import Clock
-from core.types import JobState, JobView, OutputImage
+from core.types import JobView, OutputImage
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,6 @@ CHANNEL_BURST, CHANNEL_WINDOW = 5, 5.0  # at most 5 status edits per 5 s in one 
 REMEMBERED_JOBS = 5000  # last-shown texts kept; older jobs are long finished
 MAX_FLUSH_ROUNDS = 1000  # a job's status changes far fewer times than this
 DEAD_TOKEN = frozenset({10015, 50027})  # Unknown Webhook; Invalid Webhook Token (the 15 minutes are up)
-CANCELLABLE = frozenset({JobState.ACCEPTED, JobState.SUBMITTED, JobState.RUNNING})
 
 
 class ChannelPacer:
@@ -149,7 +148,7 @@ class DiscordMessenger:
 
     async def _edit_status(self, ref: ReplyRef, view: JobView, text: str) -> bool:
         """Edit the status message; whether it now shows `text`."""
-        buttons = status_view(view.job_id) if view.state in CANCELLABLE else None
+        buttons = status_view(view.job_id) if view.state.is_cancellable else None
         if self._token_alive(ref):
             try:
                 await self._webhook(ref).edit_message("@original", content=text, view=buttons)  # type: ignore[arg-type]
@@ -220,5 +219,5 @@ class DiscordMessenger:
 
 def shown_digest(view: JobView) -> str:
     """What a status message shows — its text and whether it has a Cancel button — in a few bytes."""
-    shown = f"{status_text(view)}\x00{view.state in CANCELLABLE}"
+    shown = f"{status_text(view)}\x00{view.state.is_cancellable}"
     return hashlib.blake2b(shown.encode(), digest_size=8).hexdigest()

@@ -162,6 +162,8 @@ class DiscordRunner:
         if not isinstance(command, c.SaveFromJob):
             return payload
         modal = await self.dc.wait_call("POST", f"/interactions/{payload['id']}/")
+        if modal.json["type"] != 9:  # core refused before the dialog: the press's outcome is the answer
+            return payload
         fields = [row["components"][0]["custom_id"] for row in modal.json["data"]["components"]]
         return await self.dc.submit_modal(modal.json["data"]["custom_id"],
                                           {fields[0]: command.name, fields[1]: str(command.index + 1)},

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from core.types import Place
 from tests.discord.conftest import DiscordWorld, option, photo, sub
 from tests.discord.test_commands import MANAGE_GUILD, answer
 from tests.discord.test_e2e import GUILD, OTHER, USER
 from tests.fakes.discord_server import APP_ID, user_payload
 
-HERE = Place("discord", str(GUILD), "333")
-
 
 async def names(w: DiscordWorld) -> list[str]:
-    return [c.name for c in await w.app.service.characters(HERE)]
+    return [c.name for c in await w.app.service.book.list(scope_id=str(GUILD))]
 
 
 async def test_save_without_consent_stores_nothing_until_the_button_confirms(world: DiscordWorld) -> None:
