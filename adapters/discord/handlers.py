@@ -12,7 +12,7 @@ import io
 import logging
 from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 import httpx
@@ -22,6 +22,7 @@ from adapters.discord.attachments import check_metadata, download
 from adapters.discord.context import NO_MENTIONS, PHRASING, actor_of, defer_status, idem_key, place_of, report_error
 from adapters.discord.messenger import DiscordMessenger
 from adapters.discord.views import ConsentView
+from core.clock import Clock
 from core.commands import answers as a
 from core.commands import types as c
 from core.commands.router import CommandRouter
@@ -71,7 +72,7 @@ def sources_of(images: Attachments) -> tuple[c.ImageSource, ...]:
 
 
 class CommandHandlers:
-    def __init__(self, service: CastService, messenger: DiscordMessenger, *, clock: Any,
+    def __init__(self, service: CastService, messenger: DiscordMessenger, *, clock: Clock,
                  http: httpx.AsyncClient, hosts: Collection[str]) -> None:
         self.service = service
         self.router = CommandRouter(service, PHRASING)
@@ -113,7 +114,7 @@ class CommandHandlers:
             await report_error(interaction, exc)
 
     async def execute(self, interaction: discord.Interaction, command: c.Command, *,
-                      sources: tuple[c.ImageSource, ...] = (), reply_ref: str = "") -> a.Answer:
+                      sources: Sequence[c.ImageSource] = (), reply_ref: str = "") -> a.Answer:
         """Core's router for this interaction, remembering what came back."""
         try:
             answer = await self.router.handle(actor_of(interaction), place_of(interaction), command,
