@@ -8,6 +8,7 @@ costs a download or a status message. Permission decisions stay in the service.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -75,8 +76,9 @@ class CommandRouter:
             case c.AdminStats():
                 return a.Stats(await s.stats(actor, place))
             case c.Reroll(job_id=job_id, same_seed=same_seed):
-                view = await s.reroll(actor, place, job_id, same_seed=same_seed, idem_key=event_id,
-                                      reply_ref=reply_ref)
+                # Without an event id every press is its own job (an empty key would make them all one).
+                key = event_id or f"{actor.platform}:press:{uuid.uuid4().hex}"
+                view = await s.reroll(actor, place, job_id, same_seed=same_seed, idem_key=key, reply_ref=reply_ref)
                 return a.JobAccepted(view)
             case c.SaveFromJob(job_id=job_id, name=name, index=index):
                 saved = await s.save_character_from_job(actor, place, job_id=job_id, name=name, index=index)
