@@ -2,8 +2,8 @@
 
 User errors carry a friendly message. Errors about a command's options and images carry data (model,
 option, role, limit, value) instead, and are worded for each platform by one function, `word(exc, phrasing)`;
-their `str()` is the text grammar's wording. Segmind errors form a small tree built by
-one function from the status code; network failures are kept apart from refusals.
+their `str()` is the text grammar's wording. Segmind's errors live in
+core.segmind.errors.
 """
 
 from __future__ import annotations
@@ -38,7 +38,12 @@ class QuotaExhausted(UserError):
 
 
 class NotAllowed(UserError):
-    """The actor may not do this (not the owner, not an admin, banned)."""
+    """The actor may not do this (not the owner, not an admin, banned); see core.permissions."""
+
+    def __init__(self, message: str, *, action: str | None = None, role: str | None = None) -> None:
+        super().__init__(message)
+        self.action = action  # a core.permissions.Action value
+        self.role = role  # the actor's core.permissions.Role towards the thing
 
 
 class NotFoundError(UserError):
@@ -273,94 +278,3 @@ def _num(x: float | None) -> str:
 def _clip(value: object, limit: int = 40) -> str:
     text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# --- Segmind -------------------------------------------------------------------------------------
-
-
-class SegmindError(CastbotError):
-    """Anything that went wrong talking to Segmind."""
-
-
-class SegmindNetworkError(SegmindError):
-    """The network broke (connect error, timeout, truncated body): Segmind did not answer."""
-
-
-class SegmindTimeout(SegmindNetworkError):
-    pass
-
-
-class OutputTooLarge(SegmindError):
-    """A download went past its byte limit; retrying would fetch the same oversized file."""
-
-
-class SegmindAPIError(SegmindError):
-    """Segmind answered and refused."""
-
-    status: int = 0
-
-    def __init__(self, detail: str = "", *, status: int | None = None) -> None:
-        super().__init__(detail or self.__class__.__name__)
-        self.detail = detail
-        if status is not None:
-            self.status = status
-
-
-class BadRequest(SegmindAPIError):
-    status = 400
-
-
-class AuthError(SegmindAPIError):
-    status = 401  # also 403
-
-
-class NotFound(SegmindAPIError):
-    status = 404
-
-
-class NoCredits(SegmindAPIError):
-    status = 406
-
-
-class Failed(SegmindAPIError):
-    """The job ran and FAILED (HTTP 422); `detail` is Segmind's reason, content blocks included."""
-
-    status = 422
-
-
-class RateLimited(SegmindAPIError):
-    status = 429
-
-    def __init__(self, detail: str = "", *, retry_after: float | None = None) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
-
-
-class Upstream(SegmindAPIError):
-    status = 500  # 5xx
-
-
-_BY_STATUS: dict[int, type[SegmindAPIError]] = {
-    400: BadRequest,
-    401: AuthError,
-    403: AuthError,
-    404: NotFound,
-    405: BadRequest,
-    406: NoCredits,
-    422: Failed,
-}
-
-
-def api_error_from(status: int, detail: str, *, retry_after: float | None = None) -> SegmindAPIError:
-    """Build the typed error for an HTTP status Segmind answered with."""
-    if status == 429:
-        return RateLimited(detail, retry_after=retry_after)
-    if status >= 500:
-        return Upstream(detail, status=status)
-    cls = _BY_STATUS.get(status, BadRequest)
-    return cls(detail, status=status)
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """True where trying the same safe call again may succeed."""
-    return isinstance(exc, SegmindNetworkError | RateLimited | Upstream)

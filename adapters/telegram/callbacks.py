@@ -1,4 +1,5 @@
-"""Inline button presses. Only the job's owner (or a group admin) may use a job's buttons."""
+"""Inline button presses. Who may press what is core's decision (core.permissions); a refusal raised
+by the service reaches the adapter's error handler, which answers the press with an alert."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ from adapters.telegram.buttons import Action, ButtonCodec
 from adapters.telegram.commands import TelegramCommands
 from adapters.telegram.consent import ConsentBook
 from adapters.telegram.messenger import StatusRef, TelegramMessenger
-from core.types import Actor, JobView, Place
+from core.types import Actor, Place
 
 if TYPE_CHECKING:
     from core.service import CastService
 
-NOT_YOURS = "Only the person who started this job can use its buttons."
 EXPIRED = "This button has expired. Send the command again."
 SAVED = "Saved as “{name}”. Rename it with /character rename {name} NEWNAME"
 
@@ -39,10 +39,6 @@ class TelegramButtons:
         if action == Action.CONSENT:
             await self._consent(query, actor, ident)
             return
-        view = await self._service.job_view(ident)
-        if not _may_use(view, actor):
-            await query.answer(NOT_YOURS)
-            return
         chat_id = query.message.chat.id
         if action == Action.CANCEL:
             await self._service.cancel(actor, place, ident)
@@ -59,11 +55,13 @@ class TelegramButtons:
             saved = await self._service.save_character_from_job(actor, place, job_id=ident, name=f"look-{ident[:6]}")
             await query.answer(SAVED.format(name=saved.name), show_alert=True)
         elif action == Action.DOCUMENT:
+            images = await self._service.outputs(actor, place, ident)  # a refusal answers the press instead
             await query.answer("Sending the original files…")
-            for image in await self._service.outputs(ident):
+            for image in images:
                 await self._messenger.send(chat_id, lambda image=image: self._bot.send_document(
                     chat_id, image.data, filename=image.filename))
         elif action == Action.DELETE:
+            await self._service.delete_output(actor, place, ident)
             message_id = query.message.message_id
             await self._messenger.send(chat_id, lambda: self._bot.delete_message(chat_id, message_id))
             await query.answer("Deleted.")
@@ -73,14 +71,7 @@ class TelegramButtons:
         if pending is None:
             await query.answer(EXPIRED)
             return
-        if pending.actor.user_id != actor.user_id:
-            await query.answer("Only the person saving this character can confirm.")
-            return
-        await query.answer("Saving…")
         assert query.message is not None
-        await self._commands.save(pending, query.message.chat.id, None)
+        await self._commands.save(pending, query.message.chat.id, None, confirmed_by=actor)
+        await query.answer("Saved.")
         self._consents.take(token)  # only now: a failed save can be confirmed again
-
-
-def _may_use(view: JobView, actor: Actor) -> bool:
-    return actor.is_admin or view.owner_id in (actor.user_id, f"{actor.platform}:{actor.user_id}")

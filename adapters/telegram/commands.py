@@ -18,9 +18,9 @@ from adapters.telegram.files import download
 from adapters.telegram.messenger import StatusRef, TelegramMessenger
 from adapters.telegram.parsing import Incoming
 from core.catalog import build_payload, get_model
-from core.errors import InvalidParameter, NotAllowed
+from core.errors import InvalidParameter
 from core.grammar import GENERATION_COMMANDS, help_text, parse_flags, parse_generation, split_args
-from core.types import ImageInput, ImageRole, Request
+from core.types import Actor, ImageInput, ImageRole, Request
 
 if TYPE_CHECKING:
     from core.service import CastService
@@ -99,10 +99,10 @@ class TelegramCommands:
         if sub == "save":
             await self._save(inc, rest)
         elif sub == "list":
-            chars = await self._service.characters(inc.place, prefix=rest[0] if rest else "")
+            chars = await self._service.characters(inc.actor, inc.place, prefix=rest[0] if rest else "")
             await self.reply(inc, render.characters_text(chars))
         elif sub == "show" and rest:
-            view, image = await self._service.character(inc.place, rest[0])
+            view, image = await self._service.character(inc.actor, inc.place, rest[0])
             caption = f"<b>{render.escape(view.name)}</b>\n{render.escape(view.description)}".strip()
             await self._messenger.send(inc.chat_id, lambda: self._bot.send_photo(
                 inc.chat_id, image, caption=render.clip(caption, render.MAX_CAPTION), parse_mode=ParseMode.HTML))
@@ -134,16 +134,15 @@ class TelegramCommands:
             f"this face for <b>{render.escape(pending.name)}</b>.", reply_to=inc.message_id,
             markup=self._codec.consent_markup(token))
 
-    async def save(self, pending: PendingSave, chat_id: int, reply_to: int | None) -> None:
+    async def save(self, pending: PendingSave, chat_id: int, reply_to: int | None, *,
+                   confirmed_by: Actor | None = None) -> None:
         view = await self._service.save_character(pending.actor, pending.place, name=pending.name,
                                                   image=pending.image, description=pending.description,
-                                                  consent=True)
+                                                  consent=True, confirmed_by=confirmed_by)
         await self._messenger.send_text(chat_id, f"Saved <b>{render.escape(view.name)}</b>. Try /imagine --char "
                                         f"{render.escape(view.name)} in a forest", reply_to=reply_to)
 
     async def _admin(self, inc: Incoming) -> None:
-        if not inc.actor.is_admin:
-            raise NotAllowed("Only this group's admins can use /admin.")
         words, flags = parse_flags(inc.command.args)
         sub = words[0].lower() if words else ""
         if sub == "quota" and flags:

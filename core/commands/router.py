@@ -43,11 +43,11 @@ class CommandRouter:
             case c.CharacterSave():
                 return await self._save(actor, place, command, sources, fetch)
             case c.CharacterList(prefix=prefix, page=page):
-                found = await s.characters(place, prefix=prefix, limit=page * self.page_size + 1)
+                found = await s.characters(actor, place, prefix=prefix, limit=page * self.page_size + 1)
                 items, more = self._page(found, page)
                 return a.CharacterPage(tuple(items), prefix, page, more)
             case c.CharacterShow(name=name):
-                view, image = await s.character(place, name)
+                view, image = await s.character(actor, place, name)
                 return a.CharacterShown(view, image)
             case c.CharacterRename(name=name, new_name=new_name):
                 return a.Renamed(name, await s.rename_character(actor, place, name, new_name))
@@ -84,10 +84,10 @@ class CommandRouter:
                 saved = await s.save_character_from_job(actor, place, job_id=job_id, name=name, index=index)
                 return a.CharacterSaved(saved)
             case c.DeleteOutput(job_id=job_id):
-                await s.check_delete_output(actor, place, job_id)
+                await s.delete_output(actor, place, job_id)
                 return a.OutputDeleted(job_id)
             case c.Originals(job_id=job_id):
-                return a.OriginalFiles(job_id, tuple(await s.originals(actor, place, job_id)))
+                return a.OriginalFiles(job_id, tuple(await s.outputs(actor, place, job_id)))
         raise TypeError(f"not a command: {command!r}")
 
     async def _generate(self, actor: Actor, place: Place, command: c.Generate, sources: Sequence[c.ImageSource],
