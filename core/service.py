@@ -68,7 +68,7 @@ class CastService:
         """Legacy entry for adapters that download first: the same precheck, then the job is written."""
         command = Generate(command=command_for_model(request.model), model=request.model, prompt=request.prompt,
                            negative=request.negative, character=request.character_name,
-                           options={k: v for k, v in request.params.items() if v is not None})
+                           options=dict(request.params))
         sources = [ImageSource(image, role=image.role, filename=image.filename, mime=image.mime,
                                size=len(image.data)) for image in request.images]
         prepared = await self.precheck(request.actor, request.place, command, sources)
