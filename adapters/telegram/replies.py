@@ -7,6 +7,8 @@ never fall inside our markup. User text is escaped and clipped field by field, n
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 from adapters.telegram.render import clip, escape
 from core.commands import answers as a
@@ -34,8 +36,27 @@ _STATE_WORDS = {
 }
 
 
+_ONE_LINERS: dict[type, Callable[[Any], str]] = {
+    a.CharacterSaved: lambda r: (f"Saved <b>{escape(r.view.name)}</b>. Try /imagine --char {escape(r.view.name)} "
+                                 "in a forest"),
+    a.ConsentNeeded: lambda r: ("Only save a face you have the right to use. Press the button to confirm you may "
+                                f"use this face for <b>{escape(r.name)}</b>."),
+    a.Renamed: lambda r: f"Renamed to <b>{escape(r.view.name)}</b>.",
+    a.Deleted: lambda r: f"Deleted <b>{escape(r.name)}</b>.",
+    a.Cancelled: lambda r: f"Cancelling <code>{escape(r.view.job_id)}</code>.",
+    a.BanChanged: lambda r: f"User <code>{escape(r.user_id)}</code> {'banned' if r.banned else 'unbanned'}.",
+    a.JobAccepted: lambda r: f"Accepted <code>{escape(r.view.job_id)}</code>.",
+    a.OutputDeleted: lambda r: f"Deleted the images of <code>{escape(r.job_id)}</code>.",
+    a.OriginalFiles: lambda r: f"{len(r.images)} original file(s).",
+    a.CharacterShown: lambda r: character_caption(r.view.name, r.view.description),
+}
+
+
 def answer_html(answer: a.Answer) -> str:
     """The message for an answer that is shown as text (a started job, a shown character and files are not)."""
+    one_line = _ONE_LINERS.get(type(answer))
+    if one_line is not None:
+        return one_line(answer)
     match answer:
         case a.QuotaShown():
             return quota_html(answer)
@@ -43,22 +64,8 @@ def answer_html(answer: a.Answer) -> str:
             return history_html(answer)
         case a.CharacterPage():
             return characters_html(answer)
-        case a.CharacterSaved(view=view):
-            name = escape(view.name)
-            return f"Saved <b>{name}</b>. Try /imagine --char {name} in a forest"
-        case a.ConsentNeeded(name=name):
-            return (f"Only save a face you have the right to use. Press the button to confirm you may use this face "
-                    f"for <b>{escape(name)}</b>.")
-        case a.Renamed(view=view):
-            return f"Renamed to <b>{escape(view.name)}</b>."
-        case a.Deleted(name=name):
-            return f"Deleted <b>{escape(name)}</b>."
-        case a.Cancelled(view=view):
-            return f"Cancelling <code>{escape(view.job_id)}</code>."
         case a.PolicyUpdated():
             return policy_html(answer)
-        case a.BanChanged(user_id=user_id, banned=banned):
-            return f"User <code>{escape(user_id)}</code> {'banned' if banned else 'unbanned'}."
         case a.Stats(stats=stats):
             states = ", ".join(f"{escape(str(k))}: {v}" for k, v in sorted(stats.jobs_by_state.items())) or "none"
             return (f"Jobs: {states}\nUnits spent: {stats.units_spent}\nUsers: {stats.users}\n"
@@ -66,14 +73,6 @@ def answer_html(answer: a.Answer) -> str:
         case a.HelpAnswer():
             lines = [escape(line) for line in help_lines(answer)]
             return "\n".join([*lines, PHOTOS_HINT] if answer.topic is None else lines)
-        case a.JobAccepted(view=view):
-            return f"Accepted <code>{escape(view.job_id)}</code>."
-        case a.OutputDeleted(job_id=job_id):
-            return f"Deleted the images of <code>{escape(job_id)}</code>."
-        case a.OriginalFiles(images=images):
-            return f"{len(images)} original file(s)."
-        case a.CharacterShown(view=view):
-            return character_caption(view.name, view.description)
     raise TypeError(f"no Telegram text for {answer!r}")
 
 
@@ -82,18 +81,14 @@ def character_caption(name: str, description: str) -> str:
 
 
 def quota_html(shown: a.QuotaShown) -> str:
-    quota: QuotaView = shown.quota
-    if quota.banned:
+    q: QuotaView = shown.quota
+    if q.banned:
         return "You are banned from generating here."
-    left = "unlimited" if quota.balance is None else str(quota.balance)
-    lines = [f"Units left: {left}", f"Daily allowance: {quota.daily_units} · used today: {quota.used_today}"]
-    if quota.held:
-        lines.append(f"Reserved by running jobs: {quota.held}")
-    if quota.pool_balance is not None:
-        lines.append(f"Community pool: {quota.pool_balance}")
-    if quota.resets_at:
-        lines.append("Resets at " + time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(quota.resets_at)))
-    return "\n".join(lines)
+    resets = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(q.resets_at)) if q.resets_at else None
+    rows = (("Units left", "unlimited" if q.balance is None else q.balance),
+            ("Daily allowance", f"{q.daily_units} · used today: {q.used_today}"),
+            ("Reserved by running jobs", q.held or None), ("Community pool", q.pool_balance), ("Resets at", resets))
+    return "\n".join(f"{label}: {value}" for label, value in rows if value is not None)
 
 
 def history_html(page: a.HistoryPage) -> str:
