@@ -38,7 +38,8 @@ class TelegramCommands:
     async def handle(self, inc: Incoming) -> a.Answer:
         args = name_replied_user(inc.command.args, inc.replied) if inc.command.name == "admin" else inc.command.args
         command = await self._seen.resolve(to_command(inc.command.name, args).command, inc.place)
-        sources = inc.sources()
+        # Only commands that take images look at them: `/admin ban` replying to someone's PDF is still a ban.
+        sources = inc.sources() if isinstance(command, c.Generate | c.CharacterSave) else ()
         answer = await self.execute(inc.actor, inc.place, command, sources, chat_id=inc.chat_id,
                                     reply_to=inc.message_id, event_id=inc.event_id)
         await self.show(answer, inc.actor, inc.place, command, sources, chat_id=inc.chat_id, reply_to=inc.message_id)

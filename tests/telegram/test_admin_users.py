@@ -70,3 +70,10 @@ async def test_member_quota_by_reply(world: TelegramWorld) -> None:
     said = world.tg.send_text(GROUP, BOB, "what's my quota")
     await _answered(world, world.tg.send_text(GROUP, ADMIN, "/admin quota --user", reply_to_message=said))
     assert "Units left: 40" in world.texts(GROUP)[-1]
+
+
+async def test_ban_by_reply_to_a_document_is_still_a_ban(world: TelegramWorld) -> None:
+    world.tg.admins[GROUP] = [ADMIN]
+    said = world.tg.send_document(GROUP, BOB, b"%PDF-1.4", mime="application/pdf", name="cv.pdf")
+    await _answered(world, world.tg.send_text(GROUP, ADMIN, "/admin ban", reply_to_message=said))
+    assert await _banned(world, BOB)
