@@ -278,3 +278,12 @@ async def test_quota_reads_never_see_half_a_capture(store: SqliteStore) -> None:
 
     await asyncio.gather(reader(), capturer())
     assert set(seen) == {20}, sorted(set(seen))
+
+
+async def test_a_seen_username_names_its_latest_owner_in_that_chat_only(store: SqliteStore) -> None:
+    await store.remember_username(platform="telegram", chat_id="-1", username="Bob", user_id="11")
+    assert await store.seen_username(platform="telegram", chat_id="-1", username="@bob") == "11"
+    await store.remember_username(platform="telegram", chat_id="-1", username="bob", user_id="12")  # name moved
+    assert await store.seen_username(platform="telegram", chat_id="-1", username="@BOB") == "12"
+    assert await store.seen_username(platform="telegram", chat_id="-2", username="bob") is None
+    assert await store.seen_username(platform="discord", chat_id="-1", username="bob") is None
