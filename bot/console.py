@@ -71,7 +71,7 @@ async def _read_loop(session: ConsoleSession, reader: LineReader) -> None:
 
 
 async def play_demo(session: ConsoleSession) -> None:
-    existing = await session.service.characters(session.place, prefix=DEMO_NAME)
+    existing = await session.service.characters(session.actor, session.place, prefix=DEMO_NAME)
     for line in demo_script():
         if line.startswith("/character save") and any(c.name == DEMO_NAME for c in existing):
             session.messenger.say(f"({DEMO_NAME} is already saved from an earlier demo)")

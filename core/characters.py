@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.clock import Clock
-from core.errors import Conflict, NotAllowed, NotFoundError, UserError
+from core.errors import Conflict, NotFoundError, UserError
 from core.files import write_atomic
 from core.images import normalize_image
 from core.store.sqlite import SqliteStore
@@ -132,10 +132,9 @@ class CharacterBook:
         row = await self._store.fetch_one("SELECT COUNT(*) FROM characters WHERE scope_id = ?", (scope_id,))
         return int(row[0]) if row else 0
 
-    async def rename(self, *, scope_id: str, name: str, new_name: str, actor_id: str,
-                     is_admin: bool) -> CharacterView:
+    async def rename(self, *, scope_id: str, name: str, new_name: str) -> CharacterView:
+        """Who may rename is core.permissions' call, made by CastService before this."""
         character = await self.get(scope_id=scope_id, name=name)
-        _check_may_change(character, actor_id, is_admin, "rename")
         new_name = clean_name(new_name)
         async with self._store.transaction() as conn:
             await self._check_free(conn, scope_id, new_name, except_id=character.character_id)
@@ -145,9 +144,9 @@ class CharacterBook:
                 raise NotFoundError(f"No character named '{character.name}' here any more.")
         return dataclasses.replace(character, name=new_name)
 
-    async def delete(self, *, scope_id: str, name: str, actor_id: str, is_admin: bool) -> None:
+    async def delete(self, *, scope_id: str, name: str) -> None:
+        """Who may delete is core.permissions' call, made by CastService before this."""
         character = await self.get(scope_id=scope_id, name=name)
-        _check_may_change(character, actor_id, is_admin, "delete")
         async with self._files:
             async with self._store.transaction() as conn:
                 await conn.execute("DELETE FROM characters WHERE character_id = ?", (character.character_id,))
@@ -178,8 +177,3 @@ class CharacterBook:
         async with self._store.transaction() as conn:
             await conn.execute("UPDATE characters SET upload_url = ?, uploaded_at = ? WHERE character_id = ?",
                                (url, self._clock.now(), character_id))
-
-
-def _check_may_change(character: CharacterView, actor_id: str, is_admin: bool, verb: str) -> None:
-    if not is_admin and character.owner_id != actor_id:
-        raise NotAllowed(f"Only whoever saved '{character.name}' or a community admin can {verb} it.")

@@ -38,7 +38,12 @@ class QuotaExhausted(UserError):
 
 
 class NotAllowed(UserError):
-    """The actor may not do this (not the owner, not an admin, banned)."""
+    """The actor may not do this (not the owner, not an admin, banned); see core.permissions."""
+
+    def __init__(self, message: str, *, action: str | None = None, role: str | None = None) -> None:
+        super().__init__(message)
+        self.action = action  # a core.permissions.Action value
+        self.role = role  # the actor's core.permissions.Role towards the thing
 
 
 class NotFoundError(UserError):

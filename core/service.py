@@ -27,12 +27,12 @@ from core.files import write_atomic
 from core.images import normalize_image
 from core.jobs.messenger import Messenger
 from core.jobs.outputs import load_outputs
+from core.permissions import Action, authorize, role_of
 from core.store.sqlite import NewJob
 from core.types import (
     Actor,
     CharacterView,
     ImageRole,
-    JobState,
     JobView,
     OutputImage,
     Place,
@@ -82,6 +82,7 @@ class CastService:
 
         Raises core.errors' data-carrying errors; the returned value carries the payload, built once.
         """
+        await self._authorize(Action.GENERATE, actor, place, owner_id=actor.user_id)
         character = None
         if command.character:
             character = await self.book.get(scope_id=place.scope_id, name=command.character)
@@ -121,28 +122,36 @@ class CastService:
         await asyncio.to_thread(write_atomic, path, image.data, once=True)
         return str(path)
 
-    async def _own_job(self, actor: Actor, place: Place, job_id: str) -> JobRecord:
+    async def _authorize(self, action: Action, actor: Actor, place: Place, *, owner_id: str | None) -> None:
+        """The one permission check: `owner_id` owns the thing acted on (None: the community itself)."""
+        banned = await self.store.is_banned(scope_id=place.scope_id, platform=actor.platform, user_id=actor.user_id)
+        authorize(action, role_of(actor, owner_id=owner_id, banned=banned))
+
+    async def _job_for(self, action: Action, actor: Actor, place: Place, job_id: str) -> JobRecord:
         job = await self.store.get_job(job_id)
         if job is None or job.scope_id != place.scope_id or job.platform != actor.platform:
             raise NotFoundError("That job doesn't exist here.")
-        if job.user_id != actor.user_id and not actor.is_admin:
-            raise NotAllowed("Only the person who started that job (or an admin) can do that.")
+        await self._authorize(action, actor, place, owner_id=job.user_id)
         return job
+
+    async def check(self, action: Action, actor: Actor, place: Place, job_id: str) -> None:
+        """Ask before acting on a job (e.g. before opening a dialog): NotAllowed if the actor may not."""
+        await self._job_for(action, actor, place, job_id)
 
     async def cancel(self, actor: Actor, place: Place, job_id: str | None = None) -> JobView:
         if job_id is None:
             mine = [j for j in self.engine.active_jobs()
                     if j.user_id == actor.user_id and j.platform == actor.platform and j.scope_id == place.scope_id
-                    and not j.state.is_final and j.state != JobState.COMPLETED]
+                    and j.state.is_cancellable]
             if not mine:
                 raise NotFoundError("You have no running job here to cancel.")
             job_id = max(mine, key=lambda j: j.created_at).job_id
-        await self._own_job(actor, place, job_id)
+        await self._job_for(Action.CANCEL, actor, place, job_id)
         return self.engine.view(await self.engine.cancel(job_id))
 
     async def reroll(self, actor: Actor, place: Place, job_id: str, *, same_seed: bool, idem_key: str,
                      reply_ref: str) -> JobView:
-        old = await self._own_job(actor, place, job_id)
+        old = await self._job_for(Action.REROLL_SAME_SEED if same_seed else Action.REROLL, actor, place, job_id)
         model = get_model(old.model)
         payload = dict(old.payload)
         if model.seed_field and not same_seed:
@@ -168,58 +177,64 @@ class CastService:
             raise NotFoundError("That job doesn't exist.")
         return self.engine.view(job)
 
-    async def originals(self, actor: Actor, place: Place, job_id: str) -> list[OutputImage]:
-        """A job's output files, for whoever may use the job's buttons."""
-        return await load_outputs(await self._own_job(actor, place, job_id))
-
-    async def check_delete_output(self, actor: Actor, place: Place, job_id: str) -> None:
-        """Raises unless the actor may delete this job's output message (the adapter deletes it)."""
-        await self._own_job(actor, place, job_id)
-
-    async def outputs(self, job_id: str) -> list[OutputImage]:
-        job = await self.store.get_job(job_id)
-        if job is None or not job.outputs:
+    async def outputs(self, actor: Actor, place: Place, job_id: str) -> list[OutputImage]:
+        """The result images again, as files ("originals")."""
+        job = await self._job_for(Action.ORIGINALS, actor, place, job_id)
+        if not job.outputs:
             raise NotFoundError("That job has no images.")
         return await load_outputs(job)
+
+    async def delete_output(self, actor: Actor, place: Place, job_id: str) -> None:
+        """May this result message go? Returning is the yes; the adapter then deletes the platform message."""
+        await self._job_for(Action.DELETE_OUTPUT, actor, place, job_id)
 
     # --- characters ------------------------------------------------------------------------------
 
     async def save_character(self, actor: Actor, place: Place, *, name: str, image: bytes, description: str = "",
-                             consent: bool) -> CharacterView:
-        await self._not_banned(actor, place)
+                             consent: bool, confirmed_by: Actor | None = None) -> CharacterView:
+        """`confirmed_by`: who pressed a separate consent button; only `actor` themselves may."""
+        await self._authorize(Action.CHARACTER_SAVE, confirmed_by or actor, place, owner_id=actor.user_id)
         return await self.book.save(platform=actor.platform, scope_id=place.scope_id, owner_id=actor.user_id,
                                     name=name, image=image, description=description, consent=consent)
 
     async def save_character_from_job(self, actor: Actor, place: Place, *, job_id: str, name: str,
                                       index: int = 0) -> CharacterView:
-        job = await self._own_job(actor, place, job_id)
+        job = await self._job_for(Action.SAVE_FROM_JOB, actor, place, job_id)
         images = await load_outputs(job)
         if not 0 <= index < len(images):
             raise NotFoundError(f"That job has {len(images)} image(s); pick one of 1 to {len(images)}.")
         # the picture was generated from a character this user already confirmed they may use
         return await self.save_character(actor, place, name=name, image=images[index].data, consent=True)
 
-    async def characters(self, place: Place, *, prefix: str = "", limit: int = 25) -> list[CharacterView]:
+    async def characters(self, actor: Actor, place: Place, *, prefix: str = "",
+                         limit: int = 25) -> list[CharacterView]:
+        await self._authorize(Action.LIST_CHARACTERS, actor, place, owner_id=None)
         return await self.book.list(scope_id=place.scope_id, prefix=prefix, limit=limit)
 
-    async def character(self, place: Place, name: str) -> tuple[CharacterView, bytes]:
+    async def character(self, actor: Actor, place: Place, name: str) -> tuple[CharacterView, bytes]:
+        await self._authorize(Action.CHARACTER_SHOW, actor, place, owner_id=None)
         character = await self.book.get(scope_id=place.scope_id, name=name)
         return character, await self.book.image_bytes(character)
 
     async def rename_character(self, actor: Actor, place: Place, name: str, new_name: str) -> CharacterView:
-        return await self.book.rename(scope_id=place.scope_id, name=name, new_name=new_name,
-                                      actor_id=actor.user_id, is_admin=actor.is_admin)
+        character = await self.book.get(scope_id=place.scope_id, name=name)
+        await self._authorize(Action.CHARACTER_RENAME, actor, place, owner_id=character.owner_id)
+        return await self.book.rename(scope_id=place.scope_id, name=name, new_name=new_name)
 
     async def delete_character(self, actor: Actor, place: Place, name: str) -> None:
-        await self.book.delete(scope_id=place.scope_id, name=name, actor_id=actor.user_id, is_admin=actor.is_admin)
+        character = await self.book.get(scope_id=place.scope_id, name=name)
+        await self._authorize(Action.CHARACTER_DELETE, actor, place, owner_id=character.owner_id)
+        await self.book.delete(scope_id=place.scope_id, name=name)
 
     # --- quota, history, admin -------------------------------------------------------------------
 
     async def quota(self, actor: Actor, place: Place) -> QuotaView:
+        await self._authorize(Action.VIEW_QUOTA, actor, place, owner_id=actor.user_id)
         return await self.store.quota(platform=actor.platform, user_id=actor.user_id, scope_id=place.scope_id,
                                       is_admin=actor.is_admin)
 
     async def history(self, actor: Actor, place: Place, *, limit: int = 10) -> list[JobView]:
+        await self._authorize(Action.VIEW_HISTORY, actor, place, owner_id=actor.user_id)
         jobs = await self.store.history(scope_id=place.scope_id, user_id=actor.user_id, platform=actor.platform,
                                         limit=limit)
         return [self.engine.view(job) for job in jobs]
@@ -229,19 +244,19 @@ class CastService:
         return f"Quota policy updated: {await self.update_policy(actor, place, **changes)}"
 
     async def update_policy(self, actor: Actor, place: Place, **changes: Any) -> Policy:
-        _require_admin(actor)
+        await self._authorize(Action.ADMIN_QUOTA, actor, place, owner_id=None)
         return await self.store.set_policy(place.scope_id, **changes)
 
     async def member_quota(self, actor: Actor, place: Place, user_id: str) -> QuotaView:
         """An admin looks at one member's quota."""
-        _require_admin(actor)
+        await self._authorize(Action.ADMIN_QUOTA, actor, place, owner_id=None)
         return await self.store.quota(platform=actor.platform, user_id=user_id, scope_id=place.scope_id,
                                       is_admin=False)
 
     async def ban(self, actor: Actor, place: Place, user_id: str, *, banned: bool = True) -> None:
-        _require_admin(actor)
-        if user_id == actor.user_id:
-            raise NotAllowed("You can't ban yourself.")
+        await self._authorize(Action.ADMIN_BAN, actor, place, owner_id=None)
+        if user_id == actor.user_id:  # an admin locking themselves out could not undo it
+            raise NotAllowed("You can't ban yourself.", action=Action.ADMIN_BAN.value)
         await self.store.set_ban(scope_id=place.scope_id, platform=actor.platform, user_id=user_id, banned=banned)
 
     async def saw_user(self, place: Place, username: str, user_id: str) -> None:
@@ -254,17 +269,5 @@ class CastService:
         return await self.store.seen_username(platform=place.platform, chat_id=place.chat_id, username=username)
 
     async def stats(self, actor: Actor, place: Place) -> StatsView:
-        _require_admin(actor)
+        await self._authorize(Action.ADMIN_STATS, actor, place, owner_id=None)
         return await self.store.stats(scope_id=place.scope_id)
-
-    async def _not_banned(self, actor: Actor, place: Place) -> None:
-        quota = await self.quota(actor, place)
-        if quota.banned:
-            raise NotAllowed("You are banned from using castbot in this community.")
-
-
-def _require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise NotAllowed("Only community admins can do that.")
-
-

@@ -73,10 +73,17 @@ class JobState(enum.StrEnum):
 
     @property
     def is_final(self) -> bool:
+        """Nothing will happen to the job any more; its hold is captured or released."""
         return self in FINAL_STATES
+
+    @property
+    def is_cancellable(self) -> bool:
+        """Queued or at Segmind: a cancel still stops it. A completed job is already being delivered."""
+        return self in CANCELLABLE_STATES
 
 
 FINAL_STATES = frozenset({JobState.DELIVERED, JobState.FAILED, JobState.CANCELLED, JobState.EXPIRED})
+CANCELLABLE_STATES = frozenset({JobState.ACCEPTED, JobState.SUBMITTED, JobState.RUNNING})
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,7 +127,7 @@ async def test_recent_durations_and_counts(store: SqliteStore) -> None:
 
 async def test_banned_user_is_refused_and_nothing_is_written(store: SqliteStore) -> None:
     await store.set_ban(scope_id="g1", platform="discord", user_id="u1", banned=True)
-    with pytest.raises(NotAllowed, match="can't use castbot in this community"):
+    with pytest.raises(NotAllowed, match="banned from castbot in this community"):
         await store.create_job(make_job("evt-1"))
     assert await store.job_counts() == {}
     assert (await store.ledger_totals())["hold"] == 0

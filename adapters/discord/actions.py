@@ -1,8 +1,7 @@
 """Button presses: Re-roll, Same seed, Save as character, Delete, Cancel.
 
-A press names only an action and a job id, so it works on messages sent before a restart. Only the
-job's owner may press (admins may also Cancel and Delete); anyone else gets a private refusal and
-nothing changes.
+A press names only an action and a job id, so it works on messages sent before a restart. Who may
+press what is core's decision (core.permissions): a refusal arrives as NotAllowed and is shown privately.
 """
 
 from __future__ import annotations
@@ -16,18 +15,15 @@ from adapters.discord.context import actor_of, defer_status, idem_key, place_of,
 from adapters.discord.messenger import DiscordMessenger
 from adapters.discord.views import SaveCharacterModal
 from core.clock import Clock
-from core.types import Actor, JobView
+from core.permissions import Action
 
 if TYPE_CHECKING:
     from core.service import CastService
 
 log = logging.getLogger(__name__)
 
-ADMIN_ACTIONS = frozenset({"cancel", "delete"})
-
-
-def may_press(action: str, actor: Actor, view: JobView) -> bool:
-    return actor.user_id == view.owner_id or (action in ADMIN_ACTIONS and actor.is_admin)
+BUTTON_ACTIONS = {"save": Action.SAVE_FROM_JOB, "reroll": Action.REROLL, "seed": Action.REROLL_SAME_SEED,
+                  "cancel": Action.CANCEL, "delete": Action.DELETE_OUTPUT}
 
 
 class ButtonActions:
@@ -43,25 +39,19 @@ class ButtonActions:
             await report_error(interaction, exc)
 
     async def _handle(self, action: str, job_id: str, interaction: discord.Interaction) -> None:
-        actor = actor_of(interaction)
-        view = await self.service.job_view(job_id)
-        if not may_press(action, actor, view):
-            log.info("user %s pressed %s on job %s owned by %s: refused", actor.user_id, action, job_id,
-                     view.owner_id)
-            await interaction.response.send_message(
-                f"Only <@{view.owner_id}> can use this button. Start your own with `/imagine`.", ephemeral=True,
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
-            return
+        actor, place = actor_of(interaction), place_of(interaction)
+        # Ask core before deferring or opening a dialog: a refusal is then a plain private reply.
+        await self.service.check(BUTTON_ACTIONS[action], actor, place, job_id)
         if action == "save":
             await interaction.response.send_modal(SaveCharacterModal(job_id, self))
         elif action in ("reroll", "seed"):
             await self._reroll(job_id, interaction, same_seed=action == "seed")
         elif action == "cancel":
             await interaction.response.defer()
-            cancelled = await self.service.cancel(actor, place_of(interaction), job_id)
+            cancelled = await self.service.cancel(actor, place, job_id)
             log.info("job %s cancelled by %s", cancelled.job_id, actor.user_id)
         elif action == "delete":
+            await self.service.delete_output(actor, place, job_id)
             await interaction.response.defer()
             if interaction.message is not None:
                 await interaction.message.delete()

@@ -78,13 +78,13 @@ class CommandHandlers:
 
     async def character_list(self, interaction: discord.Interaction, prefix: str = "") -> None:
         await interaction.response.defer(thinking=True, ephemeral=True)
-        chars = await self.service.characters(place_of(interaction), prefix=prefix, limit=25)
+        chars = await self.service.characters(actor_of(interaction), place_of(interaction), prefix=prefix, limit=25)
         await interaction.followup.send(render.characters_text(chars), ephemeral=True,
                                         allowed_mentions=discord.AllowedMentions.none())
 
     async def character_show(self, interaction: discord.Interaction, name: str) -> None:
         await interaction.response.defer(thinking=True)
-        view, data = await self.service.character(place_of(interaction), name)
+        view, data = await self.service.character(actor_of(interaction), place_of(interaction), name)
         file = discord.File(io.BytesIO(data), filename=f"{view.name}.png")
         await interaction.followup.send(render.character_line(view), file=file,
                                         allowed_mentions=discord.AllowedMentions.none())
@@ -102,7 +102,8 @@ class CommandHandlers:
     async def character_choices(self, interaction: discord.Interaction, current: str) -> list[str]:
         """Autocomplete: this community's characters only (the scope comes from the interaction)."""
         try:
-            chars = await self.service.characters(place_of(interaction), prefix=current, limit=25)
+            chars = await self.service.characters(actor_of(interaction), place_of(interaction), prefix=current,
+                                                  limit=25)
         except Exception:
             log.exception("character autocomplete failed")
             return []

@@ -57,7 +57,7 @@ class ButtonCodec:
 
     def status_markup(self, view: JobView) -> InlineKeyboardMarkup | None:
         """A Cancel button while the job can still be cancelled."""
-        if view.state.is_final or view.state == "completed":
+        if not view.state.is_cancellable:
             return None
         return InlineKeyboardMarkup([[self._button("✖ Cancel", Action.CANCEL, view.job_id)]])
 

@@ -1,4 +1,7 @@
-"""Inline button presses: each button is a core command for the router; who may press is core's decision."""
+"""Inline button presses: each button is a core command for the router; who may press is core's decision.
+
+A refusal raised by the service reaches the adapter's error handler, which answers the press with an alert.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,6 @@ from core.types import Actor, Place
 log = logging.getLogger(__name__)
 
 EXPIRED = "This button has expired. Send the command again."
-NOT_THE_SAVER = "Only the person saving this character can confirm."
 SAVED = "Saved as “{name}”. Rename it with /character rename {name} NEWNAME"
 
 
@@ -81,16 +83,14 @@ class TelegramButtons:
         if pending is None:
             await query.answer(EXPIRED)
             return None
-        # The pending save is the saver's own statement waiting for their confirmation, not a permission.
-        if pending.actor.user_id != actor.user_id:
-            await query.answer(NOT_THE_SAVER)
-            return None
-        await query.answer("Saving…")
         assert query.message is not None
         chat_id = query.message.chat.id
         command = dataclasses.replace(pending.command, consent=True)
+        # the saver's command, confirmed by whoever pressed: core decides whether they may (only the saver)
         answer = await self._commands.execute(pending.actor, pending.place, command, pending.sources,
-                                              chat_id=chat_id, reply_to=None, event_id=f"telegram:cb:{query.id}")
+                                              chat_id=chat_id, reply_to=None, event_id=f"telegram:cb:{query.id}",
+                                              confirmed_by=actor)
+        await query.answer("Saved.")
         await self._commands.show(answer, pending.actor, pending.place, command, pending.sources, chat_id=chat_id,
                                   reply_to=None)
         self._consents.take(token)  # only now: a failed save can be confirmed again

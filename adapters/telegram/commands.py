@@ -46,13 +46,14 @@ class TelegramCommands:
         return answer
 
     async def execute(self, actor: Actor, place: Place, command: c.Command, sources: Sequence[c.ImageSource] = (),
-                      *, chat_id: int, reply_to: int | None, event_id: str) -> a.Answer:
+                      *, chat_id: int, reply_to: int | None, event_id: str,
+                      confirmed_by: Actor | None = None) -> a.Answer:
         """Run one command; a started job gets its status message."""
         # The job is written before its status message is posted: a crash after Telegram handed us the
         # update can then never lose the command (the status message is posted on resume).
         reply_ref = StatusRef(chat_id, None, reply_to).encode()
         answer = await self._router.handle(actor, place, command, sources=sources, fetch=self._fetch,
-                                           event_id=event_id, reply_ref=reply_ref)
+                                           event_id=event_id, reply_ref=reply_ref, confirmed_by=confirmed_by)
         if isinstance(answer, a.JobAccepted):
             await self._messenger.post_status(reply_ref, answer.view)
         return answer

@@ -32,21 +32,23 @@ class CommandRouter:
         self.page_size = page_size
 
     async def handle(self, actor: Actor, place: Place, command: c.Command, *, sources: Sequence[c.ImageSource] = (),
-                     fetch: c.Fetch | None = None, event_id: str = "", reply_ref: str = "") -> a.Answer:
+                     fetch: c.Fetch | None = None, event_id: str = "", reply_ref: str = "",
+                     confirmed_by: Actor | None = None) -> a.Answer:
         """Run one command. `event_id` makes a replayed platform event charge once; `reply_ref` is where the
-        job's status goes (both matter only for commands that start a job)."""
+        job's status goes (both matter only for commands that start a job). `confirmed_by`: who pressed a
+        consent button for a CharacterSave answered with ConsentNeeded (core decides whether they may)."""
         s, ph = self.service, self.phrasing
         match command:
             case c.Generate():
                 return await self._generate(actor, place, command, sources, fetch, event_id, reply_ref)
             case c.CharacterSave():
-                return await self._save(actor, place, command, sources, fetch)
+                return await self._save(actor, place, command, sources, fetch, confirmed_by)
             case c.CharacterList(prefix=prefix, page=page):
-                found = await s.characters(place, prefix=prefix, limit=page * self.page_size + 1)
+                found = await s.characters(actor, place, prefix=prefix, limit=page * self.page_size + 1)
                 items, more = self._page(found, page)
                 return a.CharacterPage(tuple(items), prefix, page, more)
             case c.CharacterShow(name=name):
-                view, image = await s.character(place, name)
+                view, image = await s.character(actor, place, name)
                 return a.CharacterShown(view, image)
             case c.CharacterRename(name=name, new_name=new_name):
                 return a.Renamed(name, await s.rename_character(actor, place, name, new_name))
@@ -82,10 +84,10 @@ class CommandRouter:
                 saved = await s.save_character_from_job(actor, place, job_id=job_id, name=name, index=index)
                 return a.CharacterSaved(saved)
             case c.DeleteOutput(job_id=job_id):
-                await s.check_delete_output(actor, place, job_id)
+                await s.delete_output(actor, place, job_id)
                 return a.OutputDeleted(job_id)
             case c.Originals(job_id=job_id):
-                return a.OriginalFiles(job_id, tuple(await s.originals(actor, place, job_id)))
+                return a.OriginalFiles(job_id, tuple(await s.outputs(actor, place, job_id)))
         raise TypeError(f"not a command: {command!r}")
 
     async def _generate(self, actor: Actor, place: Place, command: c.Generate, sources: Sequence[c.ImageSource],
@@ -97,7 +99,7 @@ class CommandRouter:
         return a.JobAccepted(view)
 
     async def _save(self, actor: Actor, place: Place, command: c.CharacterSave, sources: Sequence[c.ImageSource],
-                    fetch: c.Fetch | None) -> a.CharacterSaved | a.ConsentNeeded:
+                    fetch: c.Fetch | None, confirmed_by: Actor | None) -> a.CharacterSaved | a.ConsentNeeded:
         if not sources:
             raise MissingImage(command="character save", model="", role="character", saved_allowed=False)
         source = sources[0]
@@ -106,7 +108,8 @@ class CommandRouter:
             return a.ConsentNeeded(command.name, command.description)
         image = await _fetch(fetch, source)
         saved = await self.service.save_character(actor, place, name=command.name, image=image,
-                                                  description=command.description, consent=True)
+                                                  description=command.description, consent=True,
+                                                  confirmed_by=confirmed_by)
         return a.CharacterSaved(saved)
 
     async def _admin_quota(self, actor: Actor, place: Place, command: c.AdminQuota) -> a.Answer:

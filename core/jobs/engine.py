@@ -229,7 +229,7 @@ class JobEngine:
         while self._running:
             await self.clock.sleep(self.config.view_interval)
             for job in list(self._active.values()):
-                if not job.state.is_final and job.state != JobState.COMPLETED:
+                if job.state.is_cancellable:  # queued or running: the status still moves
                     await self.push_view(job)
 
     # --- user actions ----------------------------------------------------------------------------
@@ -238,12 +238,12 @@ class JobEngine:
         job = await self.store.get_job(job_id)
         if job is None:
             raise NotFoundError("There is no such job.")
-        if job.state == JobState.DELIVERED:
-            raise Conflict("That job is already finished and delivered.")
-        if job.state == JobState.COMPLETED:
-            raise Conflict("That job is finished; its images are on their way.")
-        if job.state.is_final:
-            return job
+        if not job.state.is_cancellable:
+            if job.state == JobState.DELIVERED:
+                raise Conflict("That job is already finished and delivered.")
+            if job.state == JobState.COMPLETED:
+                raise Conflict("That job is finished; its images are on their way.")
+            return job  # already failed, cancelled or expired: nothing to stop
         task = self._tasks.get(job_id)
         if task is not None:
             task.cancel()

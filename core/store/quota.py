@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import aiosqlite
 
 from core.errors import InvalidParameter
+from core.types import FINAL_STATES
 
 DAY = 86_400.0
 DAILY, GRANT, POOL_DAILY, POOL_GRANT, UNLIMITED = "daily", "grant", "pool_daily", "pool_grant", "unlimited"
@@ -173,10 +174,11 @@ _USED_IN_WINDOW = """
       AND source IN ('daily', 'grant', 'pool_daily', 'pool_grant', 'unlimited')
       AND window_at >= ? AND kind = 'capture'"""
 
-_HELD = """
+_FINAL_SQL = ", ".join(f"'{state.value}'" for state in sorted(FINAL_STATES))
+_HELD = f"""
     SELECT SUM(cost) FROM jobs
     WHERE scope_id = ? AND platform = ? AND user_id = ?
-      AND state NOT IN ('delivered', 'failed', 'cancelled', 'expired')"""
+      AND state NOT IN ({_FINAL_SQL})"""
 
 _OLDEST_CHARGE = """
     SELECT MIN(h.window_at) FROM ledger h

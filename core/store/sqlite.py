@@ -18,7 +18,8 @@ from typing import Any
 import aiosqlite
 
 from core.clock import Clock
-from core.errors import InvalidParameter, NotAllowed, QuotaExhausted
+from core.errors import InvalidParameter, QuotaExhausted
+from core.permissions import Action, Role, refused
 from core.store import policy as sp
 from core.store import quota
 from core.store.database import SYNCHRONOUS, Connections, Database, StepHook, open_connections
@@ -78,7 +79,8 @@ class SqliteStore(Database):
             if existing is not None:
                 return existing, False
             if await sp.is_banned(conn, new.scope_id, new.platform, new.user_id):
-                raise NotAllowed("You can't use castbot in this community. Ask an admin if this is a mistake.")
+                # core.permissions already refused; this catches a ban written since (same words)
+                raise refused(Action.GENERATE, Role.BANNED)
             policy = await self.policy_on(conn, new.scope_id)
             holds = await self._allocate(conn, policy, new, now)
             await touch_user_and_scope(conn, new, now)
@@ -263,6 +265,9 @@ class SqliteStore(Database):
         row = await self.fetch_one("SELECT user_id FROM seen_users WHERE platform = ? AND chat_id = ? AND "
                                    "username_key = ?", (platform, chat_id, username_key(username)))
         return str(row[0]) if row else None
+
+    async def is_banned(self, *, scope_id: str, platform: str, user_id: str) -> bool:
+        return await sp.is_banned(self._reader, scope_id, platform, user_id)
 
     async def stats(self, scope_id: str) -> StatsView:
         """A community's figures for admins: jobs by state, units captured, users, saved characters."""

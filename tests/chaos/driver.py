@@ -222,6 +222,7 @@ class ChaosRun:
         v += invariants.backup_violations(self.backup_path)
         v += [f"Telegram would refuse a message: {e}" for e in fake.html_errors]
         v += hostile_problems
+        v += self.discord.violations() if self.discord is not None else []
         v += _unanswered(fake, self.play, kills)
         for platform, values in latencies.items():
             missing = sum(1 for x in values if x == float("inf"))

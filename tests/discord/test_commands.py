@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from core.types import JobState, Place
+from core.types import JobState
 from tests.discord.conftest import DiscordWorld, option, sub
 from tests.discord.test_e2e import OTHER, USER, custom_ids, delivered, imagine, save_character
 from tests.fakes.discord_server import Call, user_payload
@@ -38,7 +38,7 @@ async def test_save_as_character_button_asks_a_name_then_saves(world: DiscordWor
     fields = [c["components"][0]["custom_id"] for c in modal.json["data"]["components"]]
     sent = await world.dc.submit_modal(modal.json["data"]["custom_id"], {fields[0]: "Hero", fields[1]: "1"})
     assert "Saved character **Hero**" in (await answer(world, sent)).json["content"]
-    names = [c.name for c in await world.app.service.characters(Place("discord", "222", "333"))]
+    names = [c.name for c in await world.app.service.book.list(scope_id="222")]
     assert sorted(names) == ["Hero", "Luna"]
 
 
@@ -54,6 +54,16 @@ async def test_delete_button_removes_the_images_for_the_owner_only(world: Discor
     assert (await world.dc.wait_call("POST", f"/interactions/{press['id']}/")).json["type"] == 6
 
 
+async def test_an_admin_may_delete_anothers_result_but_not_save_it(world: DiscordWorld) -> None:
+    job_id, message_id, _ = await finished_job(world)
+    save = await world.dc.press(f"cb:save:{job_id}", message_id, user_id=OTHER, permissions=MANAGE_GUILD)
+    refusal = await world.dc.wait_call("POST", f"/interactions/{save['id']}/")
+    assert refusal.json["type"] == 4 and refusal.json["data"]["flags"] == 64  # refused before any dialog
+    assert "not act in its owner's name" in refusal.json["data"]["content"]
+    await world.dc.press(f"cb:delete:{job_id}", message_id, user_id=OTHER, permissions=MANAGE_GUILD)
+    await world.dc.wait_call("DELETE", f"/channels/333/messages/{message_id}")
+
+
 async def test_character_group_list_show_rename_delete(world: DiscordWorld) -> None:
     await save_character(world, "Luna")
     listed = await world.dc.slash("character", [sub("list")])
@@ -66,10 +76,10 @@ async def test_character_group_list_show_rename_delete(world: DiscordWorld) -> N
     other = await world.dc.slash("character", [sub("delete", option("name", "Selene"))], user_id=OTHER)
     refusal = await answer(world, other)
     assert refusal.json["flags"] == 64  # someone else's character: private refusal, still there
-    assert [c.name for c in await world.app.service.characters(Place("discord", "222", "333"))] == ["Selene"]
+    assert [c.name for c in await world.app.service.book.list(scope_id="222")] == ["Selene"]
     deleted = await world.dc.slash("character", [sub("delete", option("name", "Selene"))])
     assert "Deleted" in (await answer(world, deleted)).json["content"]
-    assert await world.app.service.characters(Place("discord", "222", "333")) == []
+    assert await world.app.service.book.list(scope_id="222") == []
 
 
 async def test_quota_and_history(world: DiscordWorld) -> None:
@@ -98,7 +108,7 @@ async def test_admin_is_checked_again_server_side(world: DiscordWorld) -> None:
     assert f"<@{OTHER}> is now banned" in (await answer(world, ban)).json["content"]
     banned = await world.dc.slash("imagine", [option("prompt", "x"), option("character", "Luna")], user_id=OTHER)
     refused = await answer(world, banned)
-    assert refused.json["flags"] == 64 and "can't use castbot" in refused.json["content"]
+    assert refused.json["flags"] == 64 and "banned from castbot" in refused.json["content"]
 
 
 async def test_gateway_drop_mid_job_loses_no_interaction(world: DiscordWorld) -> None:

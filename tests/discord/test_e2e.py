@@ -81,7 +81,7 @@ async def test_reroll_button_starts_a_new_job_and_others_are_refused(world: Disc
     intruder = await world.dc.press(reroll_id, message_id, user_id=OTHER)
     refusal = await world.dc.wait_call("POST", f"/interactions/{intruder['id']}/")
     assert refusal.json["type"] == 4 and refusal.json["data"]["flags"] == 64
-    assert "Only <@111>" in refusal.json["data"]["content"]
+    assert "Only the person who started this job can re-roll it." in refusal.json["data"]["content"]
     assert await quota_used(world) == used
 
     press = await world.dc.press(reroll_id, message_id, user_id=USER)
@@ -161,7 +161,7 @@ async def test_expired_token_job_is_delivered_as_a_channel_message(world: Discor
 async def test_dm_interaction_works(world: DiscordWorld) -> None:
     saved = await save_character(world, "Solo", guild_id=None, channel_id=555)
     assert "Saved" in saved.json["content"]
-    chars = await world.app.service.characters(Place("discord", f"dm:{USER}", "555"))
+    chars = await world.app.service.book.list(scope_id=f"dm:{USER}")
     assert [c.name for c in chars] == ["Solo"]
 
 

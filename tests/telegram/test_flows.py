@@ -190,10 +190,26 @@ async def test_result_buttons_save_the_face_and_send_originals(world: TelegramWo
     world.tg.press(ALICE, result, pick(result, "Save"))
     await world.until(lambda: world.tg.calls_to("answerCallbackQuery"), what="save answered")
     assert "Saved as “look-" in world.tg.calls_to("answerCallbackQuery")[0].params["text"]
-    names = [c.name for c in await world.app.service.characters(_alice_dm())]
+    names = [c.name for c in await world.app.service.characters(_alice(), _alice_dm())]
     assert len(names) == 2 and any(n.startswith("look-") for n in names)
     world.tg.press(ALICE, result, pick(result, "Originals"))
     await world.until(lambda: world.tg.calls_to("sendDocument", ALICE), what="originals sent")
     assert world.tg.calls_to("sendDocument", ALICE)[0].files
     world.tg.press(ALICE, result, pick(result, "Delete"))
     await world.until(lambda: (ALICE, result["message_id"]) not in world.tg.messages, what="result deleted")
+
+
+async def test_a_group_admin_may_delete_anothers_result_but_not_reroll_it(world: TelegramWorld) -> None:
+    world.tg.admins[GROUP] = [BOB]
+    await save_luna(world, GROUP)
+    world.tg.send_text(GROUP, ALICE, "/imagine --char Luna under the stars")
+    await world.until(lambda: world.tg.calls_to("sendPhoto", GROUP), step=0.5, what="photo delivered")
+    result = world.tg.bot_messages(GROUP)[-1]
+    world.tg.press(BOB, result, pick(result, "Re-roll"))
+    await world.until(lambda: world.tg.calls_to("answerCallbackQuery"))
+    refusal = world.tg.calls_to("answerCallbackQuery")[0].params
+    assert "admins may cancel or delete it" in refusal["text"] and refusal["show_alert"] in (True, "true")
+    await world.clock.advance(60)
+    assert len(world.tg.calls_to("sendPhoto", GROUP)) == 1, "no job on the admin's quota"
+    world.tg.press(BOB, result, pick(result, "Delete"))
+    await world.until(lambda: world.tg.calls_to("deleteMessage", GROUP), what="result deleted by the admin")
