@@ -259,6 +259,15 @@ class CastService:
             raise NotAllowed("You can't ban yourself.", action=Action.ADMIN_BAN.value)
         await self.store.set_ban(scope_id=place.scope_id, platform=actor.platform, user_id=user_id, banned=banned)
 
+    async def saw_user(self, place: Place, username: str, user_id: str) -> None:
+        """A chat adapter saw `user_id` post as @username here: an admin may then name them by it."""
+        await self.store.remember_username(platform=place.platform, chat_id=place.chat_id, username=username,
+                                           user_id=user_id)
+
+    async def seen_user(self, place: Place, username: str) -> str | None:
+        """The id of whoever was last seen posting as @username in this chat; None if nobody was."""
+        return await self.store.seen_username(platform=place.platform, chat_id=place.chat_id, username=username)
+
     async def stats(self, actor: Actor, place: Place) -> StatsView:
         await self._authorize(Action.ADMIN_STATS, actor, place, owner_id=None)
         return await self.store.stats(scope_id=place.scope_id)

@@ -301,3 +301,12 @@ async def test_a_snapshot_held_open_does_not_hide_new_commits_from_other_reads(s
     finally:
         release.set()
         await task
+
+
+async def test_a_seen_username_names_its_latest_owner_in_that_chat_only(store: SqliteStore) -> None:
+    await store.remember_username(platform="telegram", chat_id="-1", username="Bob", user_id="11")
+    assert await store.seen_username(platform="telegram", chat_id="-1", username="@bob") == "11"
+    await store.remember_username(platform="telegram", chat_id="-1", username="bob", user_id="12")  # name moved
+    assert await store.seen_username(platform="telegram", chat_id="-1", username="@BOB") == "12"
+    assert await store.seen_username(platform="telegram", chat_id="-2", username="bob") is None
+    assert await store.seen_username(platform="discord", chat_id="-1", username="bob") is None
