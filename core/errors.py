@@ -100,13 +100,13 @@ class UnknownCommand(Worded):
 
 @dataclass(eq=False)
 class Usage(Worded):
-    """A command was used the wrong way; `usage` is the grammar's own usage line for it."""
+    """A command was used the wrong way; `usage` is the grammar's usage line (`{attach}`: how to attach a photo)."""
 
     command: str
     usage: str
 
     def words(self, ph: Phrasing) -> str:
-        return f"Use {self.usage}"
+        return "Use " + self.usage.replace("{attach}", ph.attach_role("character"))
 
 
 @dataclass(eq=False)

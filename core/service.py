@@ -68,7 +68,7 @@ class CastService:
         """Legacy entry for adapters that download first: the same precheck, then the job is written."""
         command = Generate(command=command_for_model(request.model), model=request.model, prompt=request.prompt,
                            negative=request.negative, character=request.character_name,
-                           options={k: v for k, v in request.params.items() if v is not None})
+                           options=dict(request.params))
         sources = [ImageSource(image, role=image.role, filename=image.filename, mime=image.mime,
                                size=len(image.data)) for image in request.images]
         prepared = await self.precheck(request.actor, request.place, command, sources)
@@ -258,6 +258,15 @@ class CastService:
         if user_id == actor.user_id:  # an admin locking themselves out could not undo it
             raise NotAllowed("You can't ban yourself.", action=Action.ADMIN_BAN.value)
         await self.store.set_ban(scope_id=place.scope_id, platform=actor.platform, user_id=user_id, banned=banned)
+
+    async def saw_user(self, place: Place, username: str, user_id: str) -> None:
+        """A chat adapter saw `user_id` post as @username here: an admin may then name them by it."""
+        await self.store.remember_username(platform=place.platform, chat_id=place.chat_id, username=username,
+                                           user_id=user_id)
+
+    async def seen_user(self, place: Place, username: str) -> str | None:
+        """The id of whoever was last seen posting as @username in this chat; None if nobody was."""
+        return await self.store.seen_username(platform=place.platform, chat_id=place.chat_id, username=username)
 
     async def stats(self, actor: Actor, place: Place) -> StatsView:
         await self._authorize(Action.ADMIN_STATS, actor, place, owner_id=None)

@@ -90,6 +90,7 @@ async def _account(w: World, action: Action, role: Role) -> Attempt:
         if action == Action.GENERATE:
             view = await s.submit(w.h.request(actor.user_id))
             assert view.owner_id == actor.user_id and view.state == JobState.ACCEPTED
+            await w.h.run_until_state(view.job_id, JobState.DELIVERED)  # settled: no charge lands mid-snapshot
         elif action == Action.VIEW_QUOTA:
             assert (await s.quota(actor, PLACE)).banned == (role == Role.BANNED)
         else:
@@ -133,6 +134,7 @@ async def _job(w: World, action: Action, role: Role) -> Attempt:
             new = await s.reroll(actor, PLACE, job_id, same_seed=action == Action.REROLL_SAME_SEED, idem_key=key,
                                  reply_ref="ref-reroll")
             assert new.job_id != job_id and new.owner_id == actor.user_id
+            await w.h.run_until_state(new.job_id, JobState.DELIVERED)  # settled: no charge lands mid-snapshot
         elif action == Action.SAVE_FROM_JOB:
             saved = await s.save_character_from_job(actor, PLACE, job_id=job_id, name=key)
             assert saved.owner_id == actor.user_id

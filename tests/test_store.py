@@ -278,3 +278,35 @@ async def test_quota_reads_never_see_half_a_capture(store: SqliteStore) -> None:
 
     await asyncio.gather(reader(), capturer())
     assert set(seen) == {20}, sorted(set(seen))
+
+
+async def test_a_snapshot_held_open_does_not_hide_new_commits_from_other_reads(store: SqliteStore) -> None:
+    """/quota's snapshot stays open across awaits; the engine's plain reads meanwhile must see the latest
+    commit. They shared the snapshot's connection: a job accepted during a /quota read was "missing" to
+    the engine, which then never started it."""
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def quota_reader() -> None:
+        async with store.snapshot() as conn:
+            await conn.execute_fetchall("SELECT COUNT(*) FROM jobs")  # the read transaction starts here
+            inside.set()
+            await release.wait()
+
+    task = asyncio.create_task(quota_reader())
+    await inside.wait()
+    job, _ = await store.create_job(make_job("evt-during-quota"))
+    try:
+        assert await store.get_job(job.job_id) == job
+        assert [j.job_id for j in await store.unfinished_jobs()] == [job.job_id]
+    finally:
+        release.set()
+        await task
+
+
+async def test_a_seen_username_names_its_latest_owner_in_that_chat_only(store: SqliteStore) -> None:
+    await store.remember_username(platform="telegram", chat_id="-1", username="Bob", user_id="11")
+    assert await store.seen_username(platform="telegram", chat_id="-1", username="@bob") == "11"
+    await store.remember_username(platform="telegram", chat_id="-1", username="bob", user_id="12")  # name moved
+    assert await store.seen_username(platform="telegram", chat_id="-1", username="@BOB") == "12"
+    assert await store.seen_username(platform="telegram", chat_id="-2", username="bob") is None
+    assert await store.seen_username(platform="discord", chat_id="-1", username="bob") is None

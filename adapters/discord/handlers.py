@@ -27,7 +27,7 @@ from core.commands import answers as a
 from core.commands import types as c
 from core.commands.router import CommandRouter
 from core.errors import UserError
-from core.types import ImageRole
+from core.types import Actor, ImageRole, Place
 
 if TYPE_CHECKING:
     from core.service import CastService
@@ -91,9 +91,11 @@ class CommandHandlers:
         await self.run(interaction, cmd, images=images)
 
     async def run(self, interaction: discord.Interaction, command: c.Command, *, images: Attachments | None = None,
-                  sources: Sequence[c.ImageSource] = (), public: bool = False) -> None:
+                  sources: Sequence[c.ImageSource] = (), public: bool = False,
+                  asked_by: tuple[Actor, Place] | None = None) -> None:
         """One command: check attachments, defer, run it in core, reply. Errors end in report_error.
-        `public`: the answer is for the channel (a saved or shown character), else only for the asker."""
+        `public`: the answer is for the channel (a saved or shown character), else only for the asker.
+        `asked_by`: whose command it is when this interaction only confirms it (the consent button)."""
         try:
             sources = (*sources, *sources_of(images or {}))
             if isinstance(command, c.Generate):
@@ -101,10 +103,11 @@ class CommandHandlers:
             else:
                 await interaction.response.defer(thinking=True, ephemeral=not public)
                 ref = ""
-            answer = await self.execute(interaction, command, sources=sources, reply_ref=ref)
+            answer = await self.execute(interaction, command, sources=sources, reply_ref=ref, asked_by=asked_by)
             if isinstance(answer, a.ConsentNeeded) and isinstance(command, c.CharacterSave):
                 # Nothing was stored; the button runs the same command again, with consent and the same photo.
-                confirm = ConsentView(self, dataclasses.replace(command, consent=True), sources)
+                confirm = ConsentView(self, dataclasses.replace(command, consent=True), sources,
+                                      (actor_of(interaction), place_of(interaction)))
                 await interaction.followup.send(answer_text(answer), view=confirm, allowed_mentions=NO_MENTIONS)
                 return
             await self.reply(interaction, answer, ref)
@@ -114,12 +117,16 @@ class CommandHandlers:
             await report_error(interaction, exc)
 
     async def execute(self, interaction: discord.Interaction, command: c.Command, *,
-                      sources: Sequence[c.ImageSource] = (), reply_ref: str = "") -> a.Answer:
-        """Core's router for this interaction, remembering what came back."""
+                      sources: Sequence[c.ImageSource] = (), reply_ref: str = "",
+                      asked_by: tuple[Actor, Place] | None = None) -> a.Answer:
+        """Core's router for this interaction, remembering what came back. With `asked_by`, the command is that
+        person's and this interaction's user only confirms it: core decides whether they may."""
+        actor, place = asked_by or (actor_of(interaction), place_of(interaction))
+        confirmed_by = actor_of(interaction) if asked_by else None
         try:
-            answer = await self.router.handle(actor_of(interaction), place_of(interaction), command,
-                                              sources=sources, fetch=self._fetch, event_id=idem_key(interaction),
-                                              reply_ref=reply_ref)
+            answer = await self.router.handle(actor, place, command, sources=sources, fetch=self._fetch,
+                                              event_id=idem_key(interaction), reply_ref=reply_ref,
+                                              confirmed_by=confirmed_by)
         except UserError as exc:
             self.remember(interaction.id, exc)
             raise

@@ -15,6 +15,7 @@ import discord
 
 from adapters.discord.context import report_error
 from core.commands import types as c
+from core.types import Actor, Place
 
 TEMPLATE = r"cb:(?P<action>reroll|seed|save|delete|cancel):(?P<job>[A-Za-z0-9_-]{1,64})"
 
@@ -36,7 +37,8 @@ class ActionHandler(Protocol):
 
 class CommandRunner(Protocol):
     async def run(self, interaction: discord.Interaction, command: c.Command, *,
-                  sources: Sequence[c.ImageSource] = (), public: bool = False) -> None: ...
+                  sources: Sequence[c.ImageSource] = (), public: bool = False,
+                  asked_by: tuple[Actor, Place] | None = None) -> None: ...
 
 
 def custom_id(action: str, job_id: str) -> str:
@@ -106,19 +108,20 @@ class ConsentView(discord.ui.View):
     """Under a private "not saved" answer: confirming runs the same save again, with consent, same photo.
 
     Lives only in this process (it holds the attachment), like any open dialog; the message is private,
-    so only the person who asked sees the button.
+    so only the person who asked sees the button (and core refuses anyone else's confirmation).
     """
 
-    def __init__(self, runner: CommandRunner, command: c.CharacterSave, sources: Sequence[c.ImageSource]) -> None:
+    def __init__(self, runner: CommandRunner, command: c.CharacterSave, sources: Sequence[c.ImageSource],
+                 saver: tuple[Actor, Place]) -> None:
         super().__init__(timeout=15 * 60)
         self.runner = runner
         self.command = command
         self.sources = tuple(sources)
+        self.saver = saver  # the command stays the saver's; the presser only confirms (core checks who)
 
     @discord.ui.button(label="I may use this face", emoji="✅", style=discord.ButtonStyle.success)
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button[ConsentView]) -> None:
-        self.stop()
-        await self.runner.run(interaction, self.command, sources=self.sources, public=True)
+        await self.runner.run(interaction, self.command, sources=self.sources, public=True, asked_by=self.saver)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /) -> None:
         await report_error(interaction, error)

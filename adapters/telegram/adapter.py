@@ -1,16 +1,19 @@
 """The Telegram adapter: builds the PTB Application, routes updates, owns the one error handler.
 
 Updates arrive by long polling (PTB's Updater). Text commands and photo captions both go through one
-MessageHandler and core.grammar, since PTB's CommandHandler never sees captions; album members are
+MessageHandler and core's parser, since PTB's CommandHandler never sees captions; album members are
 gathered for a short window and handled as one command. Edited messages have no handler at all, so an
-edit never starts a second job.
+edit never starts a second job. Every message's author is remembered by @username (see users.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import TYPE_CHECKING
+from collections import OrderedDict
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from telegram import BotCommand, Message, Update
 from telegram.error import TelegramError
@@ -25,9 +28,13 @@ from adapters.telegram.consent import ConsentBook
 from adapters.telegram.messenger import TelegramMessenger
 from adapters.telegram.pacing import ChatPacer
 from adapters.telegram.parsing import PLATFORM, actor_of, parse_incoming, place_of
+from adapters.telegram.replies import PHRASING
+from adapters.telegram.users import SeenUsers
 from core.clock import Clock, SystemClock
-from core.errors import UserError
-from core.grammar import COMMANDS
+from core.commands.answers import Answer
+from core.commands.help import command_list
+from core.commands.router import CommandRouter
+from core.errors import UserError, word
 
 if TYPE_CHECKING:
     from core.service import CastService
@@ -38,6 +45,15 @@ OOPS = "Something went wrong on our side, nothing was charged. Please try again 
 ALBUM_WINDOW = 1.0  # seconds to wait for the rest of an album after its first photo
 CONCURRENT_UPDATES = 64  # updates handled at once, so one slow download never stalls other chats
 ALLOWED_UPDATES = ["message", "callback_query"]  # no edited_message: edits never start jobs
+MAX_OUTCOMES = 200  # recent events' outcomes kept for scripts and tests
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one event got: core's answer, or the user error the error handler words."""
+
+    answer: Answer | None = None
+    error: UserError | None = None
 
 
 class TelegramAdapter:
@@ -60,10 +76,13 @@ class TelegramAdapter:
         self.messenger = TelegramMessenger(bot, pacer=pacer or ChatPacer(self._clock), codec=codec,
                                            on_posted=service.rebind_reply)
         self._admins = AdminCache(bot, self._clock)
-        self._commands = TelegramCommands(service, bot, self.messenger, codec=codec, consents=consents)
-        self._buttons = TelegramButtons(service, bot, self.messenger, codec=codec, consents=consents,
-                                        commands=self._commands)
+        self._seen = SeenUsers(service)
+        self._commands = TelegramCommands(CommandRouter(service, PHRASING), bot, self.messenger, codec=codec,
+                                          consents=consents, seen=self._seen)
+        self._buttons = TelegramButtons(self._commands, bot, self.messenger, codec=codec, consents=consents)
         self._albums: dict[str, list[Message]] = {}
+        # event id (`telegram:CHAT:MESSAGE`, `cb:QUERY`) -> its outcome, newest last
+        self.outcomes: OrderedDict[str, Outcome] = OrderedDict()
         self._app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_message))
         self._app.add_handler(CallbackQueryHandler(self._on_button))
         self._app.add_error_handler(self._on_error)
@@ -71,7 +90,7 @@ class TelegramAdapter:
     async def start(self) -> None:
         """Initialize PTB (getMe), publish the command menu, register the messenger, start polling."""
         await self._app.initialize()
-        await self._app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS.items()])
+        await self._app.bot.set_my_commands([BotCommand(h.name, h.summary[:256]) for h in command_list(PHRASING)])
         self._service.register_messenger(PLATFORM, self.messenger)
         await self._app.start()
         assert self._app.updater is not None
@@ -100,6 +119,7 @@ class TelegramAdapter:
         message = update.message
         if message is None:
             return
+        await self._seen.saw(message)
         group = message.media_group_id
         if group is None:
             await self._dispatch([message])
@@ -124,7 +144,7 @@ class TelegramAdapter:
             is_admin = await self._admins.is_admin(inc.chat_id, int(inc.actor.user_id))
             inc = dataclasses.replace(inc, actor=dataclasses.replace(inc.actor, is_admin=is_admin))
         log.debug("telegram command /%s in chat %s", inc.command.name, inc.chat_id)
-        await self._commands.handle(inc)
+        await self._noting(inc.event_id, self._commands.handle(inc))
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -133,13 +153,27 @@ class TelegramAdapter:
         user = query.from_user
         place = place_of(query.message, user)  # type: ignore[arg-type]
         is_admin = not place.scope_id.startswith("dm:") and await self._admins.is_admin(query.message.chat.id, user.id)
-        await self._buttons.handle(query, actor_of(user, is_admin=is_admin), place)
+        await self._noting(f"cb:{query.id}", self._buttons.handle(query, actor_of(user, is_admin=is_admin), place))
+
+    async def _noting(self, key: str, work: Coroutine[Any, Any, Answer | None]) -> None:
+        """Run an event's work, keeping its outcome; a user error still goes on to the one error handler."""
+        try:
+            answer = await work
+        except UserError as exc:
+            self._note(key, Outcome(error=exc))
+            raise
+        self._note(key, Outcome(answer=answer))
+
+    def _note(self, key: str, outcome: Outcome) -> None:
+        self.outcomes[key] = outcome
+        while len(self.outcomes) > MAX_OUTCOMES:
+            self.outcomes.popitem(last=False)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The one error handler: a friendly line for the user; unexpected errors logged with traceback."""
         exc = context.error
         if isinstance(exc, UserError):
-            text = str(exc)
+            text = word(exc, PHRASING)
         else:
             log.error("telegram update failed", exc_info=exc)
             text = OOPS

@@ -1,77 +1,103 @@
-"""Inline button presses. Who may press what is core's decision (core.permissions); a refusal raised
-by the service reaches the adapter's error handler, which answers the press with an alert."""
+"""Inline button presses: each button is a core command for the router; who may press is core's decision.
+
+A refusal raised by the service reaches the adapter's error handler, which answers the press with an alert.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import dataclasses
+import logging
 
 from telegram import Bot, CallbackQuery
+from telegram.error import BadRequest
 
 from adapters.telegram.buttons import Action, ButtonCodec
 from adapters.telegram.commands import TelegramCommands
 from adapters.telegram.consent import ConsentBook
-from adapters.telegram.messenger import StatusRef, TelegramMessenger
+from adapters.telegram.messenger import TelegramMessenger
+from core.commands import answers as a
+from core.commands import types as c
 from core.types import Actor, Place
 
-if TYPE_CHECKING:
-    from core.service import CastService
+log = logging.getLogger(__name__)
 
 EXPIRED = "This button has expired. Send the command again."
 SAVED = "Saved as “{name}”. Rename it with /character rename {name} NEWNAME"
 
 
+def button_command(action: Action, job_id: str) -> c.Command:
+    """The command a job's button stands for. A button carries no name: Save keeps the first image under a
+    placeholder the user can rename right away."""
+    match action:
+        case Action.CANCEL:
+            return c.Cancel(job_id)
+        case Action.REROLL | Action.SAME_SEED:
+            return c.Reroll(job_id, same_seed=action == Action.SAME_SEED)
+        case Action.SAVE:
+            return c.SaveFromJob(job_id, name=f"look-{job_id[:6]}", index=0)
+        case Action.DOCUMENT:
+            return c.Originals(job_id)
+        case Action.DELETE:
+            return c.DeleteOutput(job_id)
+    raise ValueError(f"not a job button: {action}")
+
+
 class TelegramButtons:
-    def __init__(self, service: CastService, bot: Bot, messenger: TelegramMessenger, *, codec: ButtonCodec,
-                 consents: ConsentBook, commands: TelegramCommands) -> None:
-        self._service = service
+    def __init__(self, commands: TelegramCommands, bot: Bot, messenger: TelegramMessenger, *, codec: ButtonCodec,
+                 consents: ConsentBook) -> None:
+        self._commands = commands
         self._bot = bot
         self._messenger = messenger
         self._codec = codec
         self._consents = consents
-        self._commands = commands
 
-    async def handle(self, query: CallbackQuery, actor: Actor, place: Place) -> None:
+    async def handle(self, query: CallbackQuery, actor: Actor, place: Place) -> a.Answer | None:
         decoded = self._codec.decode(query.data)
         if decoded is None or query.message is None:
             await query.answer(EXPIRED)
-            return
+            return None
         action, ident = decoded
         if action == Action.CONSENT:
-            await self._consent(query, actor, ident)
-            return
-        chat_id = query.message.chat.id
-        if action == Action.CANCEL:
-            await self._service.cancel(actor, place, ident)
-            await query.answer("Cancelling…")
-        elif action in (Action.REROLL, Action.SAME_SEED):
-            # as for commands: the job is written first, then its status message is posted
-            reply_ref = StatusRef(chat_id, None, query.message.message_id).encode()
-            new = await self._service.reroll(actor, place, ident, same_seed=action == Action.SAME_SEED,
-                                             idem_key=f"telegram:cb:{query.id}", reply_ref=reply_ref)
-            await query.answer("Re-rolling…")
-            await self._messenger.post_status(reply_ref, new)
-        elif action == Action.SAVE:
-            # A button carries no name: save under a placeholder the user can rename right away.
-            saved = await self._service.save_character_from_job(actor, place, job_id=ident, name=f"look-{ident[:6]}")
-            await query.answer(SAVED.format(name=saved.name), show_alert=True)
-        elif action == Action.DOCUMENT:
-            images = await self._service.outputs(actor, place, ident)  # a refusal answers the press instead
-            await query.answer("Sending the original files…")
-            for image in images:
-                await self._messenger.send(chat_id, lambda image=image: self._bot.send_document(
-                    chat_id, image.data, filename=image.filename))
-        elif action == Action.DELETE:
-            await self._service.delete_output(actor, place, ident)
-            message_id = query.message.message_id
-            await self._messenger.send(chat_id, lambda: self._bot.delete_message(chat_id, message_id))
-            await query.answer("Deleted.")
+            return await self._consent(query, actor, ident)
+        chat_id, message_id = query.message.chat.id, query.message.message_id
+        answer = await self._commands.execute(actor, place, button_command(action, ident), chat_id=chat_id,
+                                              reply_to=message_id, event_id=f"telegram:cb:{query.id}")
+        match answer:
+            case a.Cancelled():
+                await query.answer("Cancelling…")
+            case a.JobAccepted():
+                await query.answer("Re-rolling…")
+            case a.CharacterSaved(view=view):
+                await query.answer(SAVED.format(name=view.name), show_alert=True)
+            case a.OriginalFiles():
+                await query.answer("Sending the original files…")
+                await self._commands.show(answer, actor, place, c.Originals(ident), (), chat_id=chat_id,
+                                          reply_to=None)
+            case a.OutputDeleted():
+                await self._delete(chat_id, message_id)
+                await query.answer("Deleted.")
+        return answer
 
-    async def _consent(self, query: CallbackQuery, actor: Actor, token: str) -> None:
+    async def _consent(self, query: CallbackQuery, actor: Actor, token: str) -> a.Answer | None:
         pending = self._consents.peek(token)
         if pending is None:
             await query.answer(EXPIRED)
-            return
+            return None
         assert query.message is not None
-        await self._commands.save(pending, query.message.chat.id, None, confirmed_by=actor)
+        chat_id = query.message.chat.id
+        command = dataclasses.replace(pending.command, consent=True)
+        # the saver's command, confirmed by whoever pressed: core decides whether they may (only the saver)
+        answer = await self._commands.execute(pending.actor, pending.place, command, pending.sources,
+                                              chat_id=chat_id, reply_to=None, event_id=f"telegram:cb:{query.id}",
+                                              confirmed_by=actor)
         await query.answer("Saved.")
+        await self._commands.show(answer, pending.actor, pending.place, command, pending.sources, chat_id=chat_id,
+                                  reply_to=None)
         self._consents.take(token)  # only now: a failed save can be confirmed again
+        return answer
+
+    async def _delete(self, chat_id: int, message_id: int) -> None:
+        try:
+            await self._messenger.send(chat_id, lambda: self._bot.delete_message(chat_id, message_id))
+        except BadRequest as exc:  # already deleted (a second press): nothing left to do
+            log.info("result message %s in chat %s was not deleted: %s", message_id, chat_id, exc.message)

@@ -1,4 +1,8 @@
-"""Character saves waiting for the explicit "I may use this face" press; kept in memory, briefly."""
+"""Character saves waiting for the explicit "I may use this face" press; kept in memory, briefly.
+
+A pending save is core's answer ConsentNeeded remembered with what produced it: the same command and the
+same image sources (Telegram file ids, not bytes), re-run with consent on the saver's press.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,19 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from core.clock import Clock
+from core.commands.types import CharacterSave, ImageSource
 from core.types import Actor, Place
 
 CONSENT_TTL = 15 * 60  # seconds a pending save waits for its button press
-MAX_PENDING = 200  # oldest pending saves are dropped beyond this (each holds an image)
+MAX_PENDING = 200  # oldest pending saves are dropped beyond this
 
 
 @dataclass(frozen=True, slots=True)
 class PendingSave:
     actor: Actor
     place: Place
-    name: str
-    description: str
-    image: bytes
+    command: CharacterSave
+    sources: tuple[ImageSource, ...]
 
 
 class ConsentBook:

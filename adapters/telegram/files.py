@@ -1,4 +1,4 @@
-"""Input files fetched from Telegram with a size check first; output images made fit for sendPhoto.
+"""Input images as core ImageSources, fetched with a size check first; output images made fit for sendPhoto.
 
 A Telegram file URL contains the bot token, so it never leaves this module: we download the bytes
 ourselves (PTB's `download_as_bytearray`) and never log or forward the URL.
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import io
 import logging
-from dataclasses import dataclass
 
 from PIL import Image
 from telegram import Bot, Message
 from telegram.error import TelegramError
 
-from core.errors import ImageRejected
+from core.commands.types import ImageSource
+from core.errors import ImageRejected, ImageTooBig
 from core.types import OutputImage
 
 log = logging.getLogger(__name__)
@@ -26,49 +26,39 @@ RECOMPRESS_SIDE = 2560
 PHOTO_MIMES = ("image/jpeg", "image/png", "image/webp")
 
 
-@dataclass(frozen=True, slots=True)
-class FileRef:
-    """An image a user sent: a photo (largest size) or an image document."""
-
-    file_id: str
-    size: int | None
-    mime: str
-    name: str
-
-
-def image_refs(message: Message) -> list[FileRef]:
-    """The images a message carries itself: its photo or its image document."""
+def image_sources(message: Message) -> list[ImageSource]:
+    """The images a message carries itself (its photo, largest size, or its image document), positional:
+    core assigns them to the model's slots. The handle is the Telegram file id."""
     if message.photo:
         best = message.photo[-1]
-        return [FileRef(best.file_id, best.file_size, "image/jpeg", f"{best.file_unique_id}.jpg")]
+        return [ImageSource(best.file_id, None, f"{best.file_unique_id}.jpg", "image/jpeg", best.file_size)]
     doc = message.document
     if doc is not None:
         mime = doc.mime_type or ""
         if not mime.startswith("image/"):
             raise ImageRejected(f"“{doc.file_name or 'That file'}” is not an image. Please send a JPEG, PNG "
                                 "or WebP photo.")
-        return [FileRef(doc.file_id, doc.file_size, mime, doc.file_name or "image")]
+        return [ImageSource(doc.file_id, None, doc.file_name or "image", mime, doc.file_size)]
     return []
 
 
-async def download(bot: Bot, ref: FileRef, *, max_bytes: int = MAX_DOWNLOAD_BYTES) -> bytes:
-    """Fetch one input file's bytes, refusing anything over `max_bytes` before and after getFile."""
-    _check_size(ref.size, max_bytes)
+async def download(bot: Bot, source: ImageSource, *, max_bytes: int = MAX_DOWNLOAD_BYTES) -> bytes:
+    """Fetch one input file's bytes; getFile's own limit is checked before and after the call."""
+    _check_size(source.filename, source.size, max_bytes)
     try:
-        file = await bot.get_file(ref.file_id)
-        _check_size(file.file_size, max_bytes)
+        file = await bot.get_file(source.handle)
+        _check_size(source.filename, file.file_size, max_bytes)
         data = bytes(await file.download_as_bytearray())
     except TelegramError as exc:
         log.warning("could not fetch an input file: %s", type(exc).__name__)
         raise ImageRejected("I could not download that photo from Telegram. Please send it again.") from None
-    _check_size(len(data), max_bytes)
+    _check_size(source.filename, len(data), max_bytes)
     return data
 
 
-def _check_size(size: int | None, max_bytes: int) -> None:
+def _check_size(filename: str, size: int | None, max_bytes: int) -> None:
     if size is not None and size > max_bytes:
-        raise ImageRejected(f"That image is {size / 1048576:.1f} MB; the limit is {max_bytes // 1048576} MB. "
-                            "Please send a smaller photo.")
+        raise ImageTooBig(filename=filename, size=size, limit=max_bytes)
 
 
 def photo_bytes(image: OutputImage) -> bytes | None:

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from telegram import Message, User
 
-from adapters.telegram.files import FileRef, image_refs
-from core.grammar import ParsedCommand, parse_command
+from adapters.telegram.files import image_sources
+from core.commands.parser import ParsedCommand, parse_command
+from core.commands.types import ImageSource
 from core.types import Actor, Place
 
 PLATFORM = "telegram"
@@ -15,19 +16,22 @@ PLATFORM = "telegram"
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """One command message (or album), parsed at the edge."""
+    """One command message (or album), split at the edge; core's parser makes the command from it."""
 
     actor: Actor
     place: Place
     command: ParsedCommand
     chat_id: int
     message_id: int
-    sources: tuple[Message, ...]  # the message (album, in order), then the message replied to
-    idem_key: str
+    album: tuple[Message, ...]  # the message, or every message of the album in order
+    replied: Message | None  # the message the command replies to
+    event_id: str
 
-    def image_refs(self) -> list[FileRef]:
-        """Images in order; raises ImageRejected for a document that is not an image."""
-        return [ref for message in self.sources for ref in image_refs(message)]
+    def sources(self) -> tuple[ImageSource, ...]:
+        """Positional images: the album's in order, then the replied-to message's. Raises ImageRejected for a
+        document that is not an image."""
+        messages = [*self.album, *([self.replied] if self.replied else [])]
+        return tuple(source for message in messages for source in image_sources(message))
 
 
 def actor_of(user: User, *, is_admin: bool = False) -> Actor:
@@ -41,15 +45,20 @@ def place_of(message: Message, user: User) -> Place:
     return Place(PLATFORM, scope, chat_id)
 
 
+def event_id(chat_id: int, message_id: int) -> str:
+    """The platform event a command came from: a replayed update charges once."""
+    return f"{PLATFORM}:{chat_id}:{message_id}"
+
+
 def command_text(message: Message) -> str:
     return message.text or message.caption or ""
 
 
-def parse_incoming(album: list[Message], bot_username: str, *, is_admin: bool = False) -> Incoming | None:
-    """Build the Incoming for a message or album; None when it is no command for this bot.
+def parse_incoming(album: list[Message], bot_username: str) -> Incoming | None:
+    """The Incoming for a message or album; None when it is no command for this bot.
 
     The command may be on any message of an album (Telegram puts the caption on the one the user
-    captioned); images come from every album member, in order, then from the message replied to.
+    captioned).
     """
     carrier = next((m for m in album if command_text(m).startswith("/")), None)
     if carrier is None or carrier.from_user is None:
@@ -57,17 +66,10 @@ def parse_incoming(album: list[Message], bot_username: str, *, is_admin: bool = 
     command = parse_command(command_text(carrier))
     if command is None or not _addressed_to_us(command, bot_username):
         return None
-    sources = [*album, *([carrier.reply_to_message] if carrier.reply_to_message else [])]
     user = carrier.from_user
-    return Incoming(
-        actor=actor_of(user, is_admin=is_admin),
-        place=place_of(carrier, user),
-        command=command,
-        chat_id=carrier.chat.id,
-        message_id=carrier.message_id,
-        sources=tuple(sources),
-        idem_key=f"{PLATFORM}:{carrier.chat.id}:{carrier.message_id}",
-    )
+    return Incoming(actor=actor_of(user), place=place_of(carrier, user), command=command, chat_id=carrier.chat.id,
+                    message_id=carrier.message_id, album=tuple(album), replied=carrier.reply_to_message,
+                    event_id=event_id(carrier.chat.id, carrier.message_id))
 
 
 def _addressed_to_us(command: ParsedCommand, bot_username: str) -> bool:

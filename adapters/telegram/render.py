@@ -1,13 +1,14 @@
-"""Text castbot shows on Telegram: status lines, captions, lists. HTML parse mode, so user text is escaped."""
+"""Text castbot shows on Telegram: status lines and captions. HTML parse mode, so user text is escaped.
+
+Core's answers (quota, history, lists) are rendered in adapters.telegram.replies.
+"""
 
 from __future__ import annotations
 
 import html
-import time
-from collections.abc import Sequence
 
 from core.statustext import duration, progress_bar
-from core.types import CharacterView, JobState, JobView, QuotaView
+from core.types import JobState, JobView
 
 MAX_CAPTION = 1024
 MAX_TEXT = 4096
@@ -63,35 +64,3 @@ def result_caption(view: JobView) -> str:
     if len(prompt) > room:
         prompt = ""  # never reached in practice; a caption Telegram refuses would lose the images
     return (prompt + tail).strip()
-
-
-def quota_text(quota: QuotaView) -> str:
-    if quota.banned:
-        return "You are banned from generating here."
-    left = "unlimited" if quota.balance is None else str(quota.balance)
-    lines = [f"Units left: {left}", f"Daily allowance: {quota.daily_units} · used today: {quota.used_today}"]
-    if quota.held:
-        lines.append(f"Reserved by running jobs: {quota.held}")
-    if quota.pool_balance is not None:
-        lines.append(f"Community pool: {quota.pool_balance}")
-    if quota.resets_at:
-        lines.append("Resets at " + time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(quota.resets_at)))
-    return "\n".join(lines)
-
-
-def history_text(views: Sequence[JobView]) -> str:
-    if not views:
-        return "No jobs yet. Try /imagine with a photo."
-    return "\n".join(
-        f"<code>{escape(v.job_id)}</code> {_STATE_LINES.get(v.state, v.state)} · {escape(v.model)} · "
-        f"{escape(clip(v.prompt, 40))}" for v in views
-    )
-
-
-def characters_text(chars: Sequence[CharacterView]) -> str:
-    if not chars:
-        return "No saved characters here yet. Send a photo captioned /character save NAME --consent."
-    return "Characters:\n" + "\n".join(
-        f"• <b>{escape(c.name)}</b>" + (f" — {escape(clip(c.description, 60))}" if c.description else "")
-        for c in chars
-    )

@@ -31,7 +31,8 @@ def help_answer(topic: str | None = None, ph: Phrasing = TEXT, *, start: bool = 
         raise UnknownCommand(command=name, known=tuple(COMMANDS))
     summary = _say_options(COMMANDS[name], ph)
     if name not in GENERATION:
-        return HelpAnswer(topic=name, summary=summary, usage=USAGE.get(name, (f"/{name}",)))
+        usage = tuple(line.replace("{attach}", ph.attach_role("character")) for line in USAGE.get(name, (f"/{name}",)))
+        return HelpAnswer(topic=name, summary=summary, usage=usage)
     _, allowed = GENERATION[name]
     usage = (f"/{name} [prompt] [{ph.with_value('char', 'NAME')}] "
              f"[{ph.with_value('model', '|'.join(allowed))}] [options]",) if len(allowed) > 1 else (

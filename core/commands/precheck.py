@@ -54,7 +54,9 @@ def prepare(command: Generate, sources: Sequence[ImageSource], *, character: Cha
     model = resolve_model(command)
     images = assign_images(command.command, model, sources, has_character=character is not None)
     prompt = with_description(command.prompt, character) if character is not None else command.prompt
-    payload = build_payload(model, prompt=prompt, negative=command.negative, flags=command.options, rng=rng)
+    # A typed platform (Discord) hands every option it declares, None for the ones left out.
+    options = {name: value for name, value in command.options.items() if value is not None}
+    payload = build_payload(model, prompt=prompt, negative=command.negative, flags=options, rng=rng)
     return Prepared(command, model, payload, character, images)
 
 

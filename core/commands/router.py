@@ -8,6 +8,7 @@ costs a download or a status message. Permission decisions stay in the service.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -32,15 +33,17 @@ class CommandRouter:
         self.page_size = page_size
 
     async def handle(self, actor: Actor, place: Place, command: c.Command, *, sources: Sequence[c.ImageSource] = (),
-                     fetch: c.Fetch | None = None, event_id: str = "", reply_ref: str = "") -> a.Answer:
+                     fetch: c.Fetch | None = None, event_id: str = "", reply_ref: str = "",
+                     confirmed_by: Actor | None = None) -> a.Answer:
         """Run one command. `event_id` makes a replayed platform event charge once; `reply_ref` is where the
-        job's status goes (both matter only for commands that start a job)."""
+        job's status goes (both matter only for commands that start a job). `confirmed_by`: who pressed a
+        separate consent button for a CharacterSave that answered ConsentNeeded (core checks it is `actor`)."""
         s, ph = self.service, self.phrasing
         match command:
             case c.Generate():
                 return await self._generate(actor, place, command, sources, fetch, event_id, reply_ref)
             case c.CharacterSave():
-                return await self._save(actor, place, command, sources, fetch)
+                return await self._save(actor, place, command, sources, fetch, confirmed_by)
             case c.CharacterList(prefix=prefix, page=page):
                 found = await s.characters(actor, place, prefix=prefix, limit=page * self.page_size + 1)
                 items, more = self._page(found, page)
@@ -75,8 +78,9 @@ class CommandRouter:
             case c.AdminStats():
                 return a.Stats(await s.stats(actor, place))
             case c.Reroll(job_id=job_id, same_seed=same_seed):
-                view = await s.reroll(actor, place, job_id, same_seed=same_seed, idem_key=event_id,
-                                      reply_ref=reply_ref)
+                # Without an event id every press is its own job (an empty key would make them all one).
+                key = event_id or f"{actor.platform}:press:{uuid.uuid4().hex}"
+                view = await s.reroll(actor, place, job_id, same_seed=same_seed, idem_key=key, reply_ref=reply_ref)
                 return a.JobAccepted(view)
             case c.SaveFromJob(job_id=job_id, name=name, index=index):
                 saved = await s.save_character_from_job(actor, place, job_id=job_id, name=name, index=index)
@@ -97,7 +101,7 @@ class CommandRouter:
         return a.JobAccepted(view)
 
     async def _save(self, actor: Actor, place: Place, command: c.CharacterSave, sources: Sequence[c.ImageSource],
-                    fetch: c.Fetch | None) -> a.CharacterSaved | a.ConsentNeeded:
+                    fetch: c.Fetch | None, confirmed_by: Actor | None) -> a.CharacterSaved | a.ConsentNeeded:
         if not sources:
             raise MissingImage(command="character save", model="", role="character", saved_allowed=False)
         source = sources[0]
@@ -106,7 +110,8 @@ class CommandRouter:
             return a.ConsentNeeded(command.name, command.description)
         image = await _fetch(fetch, source)
         saved = await self.service.save_character(actor, place, name=command.name, image=image,
-                                                  description=command.description, consent=True)
+                                                  description=command.description, consent=True,
+                                                  confirmed_by=confirmed_by)
         return a.CharacterSaved(saved)
 
     async def _admin_quota(self, actor: Actor, place: Place, command: c.AdminQuota) -> a.Answer:

@@ -42,9 +42,10 @@ ADMIN_QUOTA_OPTIONS: dict[str, tuple[str, str]] = {
     "user": ("show one member's quota instead", "user"),
 }
 
+# `{attach}` stands for the platform's way of attaching the character photo (Phrasing.attach_role).
 USAGE: dict[str, tuple[str, ...]] = {
     "character": (
-        "/character save NAME [description] --consent — with the photo",
+        "/character save NAME [description] --consent — {attach}",
         "/character save NAME --job JOB_ID [--index N] — keep an image a job made",
         "/character list [PREFIX] [--page N] · /character show NAME",
         "/character rename OLD NEW · /character delete NAME",

@@ -52,7 +52,10 @@ class JobEnded(Exception):
 
 async def drive(ctx: JobContext, job_id: str) -> None:
     job = await ctx.store.get_job(job_id)
-    if job is None or job.state.is_final:
+    if job is None:  # the engine admitted it, so the store must have it: a read that misses is a bug
+        log.error("job %s was admitted but the store has no such job; not started", job_id)
+        return
+    if job.state.is_final:
         return
     try:
         if job.state == JobState.ACCEPTED:

@@ -4,7 +4,9 @@ aiosqlite runs one connection on one thread, and coroutines sharing it are not i
 other's transactions, so every read-modify-write goes through `transaction()`, whose bodies run one at
 a time inside `BEGIN IMMEDIATE` and are committed in groups (core.store.writer: one fsync for all
 writers waiting at that moment). Plain reads use a second connection, which in WAL mode sees only
-committed data and never waits for the writer.
+committed data and never waits for the writer. Snapshots (a read transaction held across awaits) get a
+third: on the plain reader, every other coroutine's read during the snapshot would run inside it and
+miss newer commits (the engine once found a just-accepted job "missing" and never started it).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ StepHook = Callable[[str], Awaitable[None]]
 @dataclass(frozen=True, slots=True)
 class Connections:
     writer: aiosqlite.Connection
-    reader: aiosqlite.Connection
+    reader: aiosqlite.Connection  # plain reads only: never left inside a transaction
+    snapshots: aiosqlite.Connection  # read transactions held across awaits, one at a time
 
 
 async def _connect(path: str, *, read_only: bool, synchronous: str = SYNCHRONOUS) -> aiosqlite.Connection:
@@ -54,11 +57,19 @@ async def open_connections(path: str | Path, *, synchronous: str = SYNCHRONOUS) 
     writer = await _connect(path, read_only=False, synchronous=synchronous)
     try:
         await apply_migrations(writer)
-        reader = writer if path == ":memory:" else await _connect(path, read_only=True)
+        if path == ":memory:":
+            return Connections(writer, writer, writer)
+        reader = await _connect(path, read_only=True)
     except BaseException:
         await writer.close()
         raise
-    return Connections(writer, reader)
+    try:
+        snapshots = await _connect(path, read_only=True)
+    except BaseException:
+        await reader.close()
+        await writer.close()
+        raise
+    return Connections(writer, reader, snapshots)
 
 
 class Database:
@@ -67,7 +78,8 @@ class Database:
     def __init__(self, conns: Connections, *, on_step: StepHook | None = None, max_batch: int = MAX_BATCH) -> None:
         self._conn = conns.writer
         self._reader = conns.reader
-        self._read_lock = asyncio.Lock()
+        self._snapshots = conns.snapshots
+        self._snapshot_lock = asyncio.Lock()
         self._writer = GroupWriter(conns.writer, max_batch=max_batch)
         self._on_step = on_step
 
@@ -77,6 +89,7 @@ class Database:
     async def close(self) -> None:
         await self._writer.stop()  # lets queued writes finish first
         if self._reader is not self._conn:
+            await self._snapshots.close()
             await self._reader.close()
         await self._conn.close()
 
@@ -100,16 +113,16 @@ class Database:
         Outside a transaction each SELECT sees the latest commit, so a capture committed between two of
         them made /quota briefly show neither the hold nor the charge.
         """
-        if self._reader is self._conn:  # ":memory:": one connection, so read through the writer path
+        if self._snapshots is self._conn:  # ":memory:": one connection, so read through the writer path
             async with self.transaction() as conn:
                 yield conn
             return
-        async with self._read_lock:
-            await self._reader.execute("BEGIN")
+        async with self._snapshot_lock:
+            await self._snapshots.execute("BEGIN")
             try:
-                yield self._reader
+                yield self._snapshots
             finally:
-                await self._reader.execute("COMMIT")
+                await self._snapshots.execute("COMMIT")
 
     async def step(self, name: str) -> None:
         if self._on_step is not None:

@@ -73,6 +73,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX ledger_by_source ON ledger (scope_id, source, window_at)",
         "CREATE INDEX ledger_by_job ON ledger (job_id)",
     ),
+    # 2: who posted under which @username in a chat: Telegram cannot look a username up, so an admin's
+    # `/admin ban @bob` resolves only to someone castbot has seen there.
+    (
+        """CREATE TABLE seen_users (
+            platform TEXT NOT NULL, chat_id TEXT NOT NULL, username_key TEXT NOT NULL, user_id TEXT NOT NULL,
+            seen_at REAL NOT NULL,
+            PRIMARY KEY (platform, chat_id, username_key))""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

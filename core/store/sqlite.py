@@ -253,6 +253,19 @@ class SqliteStore(Database):
             await sp.write_ban(conn, scope_id=scope_id, platform=platform, user_id=user_id, banned=banned,
                                now=self.clock.now())
 
+    async def remember_username(self, *, platform: str, chat_id: str, username: str, user_id: str) -> None:
+        """The last user seen posting as @username in a chat (a username can move to another account)."""
+        async with self.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO seen_users (platform, chat_id, username_key, user_id, seen_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (platform, chat_id, username_key) DO UPDATE SET user_id = excluded.user_id, "
+                "seen_at = excluded.seen_at", (platform, chat_id, username_key(username), user_id, self.clock.now()))
+
+    async def seen_username(self, *, platform: str, chat_id: str, username: str) -> str | None:
+        row = await self.fetch_one("SELECT user_id FROM seen_users WHERE platform = ? AND chat_id = ? AND "
+                                   "username_key = ?", (platform, chat_id, username_key(username)))
+        return str(row[0]) if row else None
+
     async def is_banned(self, *, scope_id: str, platform: str, user_id: str) -> bool:
         return await sp.is_banned(self._reader, scope_id, platform, user_id)
 
@@ -266,3 +279,8 @@ class SqliteStore(Database):
     async def audit(self) -> list[str]:
         """Disagreements between jobs and the ledger as readable lines; [] when everything reconciles."""
         return await sp.audit(self._reader, frozenset(s.value for s in FINAL_STATES))
+
+
+def username_key(username: str) -> str:
+    """`@Bob`, `bob`: one user name, as platforms compare them (without the @, case-insensitive)."""
+    return username.strip().lstrip("@").lower()

@@ -65,3 +65,11 @@ def test_command_list_feeds_every_command_and_unknown_topics_are_refused():
         help_answer("frobnicate")
     start = help_answer(None, start=True)
     assert start.intro and "--consent" in start.intro[1]
+
+
+def test_character_usage_says_how_this_platform_attaches_the_photo():
+    console = help_lines(help_answer("character", CONSOLE))
+    assert "/character save NAME [description] --consent — give its file with --image PATH" in console
+    discord = help_lines(help_answer("character", DISCORD))
+    assert "/character save NAME [description] --consent — the image option" in discord
+    assert not any("{attach}" in line for topic in COMMANDS for line in help_lines(help_answer(topic, TEXT)))

@@ -15,7 +15,9 @@ from core.errors import (
     UnknownCommand,
     UnknownOption,
     Usage,
+    word,
 )
+from core.phrasing import Phrasing
 from core.types import ImageRole
 
 CONSOLE = ImageWords(flags={"image": None, "pose-image": ImageRole.POSE, "scene-image": ImageRole.SCENE},
@@ -129,3 +131,11 @@ def test_error_wording_in_the_text_grammar():
     with pytest.raises(UnclosedQuote) as unclosed:
         parse('/imagine "x')
     assert str(unclosed.value) == 'A quote is not closed: put text with spaces inside "double quotes".'
+
+
+def test_usage_errors_say_how_the_platform_attaches_a_photo():
+    with pytest.raises(Usage) as caught:
+        parse("/character frobnicate")
+    console = Phrasing("console", attach={"character": "give its file with --image PATH"})
+    assert "--consent — give its file with --image PATH" in word(caught.value, console)
+    assert "{attach}" not in str(caught.value)

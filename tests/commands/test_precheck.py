@@ -126,3 +126,8 @@ def test_the_payload_is_built_once_with_its_seed_drawn():
     assert isinstance(prepared.payload["seed"], int) and prepared.payload["seed"] != 42
     fixed = check(Generate("imagine", prompt="x", options={"seed": "5"}), photo())
     assert fixed.payload["seed"] == 5
+
+
+def test_options_a_typed_platform_left_empty_are_not_options():
+    prepared = check(Generate("imagine", prompt="x", options={"n": None, "seed": 9}), photo())  # type: ignore[dict-item]
+    assert prepared.payload["number_of_outputs"] == 1 and prepared.payload["seed"] == 9

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
+
+import pytest
 
 from adapters.console.messenger import ConsoleMessenger
 from bot.app import build_app
+from core.commands.answers import CharacterSaved, ConsentNeeded
+from core.commands.router import CommandRouter
+from core.commands.types import CharacterSave, ImageSource
+from core.errors import NotAllowed
 from core.simulator.server import SimConfig
+from core.types import Actor, Place
 from tests.conformance.console_runner import ConsoleRunner
 from tests.conformance.harness import MISJUDGED, MISJUDGED_PROBLEMS, play
+from tests.conformance.script import ASSETS
 from tests.console.conftest import console_settings
 from tests.fakes.clock import FakeClock
 
@@ -29,3 +38,24 @@ async def test_the_harness_reports_outcomes_that_differ(tmp_path):
         messenger = ConsoleMessenger(tmp_path / "out", stream=io.StringIO(), live=False)
         problems = await play(ConsoleRunner(app, clock, messenger), app.store, MISJUDGED)
     assert [p.split(": ", 1)[1] for p in problems] == MISJUDGED_PROBLEMS
+
+
+async def test_only_the_saver_may_confirm_a_pending_save(tmp_path):
+    """A consent button pressed by someone else stores nothing; the saver's own press stores the character."""
+    async with build_app(console_settings(tmp_path / "data"), clock=FakeClock()) as app:
+        router = CommandRouter(app.service)
+        place = Place("console", "console:community", "console:community")
+        saver, other = Actor("console", "saver", "saver"), Actor("console", "other", "other")
+        source = ImageSource(ASSETS["character"], filename="c.png")
+
+        async def fetch(src: ImageSource) -> bytes:
+            return src.handle.read_bytes()
+
+        pending = CharacterSave("Luna")
+        assert isinstance(await router.handle(saver, place, pending, sources=(source,), fetch=fetch), ConsentNeeded)
+        confirm = dataclasses.replace(pending, consent=True)
+        with pytest.raises(NotAllowed):
+            await router.handle(saver, place, confirm, sources=(source,), fetch=fetch, confirmed_by=other)
+        assert await app.store.fetch_all("SELECT name FROM characters") == []
+        saved = await router.handle(saver, place, confirm, sources=(source,), fetch=fetch, confirmed_by=saver)
+        assert isinstance(saved, CharacterSaved) and saved.view.owner_id == "saver"

@@ -34,3 +34,21 @@ async def test_the_same_photo_sent_by_two_users_at_once_is_accepted_for_both(har
     assert len({v.job_id for v in views}) == 3
     for view in views:
         await harness.run_until_state(view.job_id, JobState.DELIVERED)
+
+
+async def test_a_job_accepted_while_a_quota_read_is_open_still_starts(harness: Harness) -> None:
+    """Discord flake (gateway RESUME test): /quota held its read snapshot on the store's shared reader while
+    a job was accepted; the engine's read of the new job ran inside that snapshot, found no such job,
+    and the job stayed "accepted" forever, never sent to Segmind."""
+    service = await harness.start_engine()
+    engine = harness.engine
+    assert engine is not None
+    async with harness.store.snapshot() as conn:
+        await conn.execute_fetchall("SELECT COUNT(*) FROM jobs")  # the quota read has begun
+        view = await service.submit(harness.request())
+
+        def left_the_queue() -> bool:
+            return any(j.job_id == view.job_id and j.state != JobState.ACCEPTED for j in engine.active_jobs())
+
+        await harness.clock.run_until(left_the_queue, max_seconds=600)
+    await harness.run_until_state(view.job_id, JobState.DELIVERED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,11 +52,12 @@ def castbot_settings(data_dir: Path) -> Settings:
                     CASTBOT_DAILY_UNITS=40, CASTBOT_MAX_PER_USER=2, CASTBOT_MAX_IN_FLIGHT=16)
 
 
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[TelegramWorld]:
+@contextlib.asynccontextmanager
+async def telegram_world(data_dir: Path) -> AsyncIterator[TelegramWorld]:
+    """The whole world, started; the adapter is stopped on the way out (also used by tests/conformance)."""
     clock = FakeClock()
     async with FakeTelegramServer(clock=clock.now) as tg, build_app(
-        castbot_settings(tmp_path), clock=clock, simulator_config=SimConfig(median_seconds=20.0, cv=0.1)
+        castbot_settings(data_dir), clock=clock, simulator_config=SimConfig(median_seconds=20.0, cv=0.1)
     ) as app:
         adapter = TelegramAdapter(app.service, token=tg.token, api_url=tg.root, clock=clock, poll_timeout=1.0,
                                   album_window=0.5)
@@ -65,3 +67,9 @@ async def world(tmp_path: Path) -> AsyncIterator[TelegramWorld]:
             yield world
         finally:
             await world.stop()
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[TelegramWorld]:
+    async with telegram_world(tmp_path) as started:
+        yield started
