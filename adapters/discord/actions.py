@@ -1,75 +1,76 @@
-"""Button presses: Re-roll, Same seed, Save as character, Delete, Cancel.
+"""Button presses: Re-roll, Same seed, Save as character, Delete, Cancel — each one core command.
 
-A press names only an action and a job id, so it works on messages sent before a restart. Who may
-press what is core's decision (core.permissions): a refusal arrives as NotAllowed and is shown privately.
+A press names only an action and a job id, so it works on messages sent before a restart. Who may press
+what is core's decision (core.permissions): asked before deferring or opening a dialog, so a refusal is a
+plain private reply and nothing changes.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import discord
 
-from adapters.discord.context import actor_of, defer_status, idem_key, place_of, report_error
-from adapters.discord.messenger import DiscordMessenger
+from adapters.discord.context import actor_of, defer_status, place_of, report_error
+from adapters.discord.handlers import CommandHandlers
 from adapters.discord.views import SaveCharacterModal
-from core.clock import Clock
+from core.commands import answers as a
+from core.commands import types as c
+from core.errors import UserError
 from core.permissions import Action
-
-if TYPE_CHECKING:
-    from core.service import CastService
 
 log = logging.getLogger(__name__)
 
+
 BUTTON_ACTIONS = {"save": Action.SAVE_FROM_JOB, "reroll": Action.REROLL, "seed": Action.REROLL_SAME_SEED,
-                  "cancel": Action.CANCEL, "delete": Action.DELETE_OUTPUT}
+                  "cancel": Action.CANCEL, "delete": Action.DELETE_OUTPUT}  # button -> core's name for it
+
+
+def press_command(action: str, job_id: str) -> c.Command:
+    """The command a button stands for (Save asks for a name first: see `save_named`)."""
+    commands: dict[str, c.Command] = {
+        "reroll": c.Reroll(job_id), "seed": c.Reroll(job_id, same_seed=True),
+        "delete": c.DeleteOutput(job_id), "cancel": c.Cancel(job_id),
+    }
+    return commands[action]
 
 
 class ButtonActions:
-    def __init__(self, service: CastService, messenger: DiscordMessenger, *, clock: Clock) -> None:
-        self.service = service
-        self.messenger = messenger
-        self.clock = clock
+    def __init__(self, handlers: CommandHandlers) -> None:
+        self.handlers = handlers
 
     async def handle(self, action: str, job_id: str, interaction: discord.Interaction) -> None:
         try:
-            await self._handle(action, job_id, interaction)
+            await self.handlers.service.check(BUTTON_ACTIONS[action], actor_of(interaction), place_of(interaction),
+                                              job_id)
+            if action == "save":
+                await interaction.response.send_modal(SaveCharacterModal(job_id, self))
+                return
+            command = press_command(action, job_id)
+            if isinstance(command, c.Reroll):
+                ref = await defer_status(interaction, self.handlers.clock)  # a new message: the new job's status
+            else:
+                await interaction.response.defer()  # the job's own message changes (or goes)
+                ref = ""
+            answer = await self.handlers.execute(interaction, command, reply_ref=ref)
+            await self._apply(interaction, answer, ref)
         except Exception as exc:
+            if isinstance(exc, UserError):
+                log.info("press %s on job %s by %s refused: %s", action, job_id, interaction.user.id, exc)
+                self.handlers.remember(interaction.id, exc)
             await report_error(interaction, exc)
 
-    async def _handle(self, action: str, job_id: str, interaction: discord.Interaction) -> None:
-        actor, place = actor_of(interaction), place_of(interaction)
-        # Ask core before deferring or opening a dialog: a refusal is then a plain private reply.
-        await self.service.check(BUTTON_ACTIONS[action], actor, place, job_id)
-        if action == "save":
-            await interaction.response.send_modal(SaveCharacterModal(job_id, self))
-        elif action in ("reroll", "seed"):
-            await self._reroll(job_id, interaction, same_seed=action == "seed")
-        elif action == "cancel":
-            await interaction.response.defer()
-            cancelled = await self.service.cancel(actor, place, job_id)
-            log.info("job %s cancelled by %s", cancelled.job_id, actor.user_id)
-        elif action == "delete":
-            await self.service.delete_output(actor, place, job_id)
-            await interaction.response.defer()
+    async def _apply(self, interaction: discord.Interaction, answer: a.Answer, ref: str) -> None:
+        if isinstance(answer, a.OutputDeleted):
             if interaction.message is not None:
-                await interaction.message.delete()
-
-    async def _reroll(self, job_id: str, interaction: discord.Interaction, *, same_seed: bool) -> None:
-        ref = await defer_status(interaction, self.clock)  # a new message: the new job's status
-        view = await self.service.reroll(
-            actor_of(interaction), place_of(interaction), job_id, same_seed=same_seed,
-            idem_key=idem_key(interaction), reply_ref=ref,
-        )
-        await self.messenger.show(ref, view)
+                try:
+                    await interaction.message.delete()
+                except discord.NotFound:
+                    log.info("job %s: its message was already deleted", answer.job_id)  # pressed twice
+        elif isinstance(answer, a.Cancelled):
+            log.info("job %s cancelled by %s", answer.view.job_id, interaction.user.id)  # the status shows it
+        else:
+            await self.handlers.reply(interaction, answer, ref)
 
     async def save_named(self, job_id: str, index: int, name: str, interaction: discord.Interaction) -> None:
-        try:
-            await interaction.response.defer(thinking=True)
-            saved = await self.service.save_character_from_job(
-                actor_of(interaction), place_of(interaction), job_id=job_id, name=name, index=index,
-            )
-            await interaction.followup.send(f"💾 Saved character **{saved.name}**.")
-        except Exception as exc:
-            await report_error(interaction, exc)
+        await self.handlers.run(interaction, c.SaveFromJob(job_id=job_id, name=name, index=index), public=True)

@@ -98,6 +98,7 @@ class DiscordAdapter:
         self.client: CastClient = cls(self, guild_ready_timeout=guild_ready_timeout, **sharding)
         self.messenger = DiscordMessenger(self.client, clock=self.clock, on_shown=service.rebind_reply)
         self.synced = False  # whether the last start had to sync the command set
+        self.handlers: CommandHandlers | None = None  # built at login, with the client's command tree
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -126,9 +127,10 @@ class DiscordAdapter:
     async def setup(self, client: CastClient) -> None:
         handlers = CommandHandlers(self.service, self.messenger, clock=self.clock, http=self.http,
                                    hosts=allowed_hosts(self.api_url))
+        self.handlers = handlers
         build_tree(client.tree, handlers)
         client.tree.on_error = report_error  # type: ignore[method-assign]
-        client.actions = ButtonActions(self.service, self.messenger, clock=self.clock)
+        client.actions = ButtonActions(handlers)
         client.add_dynamic_items(JobButton)  # buttons of messages sent before this start keep working
         self.service.register_messenger(PLATFORM, self.messenger)
         await self.sync_commands(client)

@@ -1,4 +1,8 @@
-"""The slash command tree, declared from the catalog: ranges, choices and help come from core.catalog.
+"""The slash command tree: typed options -> the same command objects the text grammar builds.
+
+Descriptions, ranges and choices come from core (command table, catalog, help): that is translation into
+Discord's form, not a second set of rules. Whether an option or image is needed, and whether its value is
+right, is core's answer, so images and the prompt are optional here and core names what is missing.
 
 No `from __future__ import annotations` here: discord.py reads these signatures at runtime, and the
 `Range[...]` bounds are the catalog's own numbers.
@@ -7,54 +11,46 @@ No `from __future__ import annotations` here: discord.py reads these signatures 
 import discord
 from discord import app_commands
 
-from adapters.discord.handlers import CommandHandlers
-from core.catalog import MODELS, SEED_MAX, get_model
-from core.grammar import COMMANDS, GENERATION_COMMANDS
+from adapters.discord.context import PHRASING
+from adapters.discord.handlers import CommandHandlers, user_ref
+from core.catalog import MODELS, SEED_MAX
+from core.commands import types as c
+from core.commands.help import DESCRIPTION_MAX, command_list, option_descriptions
+from core.commands.table import ADMIN_QUOTA_OPTIONS, GENERATION
+from core.store.quota import MAX_UNITS
 from core.types import ImageRole
 
-_poses = MODELS["poses"]
-COUNT_MAX = int(_poses.param("number_of_outputs").maximum or 1)
+COUNT_MAX = int(MODELS["poses"].param("number_of_outputs").maximum or 1)
 NAME_MAX = 32
-TEXT_MAX = 2000  # the catalog's prompt limit is checked again by core
+TEXT_MAX = 2000  # Discord's own cap on a string option; the catalog's prompt limit is core's to check
 
 Seed = app_commands.Range[int, 0, SEED_MAX]
 Count = app_commands.Range[int, 1, COUNT_MAX]
 Prompt = app_commands.Range[str, 1, TEXT_MAX]
 Name = app_commands.Range[str, 1, NAME_MAX]
-DISCORD_OPTIONS = {"n": "count", "seed": "seed", "neg": "negative"}  # catalog flag -> slash option
+Units = app_commands.Range[int, 0, MAX_UNITS]
+Page = app_commands.Range[int, 1, 1000]
+SUMMARIES = {item.name: item.summary[:DESCRIPTION_MAX] for item in command_list(PHRASING)}
+IMAGE_TEXT = {"image": "a character photo, instead of a saved character", "pose_image": "the pose to copy",
+              "scene_image": "the scene photo to place your character in"}
+GRAMMAR_TEXT = {"prompt": "what to draw", "character": "a saved character (see /character list)",
+                "negative": "what to avoid", "model": "which model draws it"}
+WINDOWS = [app_commands.Choice(name=w, value=w) for w in ("calendar", "rolling")]
 
 
-def describe(command: str) -> str:
-    """The shared command table's text, with the text grammar's `--model x` said the slash way."""
-    return COMMANDS[command].replace("--model ", "model:")[:100]
+def options_text(command: str, *names: str) -> dict[str, str]:
+    """Option descriptions for a generation command: the catalog's (with range and default), else ours."""
+    catalog = option_descriptions(command, PHRASING)
+    return {name: catalog.get(name) or IMAGE_TEXT.get(name) or GRAMMAR_TEXT[name] for name in names}
+
+
+def admin_text(option: str) -> str:
+    return ADMIN_QUOTA_OPTIONS[option][0][:DESCRIPTION_MAX]
 
 
 def model_choices(command: str) -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=f"{key} — {MODELS[key].summary}"[:100], value=key)
-            for key in GENERATION_COMMANDS[command][1]]
-
-
-def default_model(command: str) -> str:
-    return GENERATION_COMMANDS[command][0]
-
-
-def discord_help(command: str | None) -> str:
-    """Help for Discord users: the commands, or one generation command's models and their options."""
-    if not command or command not in GENERATION_COMMANDS:
-        lines = ["**castbot** — create a character once, then keep generating it.", ""]
-        lines += [f"`/{name}` — {describe(name)}" for name in COMMANDS if name != "start"]
-        lines.append("\nUse `/help command:imagine` for a command's models and options.")
-        return "\n".join(lines)
-    lines = [f"`/{command}` — {describe(command)}"]
-    for key in GENERATION_COMMANDS[command][1]:
-        model = get_model(key)
-        lines.append(f"\n**{key}**: {model.summary} ({model.weight} unit(s) per image)")
-        for flag, param in model.by_flag().items():
-            if flag in DISCORD_OPTIONS:
-                default = "" if param.default in (None, "") else f", default {param.default}"
-                default = ", random if left out" if flag == "seed" else default
-                lines.append(f"• `{DISCORD_OPTIONS[flag]}`: {param.help or flag} — {param.describe_range()}{default}")
-    return "\n".join(lines)
+            for key in GENERATION[command][1]]
 
 
 def build_tree(tree: app_commands.CommandTree, handlers: CommandHandlers) -> None:
@@ -68,120 +64,137 @@ def _generation_commands(tree: app_commands.CommandTree, h: CommandHandlers) -> 
     async def character_names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=n, value=n) for n in await h.character_choices(interaction, current)]
 
-    @tree.command(name="imagine", description=describe("imagine"))
-    @app_commands.describe(prompt="what to draw", character="a saved character", image="or a character photo",
-                           count="how many images", seed="same seed, same picture", negative="what to avoid")
+    @tree.command(name="imagine", description=SUMMARIES["imagine"])
+    @app_commands.describe(**options_text("imagine", "prompt", "character", "image", "count", "seed", "negative",
+                                          "model"))
     @app_commands.choices(model=model_choices("imagine"))
     @app_commands.autocomplete(character=character_names)
-    async def imagine(interaction: discord.Interaction, prompt: Prompt, character: Name | None = None,
+    async def imagine(interaction: discord.Interaction, prompt: Prompt | None = None, character: Name | None = None,
                       image: discord.Attachment | None = None, count: Count | None = None,
                       seed: Seed | None = None, negative: str | None = None, model: str | None = None) -> None:
-        await h.generate(interaction, model=model or default_model("imagine"), prompt=prompt, negative=negative,
-                         character=character, images={ImageRole.CHARACTER: image},
-                         flags={"n": count, "seed": seed})
+        await h.generate(interaction, "imagine", prompt=prompt, character=character, negative=negative, model=model,
+                         images={ImageRole.CHARACTER: image})
 
-    @tree.command(name="pose", description=describe("pose"))
-    @app_commands.describe(pose_image="the pose to copy", character="a saved character",
-                           image="or a character photo")
+    @tree.command(name="pose", description=SUMMARIES["pose"])
+    @app_commands.describe(**options_text("pose", "prompt", "pose_image", "character", "image", "seed", "model"))
     @app_commands.choices(model=model_choices("pose"))
     @app_commands.autocomplete(character=character_names)
-    async def pose(interaction: discord.Interaction, prompt: Prompt, pose_image: discord.Attachment,
-                   character: Name | None = None, image: discord.Attachment | None = None,
-                   seed: Seed | None = None, model: str | None = None) -> None:
-        await h.generate(interaction, model=model or default_model("pose"), prompt=prompt, character=character,
-                         images={ImageRole.CHARACTER: image, ImageRole.POSE: pose_image}, flags={"seed": seed})
+    async def pose(interaction: discord.Interaction, prompt: Prompt | None = None,
+                   pose_image: discord.Attachment | None = None, character: Name | None = None,
+                   image: discord.Attachment | None = None, seed: Seed | None = None, model: str | None = None) -> None:
+        await h.generate(interaction, "pose", prompt=prompt, character=character, model=model,
+                         images={ImageRole.CHARACTER: image, ImageRole.POSE: pose_image})
 
-    @tree.command(name="scene", description=describe("scene"))
-    @app_commands.describe(scene_image="the scene photo", character="a saved character",
-                           image="or a character photo")
+    @tree.command(name="scene", description=SUMMARIES["scene"])
+    @app_commands.describe(**options_text("scene", "scene_image", "prompt", "character", "image"))
     @app_commands.autocomplete(character=character_names)
-    async def scene(interaction: discord.Interaction, scene_image: discord.Attachment, prompt: Prompt | None = None,
-                    character: Name | None = None, image: discord.Attachment | None = None) -> None:
-        await h.generate(interaction, model=default_model("scene"), prompt=prompt or "", character=character,
+    async def scene(interaction: discord.Interaction, scene_image: discord.Attachment | None = None,
+                    prompt: Prompt | None = None, character: Name | None = None,
+                    image: discord.Attachment | None = None) -> None:
+        await h.generate(interaction, "scene", prompt=prompt, character=character,
                          images={ImageRole.CHARACTER: image, ImageRole.SCENE: scene_image})
 
-    @tree.command(name="sheet", description=describe("sheet"))
+    @tree.command(name="sheet", description=SUMMARIES["sheet"])
+    @app_commands.describe(**options_text("sheet", "prompt", "character", "image", "seed", "negative"))
     @app_commands.autocomplete(character=character_names)
-    async def sheet(interaction: discord.Interaction, prompt: Prompt, character: Name | None = None,
+    async def sheet(interaction: discord.Interaction, prompt: Prompt | None = None, character: Name | None = None,
                     image: discord.Attachment | None = None, seed: Seed | None = None,
                     negative: str | None = None) -> None:
-        await h.generate(interaction, model=default_model("sheet"), prompt=prompt, negative=negative,
-                         character=character, images={ImageRole.CHARACTER: image}, flags={"seed": seed})
+        await h.generate(interaction, "sheet", prompt=prompt, character=character, negative=negative,
+                         images={ImageRole.CHARACTER: image})
 
 
 def _character_group(h: CommandHandlers) -> app_commands.Group:
-    group = app_commands.Group(name="character", description="save, list, show, rename or delete characters")
+    group = app_commands.Group(name="character", description=SUMMARIES["character"])
 
     async def names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=n, value=n) for n in await h.character_choices(interaction, current)]
 
     @group.command(name="save", description="save a character from a photo")
-    @app_commands.describe(consent="I have the right to use this picture of this person")
-    async def save(interaction: discord.Interaction, name: Name, image: discord.Attachment, consent: bool,
-                   description: str = "") -> None:
-        await h.character_save(interaction, name=name, image=image, description=description, consent=consent)
+    @app_commands.describe(image="a photo of the character",
+                           consent="I have the right to use this picture of this person")
+    async def save(interaction: discord.Interaction, name: Name, image: discord.Attachment | None = None,
+                   consent: bool = False, description: str = "") -> None:
+        # Without consent nothing is stored: that answer (and its confirm button) is private.
+        await h.run(interaction, c.CharacterSave(name=name, description=description, consent=consent),
+                    images={ImageRole.CHARACTER: image}, public=consent)
 
     @group.command(name="list", description="this community's saved characters")
-    async def list_(interaction: discord.Interaction, prefix: str = "") -> None:
-        await h.character_list(interaction, prefix)
+    @app_commands.describe(prefix="only names starting with this", page="which page of the list")
+    async def list_(interaction: discord.Interaction, prefix: str = "", page: Page = 1) -> None:
+        await h.run(interaction, c.CharacterList(prefix=prefix, page=page))
 
     @group.command(name="show", description="show a saved character")
     @app_commands.autocomplete(name=names)
     async def show(interaction: discord.Interaction, name: Name) -> None:
-        await h.character_show(interaction, name)
+        await h.run(interaction, c.CharacterShow(name), public=True)
 
     @group.command(name="rename", description="rename a character you saved")
     @app_commands.autocomplete(name=names)
     async def rename(interaction: discord.Interaction, name: Name, new_name: Name) -> None:
-        await h.character_rename(interaction, name, new_name)
+        await h.run(interaction, c.CharacterRename(name, new_name))
 
     @group.command(name="delete", description="delete a character you saved")
     @app_commands.autocomplete(name=names)
     async def delete(interaction: discord.Interaction, name: Name) -> None:
-        await h.character_delete(interaction, name)
+        await h.run(interaction, c.CharacterDelete(name))
 
     return group
 
 
 def _account_commands(tree: app_commands.CommandTree, h: CommandHandlers) -> None:
-    @tree.command(name="quota", description=describe("quota"))
+    @tree.command(name="quota", description=SUMMARIES["quota"])
     async def quota(interaction: discord.Interaction) -> None:
-        await h.quota(interaction)
+        await h.run(interaction, c.Quota())
 
-    @tree.command(name="history", description=describe("history"))
-    async def history(interaction: discord.Interaction) -> None:
-        await h.history(interaction)
+    @tree.command(name="history", description=SUMMARIES["history"])
+    @app_commands.describe(page="which page, newest first")
+    async def history(interaction: discord.Interaction, page: Page = 1) -> None:
+        await h.run(interaction, c.History(page=page))
 
-    @tree.command(name="cancel", description=describe("cancel"))
+    @tree.command(name="cancel", description=SUMMARIES["cancel"])
     @app_commands.describe(job="a job id from /history; your latest job when left out")
     async def cancel(interaction: discord.Interaction, job: str | None = None) -> None:
-        await h.cancel(interaction, job)
+        await h.run(interaction, c.Cancel(job or None))
 
-    @tree.command(name="help", description=describe("help"))
-    @app_commands.choices(command=[app_commands.Choice(name=c, value=c) for c in GENERATION_COMMANDS])
+    @tree.command(name="help", description=SUMMARIES["help"])
+    @app_commands.describe(command="a command, for its models and options")
+    @app_commands.choices(command=[app_commands.Choice(name=n, value=n) for n in SUMMARIES if n != "start"])
     async def help_(interaction: discord.Interaction, command: str | None = None) -> None:
-        await h.help(interaction, discord_help(command))
+        await h.run(interaction, c.Help(command))
 
 
 def _admin_group(h: CommandHandlers) -> app_commands.Group:
-    # Manage Server by default; core checks Actor.is_admin again, so a server's overrides can't widen it.
-    group = app_commands.Group(name="admin", description="community settings (Manage Server)", guild_only=True,
+    # Manage Server by default; core decides again from Actor.is_admin, so a server's overrides can't widen it.
+    group = app_commands.Group(name="admin", description=SUMMARIES["admin"][:DESCRIPTION_MAX], guild_only=True,
                                default_permissions=discord.Permissions(manage_guild=True))
 
-    @group.command(name="quota", description="set the daily units each member gets")
-    async def policy(interaction: discord.Interaction, daily_units: app_commands.Range[int, 0, 100_000]) -> None:
-        await h.admin_policy(interaction, {"daily_units": daily_units})
+    @group.command(name="quota", description="change this community's quota, or see one member's")
+    @app_commands.describe(daily_units=admin_text("daily"), pool_units=admin_text("pool"),
+                           pool_off="switch the community pool off", window=admin_text("window"),
+                           timezone=admin_text("timezone"), characters=admin_text("characters"),
+                           unlimited_admins=admin_text("unlimited-admins"), user=admin_text("user"))
+    @app_commands.choices(window=WINDOWS)
+    async def policy(interaction: discord.Interaction, daily_units: Units | None = None,
+                     pool_units: Units | None = None, pool_off: bool = False, window: str | None = None,
+                     timezone: str | None = None, characters: Units | None = None,
+                     unlimited_admins: bool | None = None, user: discord.User | None = None) -> None:
+        await h.run(interaction, c.AdminQuota(
+            daily=daily_units, pool=pool_units, clear_pool=pool_off, window=window, timezone=timezone,
+            characters=characters, unlimited_admins=unlimited_admins, user=None if user is None else user_ref(user)))
 
     @group.command(name="ban", description="stop a member from generating here")
-    async def ban(interaction: discord.Interaction, user: discord.User) -> None:
-        await h.admin_ban(interaction, user, True)
+    @app_commands.describe(user="the member")
+    async def ban(interaction: discord.Interaction, user: discord.User | None = None) -> None:
+        await h.run(interaction, c.AdminBan(user_ref(user)))
 
     @group.command(name="unban", description="let a banned member generate again")
-    async def unban(interaction: discord.Interaction, user: discord.User) -> None:
-        await h.admin_ban(interaction, user, False)
+    @app_commands.describe(user="the member")
+    async def unban(interaction: discord.Interaction, user: discord.User | None = None) -> None:
+        await h.run(interaction, c.AdminUnban(user_ref(user)))
 
     @group.command(name="stats", description="jobs, units spent, users and characters here")
     async def stats(interaction: discord.Interaction) -> None:
-        await h.admin_stats(interaction)
+        await h.run(interaction, c.AdminStats())
 
     return group

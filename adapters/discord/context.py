@@ -8,22 +8,29 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass
 
 import discord
 
 from core.clock import Clock
-from core.errors import UserError
+from core.errors import UserError, word
+from core.phrasing import Phrasing
 from core.types import Actor, Place
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-# Core's messages name options the text-command way (`--n`, `--char NAME`); say them the slash way.
-_SLASH_NAMES = {"--char NAME": "the `character` option", "--char": "`character`", "--n": "`count`",
-                "--neg": "`negative`", "--seed": "`seed`", "--model": "`model`"}
-_FLAG = re.compile(r"--char NAME|--[a-z][a-z-]*")
+# How core's errors and help name things here: slash options, attachment options, the user option.
+PHRASING = Phrasing(
+    PLATFORM, option_format="`{name}`",
+    option_names={"n": "count", "neg": "negative", "char": "character", "daily": "daily_units",
+                  "pool": "pool_units", "unlimited-admins": "unlimited_admins"},
+    offered=frozenset({"n", "seed", "neg"}),
+    attach={"character": "the `image` option", "pose": "the `pose_image` option",
+            "scene": "the `scene_image` option"},
+    saved_character="the `character` option", name_user="the `user` option", value_format="{name}:{value}",
+)
+NO_MENTIONS = discord.AllowedMentions.none()  # user text is shown, never pinged
 OOPS = "Something went wrong on our side, nothing was charged. Please try again in a moment."
 
 
@@ -85,32 +92,30 @@ async def defer_status(interaction: discord.Interaction, clock: Clock) -> str:
 async def say(interaction: discord.Interaction, text: str, *, ephemeral: bool = True) -> None:
     """Answer an interaction whether or not it has been deferred yet."""
     if not interaction.response.is_done():
-        await interaction.response.send_message(text, ephemeral=ephemeral)
+        await interaction.response.send_message(text, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS)
         return
-    if ephemeral:
-        # A deferred public "thinking" message would otherwise linger above the private answer.
+    thinking = interaction.response.type == discord.InteractionResponseType.deferred_channel_message
+    if ephemeral and thinking:
+        # A deferred public "thinking" message would otherwise linger above the private answer. (After a
+        # button's deferred update the original is the job's own message: that one stays.)
         try:
             await interaction.delete_original_response()
         except discord.HTTPException:
             log.debug("no original response to remove for interaction %s", interaction.id)
-    await interaction.followup.send(text, ephemeral=ephemeral)
-
-
-def slash_wording(text: str) -> str:
-    return _FLAG.sub(lambda m: _SLASH_NAMES.get(m.group(0), m.group(0)), text)
+    await interaction.followup.send(text, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS)
 
 
 async def report_error(interaction: discord.Interaction, exc: BaseException) -> None:
     """The adapter's one error handler: friendly text for the user, a traceback in the log for us."""
     original = getattr(exc, "original", None) or exc.__cause__ or exc
     if isinstance(exc, UserError):
-        text = str(exc)
+        text = word(exc, PHRASING)
     elif isinstance(original, UserError):
-        text = str(original)
+        text = word(original, PHRASING)
     else:
         log.error("interaction %s failed", interaction.id, exc_info=exc)
         text = OOPS
     try:
-        await say(interaction, slash_wording(text))
+        await say(interaction, discord.utils.escape_mentions(text))
     except discord.HTTPException as send_error:
         log.warning("could not tell the user about an error: %s", send_error.__class__.__name__)

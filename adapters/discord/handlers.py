@@ -1,103 +1,149 @@
-"""What each slash command does: platform event in, one CastService call, a reply out.
+"""Interactions in, core commands out: (actor, place, command, attachments) -> core's router -> a reply.
 
-Cheap checks (attachment metadata, option ranges from the catalog) run before deferring so their
-errors are immediate and private; everything else is deferred at once, well inside Discord's 3 s.
+Only transport checks run here, before deferring (an attachment's type and size from Discord's metadata);
+every rule about commands, options, images and permissions is core's. Everything is deferred before core
+runs, well inside Discord's 3 s; a refusal after that is a private follow-up.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
-from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from collections import OrderedDict
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import discord
 import httpx
 
-from adapters.discord import render
+from adapters.discord.answers import answer_text
 from adapters.discord.attachments import check_metadata, download
-from adapters.discord.context import actor_of, defer_status, idem_key, place_of
+from adapters.discord.context import NO_MENTIONS, PHRASING, actor_of, defer_status, idem_key, place_of, report_error
 from adapters.discord.messenger import DiscordMessenger
-from core.catalog import build_payload, get_model
+from adapters.discord.views import ConsentView
 from core.clock import Clock
-from core.types import ImageInput, ImageRole, Request
+from core.commands import answers as a
+from core.commands import types as c
+from core.commands.router import CommandRouter
+from core.errors import UserError
+from core.types import Actor, ImageRole, Place
 
 if TYPE_CHECKING:
     from core.service import CastService
 
 log = logging.getLogger(__name__)
 
+# Slash options that are the command's own words, not a model option: everything else goes to core as is.
+GRAMMAR_OPTIONS = frozenset({"prompt", "character", "negative", "model", "image", "pose_image", "scene_image"})
+CORE_NAMES = {platform: core for core, platform in PHRASING.option_names.items()}  # count -> n
+REMEMBERED = 256  # outcomes kept per process, newest last
+Attachments = Mapping[ImageRole, discord.Attachment | None]
+
+
+def model_options(interaction: discord.Interaction) -> dict[str, str]:
+    """The sent options that belong to the model, under core's names, values as raw text (like typed ones).
+
+    Read from the interaction, not the callback's parameters: an option an older command set still has
+    reaches core, which names it, instead of being dropped silently.
+    """
+    raw = (interaction.data or {}).get("options", [])
+    return {CORE_NAMES.get(o["name"], o["name"]): str(o["value"]) for o in raw  # type: ignore[typeddict-item]
+            if o["name"] not in GRAMMAR_OPTIONS and "value" in o}
+
+
+def user_ref(user: discord.abc.Snowflake | None) -> c.UserRef:
+    """Discord resolves the user option itself: its id is the user's id."""
+    if user is None:
+        return c.UserRef()
+    return c.UserRef(user_id=str(user.id), text=getattr(user, "name", "") or str(user.id))
+
+
+def sources_of(images: Attachments) -> tuple[c.ImageSource, ...]:
+    """Attachment options as core's image sources, after Discord's metadata passed the transport checks."""
+    found = []
+    for role, att in images.items():
+        if att is None:
+            continue
+        check_metadata(att, what=f"{role.value} image")
+        found.append(c.ImageSource(handle=att, role=role, filename=att.filename, mime=att.content_type or "",
+                                   size=att.size))
+    return tuple(found)
+
 
 class CommandHandlers:
     def __init__(self, service: CastService, messenger: DiscordMessenger, *, clock: Clock,
                  http: httpx.AsyncClient, hosts: Collection[str]) -> None:
         self.service = service
+        self.router = CommandRouter(service, PHRASING)
         self.messenger = messenger
         self.clock = clock
         self.http = http
         self.hosts = hosts
+        # interaction id -> the answer or user error it got (bounded): what scripts and tests observe
+        self.outcomes: OrderedDict[int, a.Answer | UserError] = OrderedDict()
 
-    async def generate(
-        self, interaction: discord.Interaction, *, model: str, prompt: str = "", negative: str | None = None,
-        character: str | None = None, images: Mapping[ImageRole, discord.Attachment | None] | None = None,
-        flags: Mapping[str, Any] | None = None,
-    ) -> None:
-        attached = {role: att for role, att in (images or {}).items() if att is not None}
-        for role, att in attached.items():
-            check_metadata(att, what=f"{role.value} image")
-        flags = {k: v for k, v in (flags or {}).items() if v is not None}
-        build_payload(get_model(model), prompt=prompt, negative=negative, flags=flags)  # raises early
-        ref = await defer_status(interaction, self.clock)
-        inputs = tuple([
-            ImageInput(role, await download(att, http=self.http, hosts=self.hosts), att.filename,
-                       att.content_type or "image/png")
-            for role, att in attached.items()
-        ])
-        request = Request(
-            actor=actor_of(interaction), place=place_of(interaction), model=model, prompt=prompt,
-            negative=negative, character_name=character, images=inputs, params=dict(flags),
-            idem_key=idem_key(interaction), reply_ref=ref,
-        )
-        view = await self.service.submit(request)
-        log.info("job %s accepted from discord interaction %s", view.job_id, interaction.id)
-        await self.messenger.show(ref, view)
+    async def generate(self, interaction: discord.Interaction, command: str, *, prompt: str | None,
+                       character: str | None, negative: str | None = None, model: str | None = None,
+                       images: Attachments) -> None:
+        cmd = c.Generate(command=command, model=model, prompt=prompt or "", negative=negative, character=character,
+                         options=model_options(interaction))
+        await self.run(interaction, cmd, images=images)
 
-    # --- characters -----------------------------------------------------------------------------
+    async def run(self, interaction: discord.Interaction, command: c.Command, *, images: Attachments | None = None,
+                  sources: Sequence[c.ImageSource] = (), public: bool = False,
+                  asked_by: tuple[Actor, Place] | None = None) -> None:
+        """One command: check attachments, defer, run it in core, reply. Errors end in report_error.
+        `public`: the answer is for the channel (a saved or shown character), else only for the asker.
+        `asked_by`: whose command it is when this interaction only confirms it (the consent button)."""
+        try:
+            sources = (*sources, *sources_of(images or {}))
+            if isinstance(command, c.Generate):
+                ref = await defer_status(interaction, self.clock)  # that public message becomes the status
+            else:
+                await interaction.response.defer(thinking=True, ephemeral=not public)
+                ref = ""
+            answer = await self.execute(interaction, command, sources=sources, reply_ref=ref, asked_by=asked_by)
+            if isinstance(answer, a.ConsentNeeded) and isinstance(command, c.CharacterSave):
+                # Nothing was stored; the button runs the same command again, with consent and the same photo.
+                confirm = ConsentView(self, dataclasses.replace(command, consent=True), sources,
+                                      (actor_of(interaction), place_of(interaction)))
+                await interaction.followup.send(answer_text(answer), view=confirm, allowed_mentions=NO_MENTIONS)
+                return
+            await self.reply(interaction, answer, ref)
+        except Exception as exc:
+            if isinstance(exc, UserError):
+                self.remember(interaction.id, exc)
+            await report_error(interaction, exc)
 
-    async def character_save(self, interaction: discord.Interaction, *, name: str, image: discord.Attachment,
-                             description: str, consent: bool) -> None:
-        check_metadata(image, what="character image")
-        await interaction.response.defer(thinking=True)
-        data = await download(image, http=self.http, hosts=self.hosts)
-        saved = await self.service.save_character(
-            actor_of(interaction), place_of(interaction), name=name, image=data, description=description,
-            consent=consent,
-        )
-        await interaction.followup.send(f"💾 Saved character **{saved.name}**. Use it with `/imagine character:"
-                                        f"{saved.name}`.")
+    async def execute(self, interaction: discord.Interaction, command: c.Command, *,
+                      sources: Sequence[c.ImageSource] = (), reply_ref: str = "",
+                      asked_by: tuple[Actor, Place] | None = None) -> a.Answer:
+        """Core's router for this interaction, remembering what came back. With `asked_by`, the command is that
+        person's and this interaction's user only confirms it: core decides whether they may."""
+        actor, place = asked_by or (actor_of(interaction), place_of(interaction))
+        confirmed_by = actor_of(interaction) if asked_by else None
+        try:
+            answer = await self.router.handle(actor, place, command, sources=sources, fetch=self._fetch,
+                                              event_id=idem_key(interaction), reply_ref=reply_ref,
+                                              confirmed_by=confirmed_by)
+        except UserError as exc:
+            self.remember(interaction.id, exc)
+            raise
+        self.remember(interaction.id, answer)
+        return answer
 
-    async def character_list(self, interaction: discord.Interaction, prefix: str = "") -> None:
-        await interaction.response.defer(thinking=True, ephemeral=True)
-        chars = await self.service.characters(actor_of(interaction), place_of(interaction), prefix=prefix, limit=25)
-        await interaction.followup.send(render.characters_text(chars), ephemeral=True,
-                                        allowed_mentions=discord.AllowedMentions.none())
-
-    async def character_show(self, interaction: discord.Interaction, name: str) -> None:
-        await interaction.response.defer(thinking=True)
-        view, data = await self.service.character(actor_of(interaction), place_of(interaction), name)
-        file = discord.File(io.BytesIO(data), filename=f"{view.name}.png")
-        await interaction.followup.send(render.character_line(view), file=file,
-                                        allowed_mentions=discord.AllowedMentions.none())
-
-    async def character_rename(self, interaction: discord.Interaction, name: str, new_name: str) -> None:
-        await interaction.response.defer(thinking=True, ephemeral=True)
-        view = await self.service.rename_character(actor_of(interaction), place_of(interaction), name, new_name)
-        await interaction.followup.send(f"Renamed **{name}** to **{view.name}**.", ephemeral=True)
-
-    async def character_delete(self, interaction: discord.Interaction, name: str) -> None:
-        await interaction.response.defer(thinking=True, ephemeral=True)
-        await self.service.delete_character(actor_of(interaction), place_of(interaction), name)
-        await interaction.followup.send(f"Deleted **{name}**.", ephemeral=True)
+    async def reply(self, interaction: discord.Interaction, answer: a.Answer, reply_ref: str = "") -> None:
+        if isinstance(answer, a.JobAccepted):
+            log.info("job %s accepted from discord interaction %s", answer.view.job_id, interaction.id)
+            await self.messenger.show(reply_ref, answer.view)
+            return
+        text = answer_text(answer, asker=str(interaction.user.id))
+        if isinstance(answer, a.CharacterShown):
+            file = discord.File(io.BytesIO(answer.image), filename=f"{answer.view.name}.png")
+            await interaction.followup.send(text, file=file, allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.followup.send(text, allowed_mentions=NO_MENTIONS)
 
     async def character_choices(self, interaction: discord.Interaction, current: str) -> list[str]:
         """Autocomplete: this community's characters only (the scope comes from the interaction)."""
@@ -107,48 +153,12 @@ class CommandHandlers:
         except Exception:
             log.exception("character autocomplete failed")
             return []
-        return [c.name for c in chars][:25]
+        return [ch.name for ch in chars][:25]
 
-    # --- account and jobs -----------------------------------------------------------------------
+    async def _fetch(self, source: c.ImageSource) -> bytes:
+        return await download(source.handle, http=self.http, hosts=self.hosts)
 
-    async def quota(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(thinking=True, ephemeral=True)
-        view = await self.service.quota(actor_of(interaction), place_of(interaction))
-        await interaction.followup.send(render.quota_text(view), ephemeral=True)
-
-    async def history(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(thinking=True, ephemeral=True)
-        views = await self.service.history(actor_of(interaction), place_of(interaction), limit=10)
-        await interaction.followup.send(render.history_text(views), ephemeral=True)
-
-    async def cancel(self, interaction: discord.Interaction, job_id: str | None) -> None:
-        await interaction.response.defer(thinking=True, ephemeral=True)
-        view = await self.service.cancel(actor_of(interaction), place_of(interaction), job_id or None)
-        await interaction.followup.send(f"Cancelled job `{view.job_id}`; nothing was charged.", ephemeral=True)
-
-    async def help(self, interaction: discord.Interaction, text: str) -> None:
-        await interaction.response.defer(thinking=True, ephemeral=True)
-        await interaction.edit_original_response(content=text[:2000])
-
-    # --- admin ----------------------------------------------------------------------------------
-
-    async def admin_policy(self, interaction: discord.Interaction, changes: Mapping[str, Any]) -> None:
-        await interaction.response.defer(thinking=True, ephemeral=True)
-        summary = await self.service.set_policy(actor_of(interaction), place_of(interaction),
-                                                **{k: v for k, v in changes.items() if v is not None})
-        await interaction.followup.send(summary, ephemeral=True)
-
-    async def admin_ban(self, interaction: discord.Interaction, user: discord.abc.User, banned: bool) -> None:
-        await interaction.response.defer(thinking=True, ephemeral=True)
-        await self.service.ban(actor_of(interaction), place_of(interaction), str(user.id), banned=banned)
-        verb = "banned from" if banned else "allowed to use"
-        await interaction.followup.send(f"<@{user.id}> is now {verb} castbot here.", ephemeral=True,
-                                        allowed_mentions=discord.AllowedMentions.none())
-
-    async def admin_stats(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(thinking=True, ephemeral=True)
-        stats = await self.service.stats(actor_of(interaction), place_of(interaction))
-        states = ", ".join(f"{k} {v}" for k, v in sorted(stats.jobs_by_state.items())) or "none"
-        await interaction.followup.send(
-            f"**Jobs:** {states}\n**Units spent:** {stats.units_spent}\n**Users:** {stats.users}\n"
-            f"**Characters:** {stats.characters}", ephemeral=True)
+    def remember(self, interaction_id: int, outcome: a.Answer | UserError) -> None:
+        self.outcomes[interaction_id] = outcome
+        while len(self.outcomes) > REMEMBERED:
+            self.outcomes.popitem(last=False)

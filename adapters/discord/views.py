@@ -8,11 +8,14 @@ client's `ButtonActions` (adapters/discord/actions.py).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import discord
 
 from adapters.discord.context import report_error
+from core.commands import types as c
+from core.types import Actor, Place
 
 TEMPLATE = r"cb:(?P<action>reroll|seed|save|delete|cancel):(?P<job>[A-Za-z0-9_-]{1,64})"
 
@@ -30,6 +33,12 @@ class ActionHandler(Protocol):
     async def handle(self, action: str, job_id: str, interaction: discord.Interaction) -> None: ...
 
     async def save_named(self, job_id: str, index: int, name: str, interaction: discord.Interaction) -> None: ...
+
+
+class CommandRunner(Protocol):
+    async def run(self, interaction: discord.Interaction, command: c.Command, *,
+                  sources: Sequence[c.ImageSource] = (), public: bool = False,
+                  asked_by: tuple[Actor, Place] | None = None) -> None: ...
 
 
 def custom_id(action: str, job_id: str) -> str:
@@ -92,4 +101,27 @@ class SaveCharacterModal(discord.ui.Modal, title="Save as character"):
         await self.handler.save_named(self.job_id, index, self.name.value.strip(), interaction)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
+        await report_error(interaction, error)
+
+
+class ConsentView(discord.ui.View):
+    """Under a private "not saved" answer: confirming runs the same save again, with consent, same photo.
+
+    Lives only in this process (it holds the attachment), like any open dialog; the message is private,
+    so only the person who asked sees the button (and core refuses anyone else's confirmation).
+    """
+
+    def __init__(self, runner: CommandRunner, command: c.CharacterSave, sources: Sequence[c.ImageSource],
+                 saver: tuple[Actor, Place]) -> None:
+        super().__init__(timeout=15 * 60)
+        self.runner = runner
+        self.command = command
+        self.sources = tuple(sources)
+        self.saver = saver  # the command stays the saver's; the presser only confirms (core checks who)
+
+    @discord.ui.button(label="I may use this face", emoji="✅", style=discord.ButtonStyle.success)
+    async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button[ConsentView]) -> None:
+        await self.runner.run(interaction, self.command, sources=self.sources, public=True, asked_by=self.saver)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /) -> None:
         await report_error(interaction, error)

@@ -5,7 +5,23 @@ from __future__ import annotations
 import dataclasses
 
 from core.store.sqlite import SqliteStore
-from tests.conformance.script import SCRIPT, Observed, Runner, Settle, Step
+from tests.conformance.script import SCRIPT, Expect, Observed, Runner, Settle, Step
+
+# Wrong expectations about a job, a refusal, a character and a ban: each runner must report each of them.
+MISJUDGED: tuple[Step | Settle, ...] = (
+    Step("owner", "/imagine on a beach", expect=Expect(job=True, units=1)),
+    Step("owner", "/character save Luna --consent", images=((None, "character"),),
+         expect=Expect(characters={"Luna": False}, refusal="not_allowed")),
+    Step("admin", "/admin ban", target="other", expect=Expect(banned={"other": False})),
+)
+MISJUDGED_PROBLEMS = [
+    "refusal 'missing_image', expected None",
+    "job created: False, expected True",
+    "units moved by 0, expected 1",
+    "refusal None, expected 'not_allowed'",
+    "character Luna exists: True, expected False",
+    "other banned: True, expected False",
+]
 
 
 async def play(runner: Runner, store: SqliteStore, script: tuple[Step | Settle, ...] = SCRIPT) -> list[str]:

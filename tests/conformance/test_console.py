@@ -16,8 +16,8 @@ from core.errors import NotAllowed
 from core.simulator.server import SimConfig
 from core.types import Actor, Place
 from tests.conformance.console_runner import ConsoleRunner
-from tests.conformance.harness import play
-from tests.conformance.script import ASSETS, Expect, Step
+from tests.conformance.harness import MISJUDGED, MISJUDGED_PROBLEMS, play
+from tests.conformance.script import ASSETS
 from tests.console.conftest import console_settings
 from tests.fakes.clock import FakeClock
 
@@ -34,23 +34,10 @@ async def test_console_conforms(tmp_path):
 async def test_the_harness_reports_outcomes_that_differ(tmp_path):
     """The comparison can fail: wrong expectations about jobs, refusals, characters and bans are each reported."""
     clock = FakeClock()
-    wrong = (
-        Step("owner", "/imagine on a beach", expect=Expect(job=True, units=1)),
-        Step("owner", "/character save Luna --consent", images=(((None, "character"),)),
-             expect=Expect(characters={"Luna": False}, refusal="not_allowed")),
-        Step("admin", "/admin ban", target="other", expect=Expect(banned={"other": False})),
-    )
     async with build_app(console_settings(tmp_path / "data"), clock=clock) as app:
         messenger = ConsoleMessenger(tmp_path / "out", stream=io.StringIO(), live=False)
-        problems = await play(ConsoleRunner(app, clock, messenger), app.store, wrong)
-    assert [p.split(": ", 1)[1] for p in problems] == [
-        "refusal 'missing_image', expected None",
-        "job created: False, expected True",
-        "units moved by 0, expected 1",
-        "refusal None, expected 'not_allowed'",
-        "character Luna exists: True, expected False",
-        "other banned: True, expected False",
-    ]
+        problems = await play(ConsoleRunner(app, clock, messenger), app.store, MISJUDGED)
+    assert [p.split(": ", 1)[1] for p in problems] == MISJUDGED_PROBLEMS
 
 
 async def test_only_the_saver_may_confirm_a_pending_save(tmp_path):

@@ -128,18 +128,25 @@ async def test_bad_input_gets_a_private_error_and_costs_nothing(world: DiscordWo
     cases = [
         ([option("image", huge["id"], 11)], [huge], "limit is 20 MB"),
         ([option("image", text["id"], 11)], [text], "JPEG, PNG or WebP"),
-        ([option("count", 50, 4), option("character", "Luna")], None, "`count` must be from 1 to 20"),
     ]
-    for options, attachments, expected in cases:
+    for options, attachments, expected in cases:  # Discord's metadata: refused at once, before the defer
         sent = await dc.slash("imagine", [option("prompt", "x"), *options], attachments=attachments)
         call = await dc.wait_call("POST", f"/interactions/{sent['id']}/")
         assert call.json["type"] == 4 and call.json["data"]["flags"] == 64, expected
         assert expected in call.json["data"]["content"]
     assert not dc.find("GET", "/cdn/")  # refused from metadata alone: nothing was downloaded
-    sent = await dc.slash("imagine", [option("prompt", "x"), option("character", "Nobody")])
-    error = await dc.wait_call("POST", f"/webhooks/{APP_ID}/{sent['token']}")  # after the defer: a follow-up
-    assert error.json["flags"] == 64 and "Nobody" in error.json["content"]
-    assert dc.find("DELETE", f"{sent['token']}/messages/@original")  # the public "thinking" is removed
+    fine = dc.add_attachment(photo(), filename="me.png")
+    core_cases = [  # core's refusals, worded the slash way, after the defer: a private follow-up
+        ([option("count", 50, 4), option("image", fine["id"], 11)], "`count` must be from 1 to 20"),
+        ([option("character", "Nobody")], "Nobody"),
+        ([], "the `image` option, or use the `character` option"),
+    ]
+    for options, expected in core_cases:
+        sent = await dc.slash("imagine", [option("prompt", "x"), *options], attachments=[fine])
+        error = await dc.wait_call("POST", f"/webhooks/{APP_ID}/{sent['token']}")
+        assert error.json["flags"] == 64 and expected in error.json["content"], error.json["content"]
+        assert dc.find("DELETE", f"{sent['token']}/messages/@original")  # the public "thinking" is removed
+    assert not dc.find("GET", "/cdn/")  # core refused before anything was fetched
     assert await quota_used(world) == 0
 
 

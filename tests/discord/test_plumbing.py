@@ -51,15 +51,16 @@ async def test_help_is_deferred_then_edited(bare: DiscordWorld) -> None:
     callback = await dc.wait_call("POST", f"/interactions/{sent['id']}/")
     assert callback.json["type"] == 5 and callback.json["data"]["flags"] == 64  # deferred, private
     assert callback.query.get("with_response") in ("1", "true", "True")
-    edit = await dc.wait_call("PATCH", f"/webhooks/{APP_ID}/{sent['token']}/messages/@original")
+    edit = await dc.wait_call("POST", f"/webhooks/{APP_ID}/{sent['token']}")  # the follow-up replaces "thinking"
     assert "`count`: how many images — 1 to 20" in edit.json["content"] and "illustration" in edit.json["content"]
+    assert edit.json["allowed_mentions"] == {"parse": []}
     assert edit.at >= callback.at
 
 
 async def test_dropped_gateway_resumes_and_replays_interactions(bare: DiscordWorld, dc: FakeDiscord) -> None:
     await dc.drop_gateway()
     sent = await dc.slash("help")  # dispatched while the bot is away: replayed on RESUME
-    await dc.wait_call("PATCH", f"/webhooks/{APP_ID}/{sent['token']}/messages/@original")
+    await dc.wait_call("POST", f"/webhooks/{APP_ID}/{sent['token']}")
     assert dc.resumes == 1 and dc.identifies == 1
 
 
