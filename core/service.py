@@ -65,7 +65,8 @@ class CastService:
     # --- jobs ------------------------------------------------------------------------------------
 
     async def submit(self, request: Request) -> JobView:
-        """Legacy entry for adapters that download first: the same precheck, then the job is written."""
+        """A request with its images already in hand (tests, the chaos child, programmatic use): the same precheck,
+        then the job is written."""
         command = Generate(command=command_for_model(request.model), model=request.model, prompt=request.prompt,
                            negative=request.negative, character=request.character_name,
                            options=dict(request.params))
@@ -238,10 +239,6 @@ class CastService:
         jobs = await self.store.history(scope_id=place.scope_id, user_id=actor.user_id, platform=actor.platform,
                                         limit=limit)
         return [self.engine.view(job) for job in jobs]
-
-    async def set_policy(self, actor: Actor, place: Place, **changes: Any) -> str:
-        """Legacy text form of update_policy, for adapters not yet on core.commands."""
-        return f"Quota policy updated: {await self.update_policy(actor, place, **changes)}"
 
     async def update_policy(self, actor: Actor, place: Place, **changes: Any) -> Policy:
         await self._authorize(Action.ADMIN_QUOTA, actor, place, owner_id=None)

@@ -151,7 +151,7 @@ async def _admin(w: World, action: Action, role: Role) -> Attempt:
 
     async def attempt() -> object:
         if action == Action.ADMIN_QUOTA:
-            await s.set_policy(actor, PLACE, daily_units=units)
+            await s.update_policy(actor, PLACE, daily_units=units)
             assert (await w.h.store.policy(PLACE.scope_id)).daily_units == units
         elif action == Action.ADMIN_BAN:
             await s.ban(actor, PLACE, f"dave-{role}")
