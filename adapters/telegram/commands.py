@@ -105,7 +105,7 @@ class TelegramCommands:
             view, image = await self._service.character(inc.place, rest[0])
             caption = f"<b>{render.escape(view.name)}</b>\n{render.escape(view.description)}".strip()
             await self._messenger.send(inc.chat_id, lambda: self._bot.send_photo(
-                inc.chat_id, image, caption=render.clip(caption, render.MAX_CAPTION), parse_mode=ParseMode.HTML))
+                inc.chat_id, image, caption=render.fit(caption, render.MAX_CAPTION), parse_mode=ParseMode.HTML))
         elif sub == "rename" and len(rest) == 2:
             view = await self._service.rename_character(inc.actor, inc.place, rest[0], rest[1])
             await self.reply(inc, f"Renamed to <b>{render.escape(view.name)}</b>.")

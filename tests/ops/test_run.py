@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.run import AlreadyRunning, InstanceLock
 from core.simulator.server import SimConfig, Simulator
-from tests.fakes.telegram_server import FakeTelegramServer
+from tests.fakes.telegram import FakeTelegramServer
 
 REPO = Path(__file__).resolve().parents[2]
 ALICE = 4242

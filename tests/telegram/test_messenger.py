@@ -16,7 +16,7 @@ from adapters.telegram.messenger import StatusRef, TelegramMessenger
 from adapters.telegram.pacing import ChatPacer
 from core.types import JobState, JobView, OutputImage
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram_server import FakeTelegramServer
+from tests.fakes.telegram import FakeTelegramServer
 from tests.telegram.helpers import REAL_TIMEOUT, photo
 
 PRIVATE = 7001

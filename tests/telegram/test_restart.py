@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from core.simulator.server import SimConfig, Simulator
-from tests.fakes.telegram_server import FakeTelegramServer
+from tests.fakes.telegram import FakeTelegramServer
 from tests.telegram.helpers import photo
 
 REPO = Path(__file__).resolve().parents[2]
