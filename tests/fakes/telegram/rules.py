@@ -105,8 +105,7 @@ def parse_html(text: str) -> Parsed:
             match = _ENTITY_RE.match(text, i)
             if match is None:
                 raise _parse_error(f"Character entity expected at byte offset {_byte_offset(text, i)}")
-            name = match.group(1)
-            out.append(_NAMED.get(name) or chr(int(name[2:], 16) if name[1:2] == "x" else int(name[1:])))
+            out.append(_entity_char(text, i, match.group(1)))
             i = match.end()
         elif ch == ">":
             raise _parse_error(f"Unexpected end of tag at byte offset {_byte_offset(text, i)}")
@@ -116,6 +115,15 @@ def parse_html(text: str) -> Parsed:
     if stack:
         raise _parse_error(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
     return Parsed("".join(out), tuple(sorted(entities, key=lambda e: (e[1], -e[2]))))
+
+
+def _entity_char(text: str, i: int, name: str) -> str:
+    if name in _NAMED:
+        return _NAMED[name]
+    try:
+        return chr(int(name[2:], 16) if name[1:2] == "x" else int(name[1:]))
+    except (ValueError, OverflowError):
+        raise _parse_error(f"Invalid character entity at byte offset {_byte_offset(text, i)}") from None
 
 
 def _parse_error(problem: str) -> ApiError:
