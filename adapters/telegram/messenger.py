@@ -264,7 +264,10 @@ class TelegramMessenger:
         except TelegramError as exc:
             log.warning("status edit failed in chat %s: %s", chat_id, exc)
             return
-        await self._remember(view.job_id, StatusRef(chat_id, message_id, ref.reply_to, self._digest(view)))
+        try:
+            await self._remember(view.job_id, StatusRef(chat_id, message_id, ref.reply_to, self._digest(view)))
+        except Exception:  # unrecorded, the worst is one "not modified" after a restart: never stop the drain
+            log.warning("could not record what job %s's status shows", view.job_id, exc_info=True)
 
     async def _send_albums(self, ref: StatusRef, photos: list[bytes], caption: str) -> None:
         for start in range(0, len(photos), ALBUM_MAX):
