@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import logging
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
@@ -21,8 +20,11 @@ from pydantic import ValidationError
 
 from bot.settings import Settings
 from core.catalog import MODELS, Model, Transport, build_payload, get_model
+from core.clock import Clock, SystemClock
 from core.errors import InvalidParameter, SegmindError, UserError
+from core.files import extension_for, write_atomic
 from core.images import normalize_image
+from core.jobs.polling import DurationModel, PollPlan, next_delay
 from core.segmind.client import SegmindClient
 from core.segmind.remote import RemoteHandle, RemoteRunner
 from core.simulator.server import SimConfig, Simulator
@@ -31,11 +33,8 @@ from core.types import ImageInput, ImageRole
 log = logging.getLogger(__name__)
 
 SAMPLE_CHARACTER = Path(__file__).parent / "assets" / "sample_character.png"
-SIM_POLL_SECONDS = 0.25
-REAL_POLL_SECONDS = 3.0  # well inside Segmind's limits; the engine does adaptive polling, not this demo
-FIRST_POLL_SECONDS = 0.1
 DEFAULT_TIMEOUT_SECONDS = 900.0
-EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+MAX_POLLS = 5_000  # a bound in count as well as in time
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         job = build_job(args)
-        paths = asyncio.run(_generate(job, settings, tty=sys.stderr.isatty()))
+        paths = asyncio.run(_generate(job, settings, clock=SystemClock(), tty=sys.stderr.isatty()))
     except UserError as exc:
         print(f"castbot: {exc}", file=sys.stderr)
         return 2
@@ -168,20 +167,20 @@ def _read_image(role: ImageRole, path_text: str) -> ImageInput:
     return ImageInput(role, image.data, filename=path.name, mime=image.mime)
 
 
-async def _generate(job: GenerateJob, settings: Settings, *, tty: bool) -> list[Path]:
+async def _generate(job: GenerateJob, settings: Settings, *, clock: Clock, tty: bool) -> list[Path]:
     async with AsyncExitStack() as stack:
         if settings.uses_simulator:
-            sim = await stack.enter_async_context(Simulator(SimConfig(speed=settings.sim_speed)))
+            sim = await stack.enter_async_context(Simulator(SimConfig(speed=settings.sim_speed), clock=clock))
             _announce("no SEGMIND_API_KEY set: using the built-in Segmind SIMULATOR "
                       f"(placeholder images, nothing spent, speed x{settings.sim_speed:g})")
-            key, api_url, upload_url, poll = sim.config.api_key, sim.url, sim.url, SIM_POLL_SECONDS
+            key, api_url, upload_url, speed = sim.config.api_key, sim.url, sim.url, settings.sim_speed
         else:
             assert settings.segmind_api_key is not None  # uses_simulator is False only with a key
             key = settings.segmind_api_key.get_secret_value()
-            api_url, upload_url, poll = settings.segmind_api_url, settings.segmind_upload_url, REAL_POLL_SECONDS
+            api_url, upload_url, speed = settings.segmind_api_url, settings.segmind_upload_url, 1.0
             _announce(f"using REAL Segmind at {api_url}: this spends credits")
         client = await stack.enter_async_context(
-            SegmindClient(api_key=key, api_url=api_url, upload_url=upload_url))
+            SegmindClient(api_key=key, api_url=api_url, upload_url=upload_url, clock=clock))
         runner = RemoteRunner(client)
         with _progress(tty, job.model) as show:
             show("uploading")
@@ -190,22 +189,28 @@ async def _generate(job: GenerateJob, settings: Settings, *, tty: bool) -> list[
             started = await runner.start(job.model, payload)
             images = list(started.images)
             if started.handle is not None:
-                images = await _wait(runner, started.handle, show, poll=poll, limit=job.timeout)
-        return _write(images, job)
+                typical = DurationModel({job.model.key: job.model.typical_seconds / speed})
+                images = await _wait(runner, started.handle, show, clock=clock,
+                                     expected=typical.estimate(job.model.key), limit=job.timeout)
+        return _write(images, job, now=clock.now())
 
 
-async def _wait(runner: RemoteRunner, handle: RemoteHandle, show: Any, *, poll: float,
-                limit: float) -> list[tuple[bytes, str]]:
-    deadline = time.monotonic() + limit
-    for attempt in range(int(limit / poll) + 20):  # bounded in count as well as in time
+async def _wait(runner: RemoteRunner, handle: RemoteHandle, show: Any, *, clock: Clock,
+                expected: tuple[float, float], limit: float) -> list[tuple[bytes, str]]:
+    """Poll on the engine's plan (core.jobs.polling): sparse probes before the likely finish, dense
+    polls around it, back-off after. `expected`: (median seconds, log-space sigma) for this model."""
+    median, sigma = expected
+    submitted = clock.now()
+    for _ in range(MAX_POLLS):
+        elapsed = clock.now() - submitted
+        if elapsed >= limit:
+            break
+        await clock.sleep(min(next_delay(elapsed, median, sigma, PollPlan()), limit - elapsed))
         status = await runner.check(handle, attempts=None)
         show(status.state.lower())
         if status.done:
             show("downloading")
             return await runner.fetch(status)
-        if time.monotonic() >= deadline:
-            break
-        await asyncio.sleep(min(poll, FIRST_POLL_SECONDS * 2 ** min(attempt, 10)))  # quick first looks, then steady
     raise TimeoutError(f"no result after {limit:g} s; the job is still {handle.transport} {handle.ref}")
 
 
@@ -213,24 +218,24 @@ class WriteFailed(Exception):
     """The images came back but could not be saved (folder not writable, disk full)."""
 
 
-def _write(images: list[tuple[bytes, str]], job: GenerateJob) -> list[Path]:
+def _write(images: list[tuple[bytes, str]], job: GenerateJob, *, now: float) -> list[Path]:
     try:
-        return _write_files(images, job)
+        return _write_files(images, job, now=now)
     except OSError as exc:
         raise WriteFailed(exc.strerror or str(exc)) from None
 
 
-def _write_files(images: list[tuple[bytes, str]], job: GenerateJob) -> list[Path]:
-    job.out.mkdir(parents=True, exist_ok=True)
-    stem = f"{job.model.key}-{job.payload.get(job.model.seed_field or '', int(time.time()))}"
+def _write_files(images: list[tuple[bytes, str]], job: GenerateJob, *, now: float) -> list[Path]:
+    stem = f"{job.model.key}-{job.payload.get(job.model.seed_field or '', int(now))}"
     paths = []
     for index, (data, mime) in enumerate(images, start=1):
-        path = job.out / f"{stem}-{index}.{EXTENSIONS.get(mime, 'bin')}"
+        ext = extension_for(mime)
+        path = job.out / f"{stem}-{index}{ext}"
         suffix = 1
         while path.exists() and suffix < 1000:  # never overwrite an earlier run's picture
-            path = job.out / f"{stem}-{index}-{suffix}.{EXTENSIONS.get(mime, 'bin')}"
+            path = job.out / f"{stem}-{index}-{suffix}{ext}"
             suffix += 1
-        path.write_bytes(data)
+        write_atomic(path, data)  # an interrupted run leaves no half-written picture behind
         paths.append(path)
     return paths
 

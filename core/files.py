@@ -1,10 +1,19 @@
-"""Files under the data directory are written whole or not at all."""
+"""Files under the data directory are written whole or not at all, and named by what they hold."""
 
 from __future__ import annotations
 
+import mimetypes
 import os
 import uuid
 from pathlib import Path
+
+# The image types Segmind returns; mimetypes alone would give ".jpe" for JPEG on some systems.
+EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+
+
+def extension_for(mime: str) -> str:
+    """The file suffix (with its dot) for a MIME type; ".bin" for one nobody knows."""
+    return EXTENSIONS.get(mime) or mimetypes.guess_extension(mime) or ".bin"
 
 
 def write_atomic(path: Path, data: bytes, *, once: bool = False) -> None:

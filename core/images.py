@@ -31,6 +31,7 @@ import httpx
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import ImageRejected
+from core.files import extension_for
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class NormalizedImage:
 
     @property
     def extension(self) -> str:
-        return ".png" if self.mime == "image/png" else ".jpg"
+        return extension_for(self.mime)
 
 
 def _size(n: int) -> str:

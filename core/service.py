@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from core.catalog import SEED_MAX, Model, build_payload, get_model
 from core.errors import InvalidParameter, NotAllowed, NotFoundError
 from core.files import write_atomic
 from core.images import normalize_image
-from core.jobs.run import load_outputs
+from core.jobs.messenger import Messenger
+from core.jobs.outputs import load_outputs
 from core.store.sqlite import NewJob
 from core.types import (
     Actor,
@@ -42,16 +42,6 @@ if TYPE_CHECKING:
     from core.characters import CharacterBook
     from core.jobs.engine import JobEngine
     from core.store.sqlite import JobRecord, SqliteStore
-
-
-class Messenger(Protocol):
-    async def show(self, reply_ref: str, view: JobView) -> None:
-        """Show (edit) the job's status message. May raise; the engine logs and carries on."""
-        ...
-
-    async def deliver(self, reply_ref: str, view: JobView, images: Sequence[OutputImage]) -> None:
-        """Send the finished images. Raising means "not delivered": the engine will try again."""
-        ...
 
 
 class CastService:

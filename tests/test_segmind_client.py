@@ -265,7 +265,7 @@ async def test_the_key_never_reaches_errors_or_logs(caplog, fake_clock: FakeCloc
         return httpx.Response(503, json={"error": f"bad key {request.headers['x-api-key']}"})
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(echo))
-    caplog.set_level(logging.DEBUG, logger="core.segmind.client")
+    caplog.set_level(logging.DEBUG, logger="core.segmind")  # the client and its transport
     async with SegmindClient(api_key=secret, api_url="http://x", upload_url="http://x", http=http,
                              clock=fake_clock) as client:
         with pytest.raises(Upstream) as caught:

@@ -2,7 +2,8 @@
 
 Every transition is written to the store before anything else happens, so a crash at any point
 resumes from the last written state: accepted jobs are started, submitted ones polled (never
-re-submitted), completed ones delivered again. The per-job flow lives in `core.jobs.run`.
+re-submitted), completed ones delivered again. The per-job flow lives in `core.jobs.run`, which gets
+a `JobContext` (core.jobs.context) and sees this engine only through the `JobHost` protocol.
 """
 
 from __future__ import annotations
@@ -11,24 +12,24 @@ import asyncio
 import contextlib
 import logging
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
 from core import metrics
 from core.catalog import MODELS
 from core.clock import Clock
 from core.errors import Conflict, NotFoundError
-from core.jobs.admission import FairQueue, Limits, Ticket
+from core.jobs.admission import FairQueue, Ticket
 from core.jobs.budget import RequestBudget
+from core.jobs.context import CreditsAlarm, EngineConfig, JobContext, UploadCache
 from core.jobs.explain import CANCELLED_MESSAGE
-from core.jobs.polling import DurationModel, PollPlan, expected_remaining
+from core.jobs.messenger import Messenger
+from core.jobs.polling import DurationModel
+from core.jobs.run import drive
+from core.jobs.views import job_view, view_key
 from core.segmind.remote import RemoteRunner
 from core.store.sqlite import JobRecord, SqliteStore
 from core.types import JobState, JobView
-
-if TYPE_CHECKING:
-    from core.service import Messenger
 
 log = logging.getLogger(__name__)
 
@@ -36,25 +37,6 @@ STOP_GRACE = 5.0  # seconds stop() waits for tasks to notice cancellation
 # A final status is shown through a paced, fire-and-forget edit; a crash can fall between the commit
 # and the edit. Jobs that ended this recently get their final status shown again at start.
 RESHOW_WINDOW = 30 * 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class EngineConfig:
-    limits: Limits = field(default_factory=Limits)
-    status_rps: float = 5.0  # all status requests, all jobs
-    view_interval: float = 3.0  # at most one status update per job this often
-    retention: float = 3600.0  # Segmind keeps results this long
-    job_deadline: float = 45 * 60.0  # give up polling a job after this long
-    plan: PollPlan = field(default_factory=PollPlan)
-    duration_scale: float = 1.0  # typical durations are multiplied by this (the simulator runs sped up)
-
-
-class UploadCache(Protocol):
-    """Saved characters' Segmind storage URLs (core.characters.CharacterBook implements it)."""
-
-    async def cached_upload(self, character_id: str, *, max_age: float) -> str | None: ...
-
-    async def remember_upload(self, character_id: str, url: str) -> None: ...
 
 
 def ticket_for(job: JobRecord) -> Ticket:
@@ -74,12 +56,8 @@ class JobEngine:
         uploads: UploadCache | None = None,
     ) -> None:
         self.store = store
-        self.runner = runner
         self.clock = clock
-        self.data_dir = Path(data_dir)
         self.config = config or EngineConfig()
-        self.rng = rng or random.Random()
-        self.uploads = uploads
         self.queue = FairQueue(self.config.limits)
         self.budget = RequestBudget(clock, rate=self.config.status_rps)
         scale = self.config.duration_scale
@@ -93,7 +71,12 @@ class JobEngine:
         self._reshow: list[JobRecord] = []
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._running = False
-        self.credits_alerted = False
+        # what each job's run gets: explicit dependencies, and this engine only through the JobHost protocol
+        self._context = JobContext(
+            store=store, runner=runner, clock=clock, rng=rng or random.Random(), budget=self.budget,
+            durations=self.durations, config=self.config, data_dir=Path(data_dir), host=self,
+            messengers=self._messengers, credits=CreditsAlarm(), uploads=uploads,
+        )
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -148,9 +131,6 @@ class JobEngine:
             self._side_tasks.add(task)
             task.add_done_callback(self._side_tasks.discard)
 
-    def messenger(self, platform: str) -> Messenger | None:
-        return self._messengers.get(platform)
-
     # --- admission -------------------------------------------------------------------------------
 
     async def enqueue(self, job: JobRecord) -> JobView:
@@ -159,7 +139,7 @@ class JobEngine:
         metrics.JOBS.labels(state=job.state.value, model=job.model).inc()
         self._schedule()
         view = self.view(self._active.get(job.job_id, job))
-        self._last_shown[job.job_id] = _view_key(view)
+        self._last_shown[job.job_id] = view_key(view)
         self._last_pushed[job.job_id] = self.clock.now()
         return view
 
@@ -172,11 +152,9 @@ class JobEngine:
         metrics.JOBS_IN_FLIGHT.set(self.queue.running)
 
     def _spawn(self, job_id: str) -> None:
-        from core.jobs.run import drive  # the per-job flow needs the engine; imported late to keep one direction
-
         if job_id in self._tasks:
             return
-        task = asyncio.create_task(drive(self, job_id), name=f"castbot-job-{job_id}")
+        task = asyncio.create_task(drive(self._context, job_id), name=f"castbot-job-{job_id}")
         self._tasks[job_id] = task
         task.add_done_callback(lambda _t, j=job_id: self._task_done(j))
 
@@ -219,35 +197,10 @@ class JobEngine:
             self._active[job.job_id] = replace(current, reply_ref=job.reply_ref)
 
     def view(self, job: JobRecord) -> JobView:
-        now = self.clock.now()
         median, _ = self.durations.estimate(job.model)
         position = self.queue.position(job.job_id) if job.state == JobState.ACCEPTED else None
-        eta: float | None = None
-        progress = 0.0
-        if job.state == JobState.ACCEPTED:
-            waves = (position or 1) / max(1, self.config.limits.max_in_flight)
-            eta = median * (1 + waves)
-        elif job.state in (JobState.SUBMITTED, JobState.RUNNING):
-            ran = now - (job.submitted_at or now)
-            eta = expected_remaining(ran, median)
-            progress = min(0.95, ran / median) if median > 0 else 0.0
-        elif job.state in (JobState.COMPLETED, JobState.DELIVERED):
-            progress = 1.0
-        return JobView(
-            job_id=job.job_id,
-            state=job.state,
-            model=job.model,
-            prompt=job.prompt,
-            owner_id=job.user_id,
-            position=position,
-            elapsed=max(0.0, (job.finished_at or now) - job.created_at),
-            eta=eta,
-            progress=progress,
-            outputs=job.outputs,
-            error=job.error,
-            seed=job.seed,
-            cost=job.cost,
-        )
+        return job_view(job, now=self.clock.now(), median=median, position=position,
+                        slots=self.config.limits.max_in_flight)
 
     async def push_view(self, job: JobRecord, *, force: bool = False) -> None:
         messenger = self._messengers.get(job.platform)
@@ -259,7 +212,7 @@ class JobEngine:
         if messenger is None or not job.reply_ref:
             return
         view = self.view(job)
-        key = _view_key(view)
+        key = view_key(view)
         now = self.clock.now()
         if not force and (key == self._last_shown.get(job.job_id)
                           or now - self._last_pushed.get(job.job_id, 0.0) < self.config.view_interval):
@@ -304,8 +257,3 @@ class JobEngine:
     def active_jobs(self) -> list[JobRecord]:
         return list(self._active.values())
 
-
-def _view_key(view: JobView) -> tuple:
-    """What makes a status message worth editing: elapsed time alone is not enough."""
-    eta = None if view.eta is None else round(view.eta / 10)
-    return (view.state, view.position, int(view.progress * 20), eta, view.error)

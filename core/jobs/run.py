@@ -6,7 +6,6 @@ import asyncio
 import logging
 import mimetypes
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from core import metrics
 from core.catalog import MODELS, Encoding, Transport
@@ -21,7 +20,7 @@ from core.errors import (
     UserError,
     is_retryable,
 )
-from core.files import write_atomic
+from core.jobs.context import JobContext
 from core.jobs.explain import (
     EXPIRED_MESSAGE,
     INTERRUPTED_MESSAGE,
@@ -30,13 +29,11 @@ from core.jobs.explain import (
     UNDELIVERABLE_MESSAGE,
     explain_failure,
 )
+from core.jobs.outputs import load_outputs, write_outputs
 from core.jobs.polling import next_delay
 from core.segmind.remote import RemoteHandle, RemoteStatus
 from core.store.sqlite import JobRecord
-from core.types import ImageInput, ImageRole, JobState, OutputImage
-
-if TYPE_CHECKING:
-    from core.jobs.engine import JobEngine
+from core.types import ImageInput, ImageRole, JobState
 
 log = logging.getLogger(__name__)
 
@@ -53,51 +50,50 @@ class JobEnded(Exception):
     """The job reached a final state inside the flow; nothing more to do."""
 
 
-async def drive(engine: JobEngine, job_id: str) -> None:
-    job = await engine.store.get_job(job_id)
+async def drive(ctx: JobContext, job_id: str) -> None:
+    job = await ctx.store.get_job(job_id)
     if job is None or job.state.is_final:
         return
     try:
         if job.state == JobState.ACCEPTED:
-            job = await _start(engine, job)
+            job = await _start(ctx, job)
         if job.state in (JobState.SUBMITTED, JobState.RUNNING):
-            job = await _poll_and_fetch(engine, job)
-        engine.release_slot(job.job_id)
+            job = await _poll_and_fetch(ctx, job)
+        ctx.host.release_slot(job.job_id)
         if job.state == JobState.COMPLETED:
-            await _deliver(engine, job)
+            await _deliver(ctx, job)
     except JobEnded:
         return
     except SegmindError as exc:
-        await _fail(engine, job_id, exc)
+        await _fail(ctx, job_id, exc)
     except UserError as exc:  # e.g. an input image that vanished from the data directory
-        await _finish(engine, job_id, JobState.FAILED, f"{exc} {NOTHING_CHARGED}")
+        await _finish(ctx, job_id, JobState.FAILED, f"{exc} {NOTHING_CHARGED}")
     except Exception as exc:
         log.exception("job %s broke unexpectedly", job_id)
-        await _fail(engine, job_id, exc)
+        await _fail(ctx, job_id, exc)
 
 
-async def _fail(engine: JobEngine, job_id: str, exc: BaseException) -> None:
+async def _fail(ctx: JobContext, job_id: str, exc: BaseException) -> None:
     if isinstance(exc, NoCredits):
-        if not engine.credits_alerted:
+        if ctx.credits.should_log():
             log.error("Segmind answered 406: the account is out of credits; jobs fail (refunded) until topped up")
-            engine.credits_alerted = True
     elif isinstance(exc, SegmindAPIError):
         log.warning("job %s failed at Segmind: %s %s", job_id, exc.status, exc.detail[:200])
-    await _finish(engine, job_id, JobState.FAILED, explain_failure(exc))
+    await _finish(ctx, job_id, JobState.FAILED, explain_failure(exc))
 
 
-async def _finish(engine: JobEngine, job_id: str, state: JobState, message: str | None) -> JobRecord:
-    job, changed = await engine.store.finish_job(job_id, state, error=message)
+async def _finish(ctx: JobContext, job_id: str, state: JobState, message: str | None) -> JobRecord:
+    job, changed = await ctx.store.finish_job(job_id, state, error=message)
     if changed:
-        await engine.record(job)
+        await ctx.host.record(job)
         if state == JobState.DELIVERED:
             metrics.QUOTA_UNITS_SPENT.labels(model=job.model).inc(job.cost)
     return job
 
 
-async def _refresh(engine: JobEngine, job: JobRecord) -> JobRecord:
+async def _refresh(ctx: JobContext, job: JobRecord) -> JobRecord:
     """Re-read the row; stop when someone else (a cancel) made it final."""
-    fresh = await engine.store.get_job(job.job_id)
+    fresh = await ctx.store.get_job(job.job_id)
     if fresh is None or fresh.state.is_final:
         raise JobEnded
     return fresh
@@ -112,61 +108,61 @@ async def _load_inputs(job: JobRecord) -> dict[ImageRole, ImageInput]:
     return images
 
 
-async def _start(engine: JobEngine, job: JobRecord) -> JobRecord:
+async def _start(ctx: JobContext, job: JobRecord) -> JobRecord:
     model = MODELS[job.model]
     if job.attempts >= 2 and not job.remote_ref:
-        await _finish(engine, job.job_id, JobState.FAILED, INTERRUPTED_MESSAGE)
+        await _finish(ctx, job.job_id, JobState.FAILED, INTERRUPTED_MESSAGE)
         raise JobEnded
     payload: dict | None = None
     for _ in range(SUBMIT_RATE_LIMIT_TRIES):
         try:  # a 429 burst outlasting the client's tries on the character upload waits too (chaos run)
-            payload = payload or await _prepare(engine, job)
+            payload = payload or await _prepare(ctx, job)
         except RateLimited as exc:
-            await _wait_out(engine, exc)
-            job = await _refresh(engine, job)
+            await _wait_out(ctx, exc)
+            job = await _refresh(ctx, job)
             continue
-        job = await engine.store.update_job(job.job_id, attempts=job.attempts + 1)
+        job = await ctx.store.update_job(job.job_id, attempts=job.attempts + 1)
         try:
-            started = await engine.runner.start(model, payload)
+            started = await ctx.runner.start(model, payload)
         except RateLimited as exc:
-            job = await engine.store.update_job(job.job_id, attempts=job.attempts - 1)
-            await _wait_out(engine, exc)
-            job = await _refresh(engine, job)
+            job = await ctx.store.update_job(job.job_id, attempts=job.attempts - 1)
+            await _wait_out(ctx, exc)
+            job = await _refresh(ctx, job)
             continue
-        engine.credits_alerted = False
+        ctx.credits.clear()
         break
     else:
         raise Upstream("Segmind kept refusing new jobs (429)", status=429)
-    now = engine.clock.now()
+    now = ctx.clock.now()
     if started.handle is None:  # v1: the images came back with the call
-        job = await _store_outputs(engine, job, list(started.images))
-        return await engine.record(await engine.store.update_job(job.job_id, submitted_at=now))
-    job = await engine.store.update_job(
+        job = await _store_outputs(ctx, job, list(started.images))
+        return await ctx.host.record(await ctx.store.update_job(job.job_id, submitted_at=now))
+    job = await ctx.store.update_job(
         job.job_id, state=JobState.SUBMITTED, remote_ref=started.handle.ref, submitted_at=now
     )
-    return await engine.record(job, push=True)
+    return await ctx.host.record(job, push=True)
 
 
-async def _wait_out(engine: JobEngine, exc: RateLimited) -> None:
+async def _wait_out(ctx: JobContext, exc: RateLimited) -> None:
     """Segmind said slow down: pause every job's calls and wait, rather than fail this one."""
     metrics.RATE_LIMITED.labels(source="segmind").inc()
-    engine.budget.pause(exc.retry_after or 5.0)
-    await engine.clock.sleep(exc.retry_after or 5.0)
+    ctx.budget.pause(exc.retry_after or 5.0)
+    await ctx.clock.sleep(exc.retry_after or 5.0)
 
 
-async def _prepare(engine: JobEngine, job: JobRecord) -> dict:
+async def _prepare(ctx: JobContext, job: JobRecord) -> dict:
     """The full payload; a saved character's storage URL is reused while fresh instead of re-uploaded."""
     model = MODELS[job.model]
     slot = model.slot(ImageRole.CHARACTER)
-    cacheable = engine.uploads is not None and job.character_id and slot and slot.encoding == Encoding.URI
+    cacheable = ctx.uploads is not None and job.character_id and slot and slot.encoding == Encoding.URI
     uploaded = {}
     if cacheable:
-        url = await engine.uploads.cached_upload(job.character_id, max_age=UPLOAD_MAX_AGE)
+        url = await ctx.uploads.cached_upload(job.character_id, max_age=UPLOAD_MAX_AGE)
         if url:
             uploaded[ImageRole.CHARACTER] = url
-    payload = await engine.runner.prepare(model, dict(job.payload), await _load_inputs(job), uploaded=uploaded)
+    payload = await ctx.runner.prepare(model, dict(job.payload), await _load_inputs(job), uploaded=uploaded)
     if cacheable and not uploaded:
-        await engine.uploads.remember_upload(job.character_id, payload[slot.field])
+        await ctx.uploads.remember_upload(job.character_id, payload[slot.field])
     return payload
 
 
@@ -174,45 +170,45 @@ def _handle(job: JobRecord) -> RemoteHandle:
     return RemoteHandle(MODELS[job.model].transport, job.remote_ref or "")
 
 
-async def _poll_and_fetch(engine: JobEngine, job: JobRecord) -> JobRecord:
-    status = await _poll(engine, job)
+async def _poll_and_fetch(ctx: JobContext, job: JobRecord) -> JobRecord:
+    status = await _poll(ctx, job)
     try:
-        files = await engine.runner.fetch(status)
+        files = await ctx.runner.fetch(status)
     except NotFound:
-        await _finish(engine, job.job_id, JobState.EXPIRED, EXPIRED_MESSAGE)
+        await _finish(ctx, job.job_id, JobState.EXPIRED, EXPIRED_MESSAGE)
         raise JobEnded from None
-    job = await _refresh(engine, job)
-    return await _store_outputs(engine, job, files)
+    job = await _refresh(ctx, job)
+    return await _store_outputs(ctx, job, files)
 
 
-async def _poll(engine: JobEngine, job: JobRecord) -> RemoteStatus:
+async def _poll(ctx: JobContext, job: JobRecord) -> RemoteStatus:
     model = MODELS[job.model]
     assert model.transport != Transport.V1
-    submitted = job.submitted_at or engine.clock.now()
-    median, sigma = engine.durations.estimate(job.model)
+    submitted = job.submitted_at or ctx.clock.now()
+    median, sigma = ctx.durations.estimate(job.model)
     errors = not_found = 0
     for _ in range(MAX_POLLS):
-        ran = engine.clock.now() - submitted
-        if ran > engine.config.job_deadline:
-            await _finish(engine, job.job_id, JobState.FAILED, TIMED_OUT_MESSAGE)
+        ran = ctx.clock.now() - submitted
+        if ran > ctx.config.job_deadline:
+            await _finish(ctx, job.job_id, JobState.FAILED, TIMED_OUT_MESSAGE)
             raise JobEnded
-        delay = next_delay(ran, median, sigma, engine.config.plan)
+        delay = next_delay(ran, median, sigma, ctx.config.plan)
         if errors:
             cap = min(NETWORK_BACKOFF_CAP, NETWORK_BACKOFF_BASE * 2 ** min(errors, 6))
-            delay = max(delay, engine.rng.uniform(0, cap))
-        await engine.clock.sleep(delay)
-        await engine.budget.acquire()
+            delay = max(delay, ctx.rng.uniform(0, cap))
+        await ctx.clock.sleep(delay)
+        await ctx.budget.acquire()
         metrics.STATUS_REQUESTS.inc()
         try:
-            status = await engine.runner.check(_handle(job), attempts=1)
+            status = await ctx.runner.check(_handle(job), attempts=1)
         except RateLimited as exc:
             metrics.RATE_LIMITED.labels(source="segmind").inc()
-            engine.budget.pause(exc.retry_after or 5.0)
+            ctx.budget.pause(exc.retry_after or 5.0)
             continue
         except NotFound:
             not_found += 1
-            if engine.clock.now() - submitted >= engine.config.retention:
-                await _finish(engine, job.job_id, JobState.EXPIRED, EXPIRED_MESSAGE)
+            if ctx.clock.now() - submitted >= ctx.config.retention:
+                await _finish(ctx, job.job_id, JobState.EXPIRED, EXPIRED_MESSAGE)
                 raise JobEnded from None
             if not_found >= NOT_FOUND_TOLERANCE:
                 raise
@@ -225,57 +221,39 @@ async def _poll(engine: JobEngine, job: JobRecord) -> RemoteStatus:
             continue
         errors = not_found = 0
         if status.state == "COMPLETED":
-            engine.durations.observe(job.model, engine.clock.now() - submitted)
+            ctx.durations.observe(job.model, ctx.clock.now() - submitted)
             return status
         if status.state == "PROCESSING" and job.state != JobState.RUNNING:
-            job = await _refresh(engine, job)
-            job = await engine.record(await engine.store.update_job(
-                job.job_id, state=JobState.RUNNING, started_at=engine.clock.now()
+            job = await _refresh(ctx, job)
+            job = await ctx.host.record(await ctx.store.update_job(
+                job.job_id, state=JobState.RUNNING, started_at=ctx.clock.now()
             ))
     raise Upstream("poll limit reached", status=504)
 
 
-_EXT = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+async def _store_outputs(ctx: JobContext, job: JobRecord, files: list[tuple[bytes, str]]) -> JobRecord:
+    job = await ctx.store.add_outputs(job.job_id, await write_outputs(ctx.data_dir, job.job_id, files))
+    job = await ctx.store.update_job(job.job_id, state=JobState.COMPLETED, completed_at=ctx.clock.now())
+    return await ctx.host.record(job)
 
 
-async def _store_outputs(engine: JobEngine, job: JobRecord, files: list[tuple[bytes, str]]) -> JobRecord:
-    folder = engine.data_dir / "outputs" / job.job_id
-    paths = []
-    for i, (data, mime) in enumerate(files, start=1):
-        path = folder / f"{i}{_EXT.get(mime, mimetypes.guess_extension(mime) or '.bin')}"
-        await asyncio.to_thread(write_atomic, path, data)
-        paths.append(str(path))
-    job = await engine.store.add_outputs(job.job_id, paths)
-    job = await engine.store.update_job(job.job_id, state=JobState.COMPLETED, completed_at=engine.clock.now())
-    return await engine.record(job)
-
-
-async def load_outputs(job: JobRecord) -> list[OutputImage]:
-    images = []
-    for path in job.outputs:
-        data = await asyncio.to_thread(Path(path).read_bytes)
-        mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
-        images.append(OutputImage(data, mime, Path(path).name, path))
-    return images
-
-
-async def _deliver(engine: JobEngine, job: JobRecord) -> None:
-    messenger = engine.messenger(job.platform)
+async def _deliver(ctx: JobContext, job: JobRecord) -> None:
+    messenger = ctx.messengers.get(job.platform)
     if messenger is None:
         log.info("job %s is ready; waiting for the %s adapter to deliver it", job.job_id, job.platform)
         return
     images = await load_outputs(job)
-    started = engine.clock.now()
+    started = ctx.clock.now()
     for attempt, backoff in enumerate((*DELIVERY_BACKOFF, None), start=1):
-        job = await _refresh(engine, job)
+        job = await _refresh(ctx, job)
         try:
-            await messenger.deliver(job.reply_ref, engine.view(job), images)
+            await messenger.deliver(job.reply_ref, ctx.host.view(job), images)
             break
         except Exception:
             log.warning("delivery of job %s failed (attempt %d)", job.job_id, attempt, exc_info=True)
             if backoff is None:
-                await _finish(engine, job.job_id, JobState.FAILED, UNDELIVERABLE_MESSAGE)
+                await _finish(ctx, job.job_id, JobState.FAILED, UNDELIVERABLE_MESSAGE)
                 return
-            await engine.clock.sleep(backoff)
-    metrics.DELIVERY_LATENCY.labels(platform=job.platform).observe(max(0.0, engine.clock.now() - started))
-    await _finish(engine, job.job_id, JobState.DELIVERED, None)
+            await ctx.clock.sleep(backoff)
+    metrics.DELIVERY_LATENCY.labels(platform=job.platform).observe(max(0.0, ctx.clock.now() - started))
+    await _finish(ctx, job.job_id, JobState.DELIVERED, None)

@@ -6,25 +6,23 @@ import asyncio
 import base64
 import binascii
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from core.catalog import Model, Transport
-from core.simulator.server import (
+from core.simulator.state import (
     MAX_UPLOAD_BYTES,
     MODELS_BY_SLUG,
     SERVER_ERRORS,
     SLOW_BODY_PAUSE,
     SimJob,
+    SimState,
     SimulatorError,
 )
 
-if TYPE_CHECKING:
-    from core.simulator.server import Simulator
 
-
-def add_routes(app: web.Application, sim: Simulator) -> None:
+def add_routes(app: web.Application, sim: SimState) -> None:
     routes = _Routes(sim)
     app.router.add_post("/v1/{slug}", routes.v1_call)
     app.router.add_post("/v2/{slug}", routes.v2_submit)
@@ -37,7 +35,7 @@ def add_routes(app: web.Application, sim: Simulator) -> None:
 
 
 class _Routes:
-    def __init__(self, sim: Simulator) -> None:
+    def __init__(self, sim: SimState) -> None:
         self.sim = sim
 
     async def v2_submit(self, request: web.Request) -> web.Response:

@@ -1,23 +1,17 @@
 """SQLite store: jobs, the quota ledger, community policies and bans (characters: core.characters).
 
-One writer path: aiosqlite runs one connection on one thread, and coroutines sharing it are not
-isolated from each other's transactions, so every read-modify-write goes through `transaction()`,
-whose bodies run one at a time inside `BEGIN IMMEDIATE` and are committed in groups (core.store.writer:
-one fsync for all writers waiting at that moment). Plain reads use a second connection, which in WAL
-mode sees only committed data and never waits for the writer. SQL stays portable (ON CONFLICT upserts,
-CASE, NOT EXISTS) so a Postgres store can implement the same methods. The quota ledger model (sources,
-draw order, windows, community pool) is described in core.store.quota.
+Every read-modify-write goes through the one writer path, `transaction()`, and reads that must agree
+through `snapshot()` (both in core.store.database, which says why). SQL stays portable (ON CONFLICT
+upserts, CASE, NOT EXISTS) so a Postgres store can implement the same methods. The quota ledger model
+(sources, draw order, windows, community pool) is described in core.store.quota.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +21,7 @@ from core.clock import Clock
 from core.errors import InvalidParameter, NotAllowed, QuotaExhausted
 from core.store import policy as sp
 from core.store import quota
+from core.store.database import SYNCHRONOUS, Connections, Database, StepHook, open_connections
 from core.store.jobs import (
     INSERT_COLUMNS,
     SELECT_COLUMNS,
@@ -40,52 +35,23 @@ from core.store.jobs import (
     with_outputs,
 )
 from core.store.quota import Policy
-from core.store.schema import apply_migrations
-from core.store.writer import MAX_BATCH, GroupWriter
+from core.store.writer import MAX_BATCH
 from core.types import FINAL_STATES, JobState, QuotaView, StatsView
 
 log = logging.getLogger(__name__)
 
 __all__ = ["JobRecord", "NewJob", "Policy", "SqliteStore"]
 
-BUSY_TIMEOUT_MS = 5000
-# FULL: a job the user saw accepted (and its hold) survives power loss, not only a process crash.
-SYNCHRONOUS = "FULL"
 
-StepHook = Callable[[str], Awaitable[None]]
+class SqliteStore(Database):
+    """Jobs, the quota ledger, policies and bans, on the connections of `Database`."""
 
-
-@dataclass(frozen=True, slots=True)
-class _Open:
-    writer: aiosqlite.Connection
-    reader: aiosqlite.Connection
-
-
-async def _connect(path: str, *, read_only: bool, synchronous: str = SYNCHRONOUS) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)  # we issue BEGIN/COMMIT ourselves
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA foreign_keys = ON")
-    if read_only:
-        await conn.execute("PRAGMA query_only = ON")
-    else:
-        await conn.execute("PRAGMA journal_mode = WAL")
-        if synchronous not in ("FULL", "NORMAL"):
-            raise ValueError(f"synchronous must be FULL or NORMAL, not {synchronous!r}")
-        await conn.execute(f"PRAGMA synchronous = {synchronous}")
-    return conn
-
-
-class SqliteStore:
-    def __init__(self, conns: _Open, *, clock: Clock, data_dir: Path, default_daily_units: int,
+    def __init__(self, conns: Connections, *, clock: Clock, data_dir: Path, default_daily_units: int,
                  on_step: StepHook | None, max_batch: int = MAX_BATCH) -> None:
-        self._conn = conns.writer
-        self._reader = conns.reader
-        self._read_lock = asyncio.Lock()
+        super().__init__(conns, on_step=on_step, max_batch=max_batch)
         self.clock = clock
         self.data_dir = data_dir
         self.default_daily_units = default_daily_units
-        self._writer = GroupWriter(conns.writer, max_batch=max_batch)
-        self._on_step = on_step
 
     @classmethod
     async def open(
@@ -94,69 +60,12 @@ class SqliteStore:
     ) -> SqliteStore:
         """Open (creating and migrating) the database. `on_step` is a fault-injection seam for crash
         tests: awaited inside write transactions after each step, with the step's name."""
-        path = str(path)
-        writer = await _connect(path, read_only=False, synchronous=synchronous)
-        try:
-            await apply_migrations(writer)
-            reader = writer if path == ":memory:" else await _connect(path, read_only=True)
-        except BaseException:
-            await writer.close()
-            raise
-        base = Path(path).parent if path != ":memory:" else Path(".")
-        store = cls(_Open(writer, reader), clock=clock, data_dir=data_dir or base,
-                    default_daily_units=default_daily_units, on_step=on_step, max_batch=max_batch)
-        store._writer.start()
+        conns = await open_connections(path, synchronous=synchronous)
+        base = Path(path).parent if str(path) != ":memory:" else Path(".")
+        store = cls(conns, clock=clock, data_dir=data_dir or base, default_daily_units=default_daily_units,
+                    on_step=on_step, max_batch=max_batch)
+        store.start()
         return store
-
-    async def close(self) -> None:
-        await self._writer.stop()  # lets queued writes finish first
-        if self._reader is not self._conn:
-            await self._reader.close()
-        await self._conn.close()
-
-    async def __aenter__(self) -> SqliteStore:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    # --- the one writer path ------------------------------------------------------------------
-
-    def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
-        """The one writer path: a body that runs alone, inside `BEGIN IMMEDIATE`, and is committed (in a
-        group with other waiting writers, see core.store.writer) before the `async with` exits."""
-        return self._writer.transaction()
-
-    @asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Several reads that must agree (a quota is four queries): one read transaction on the reader.
-
-        Outside a transaction each SELECT sees the latest commit, so a capture committed between two of
-        them made /quota briefly show neither the hold nor the charge.
-        """
-        if self._reader is self._conn:  # ":memory:": one connection, so read through the writer path
-            async with self.transaction() as conn:
-                yield conn
-            return
-        async with self._read_lock:
-            await self._reader.execute("BEGIN")
-            try:
-                yield self._reader
-            finally:
-                await self._reader.execute("COMMIT")
-
-    async def step(self, name: str) -> None:
-        if self._on_step is not None:
-            await self._on_step(name)
-
-    # Reads use execute_fetchall: one hop to the connection's thread instead of three
-    # (execute, fetch, close); round trips, not SQL, dominate the cost of a job.
-    async def fetch_all(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
-        return list(await self._reader.execute_fetchall(sql, tuple(args)))
-
-    async def fetch_one(self, sql: str, args: Sequence[Any] = ()) -> Any | None:
-        rows = list(await self._reader.execute_fetchall(sql, tuple(args)))
-        return rows[0] if rows else None
 
     # --- jobs ----------------------------------------------------------------------------------
 
@@ -352,13 +261,3 @@ class SqliteStore:
     async def audit(self) -> list[str]:
         """Disagreements between jobs and the ledger as readable lines; [] when everything reconciles."""
         return await sp.audit(self._reader, frozenset(s.value for s in FINAL_STATES))
-
-    async def backup(self, dest: str | Path) -> None:
-        """A consistent copy through SQLite's online backup API, taken while the bot keeps running."""
-        target = await aiosqlite.connect(str(dest))
-        try:
-            await self._reader.backup(target)
-        finally:
-            await target.close()
-
-

@@ -1,0 +1,35 @@
+"""A job's result files under the data directory: written atomically, read back for delivery and saving."""
+
+from __future__ import annotations
+
+import asyncio
+import mimetypes
+from pathlib import Path
+
+from core.files import extension_for, write_atomic
+from core.store.jobs import JobRecord
+from core.types import OutputImage
+
+
+def output_folder(data_dir: Path, job_id: str) -> Path:
+    return data_dir / "outputs" / job_id
+
+
+async def write_outputs(data_dir: Path, job_id: str, files: list[tuple[bytes, str]]) -> list[str]:
+    """Each (bytes, mime) as `<n>.<ext>` in the job's folder; returns the paths in order."""
+    folder = output_folder(data_dir, job_id)
+    paths = []
+    for i, (data, mime) in enumerate(files, start=1):
+        path = folder / f"{i}{extension_for(mime)}"
+        await asyncio.to_thread(write_atomic, path, data)
+        paths.append(str(path))
+    return paths
+
+
+async def load_outputs(job: JobRecord) -> list[OutputImage]:
+    images = []
+    for path in job.outputs:
+        data = await asyncio.to_thread(Path(path).read_bytes)
+        mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        images.append(OutputImage(data, mime, Path(path).name, path))
+    return images
