@@ -24,7 +24,7 @@ class Call:
     status: int = 200
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # by identity: two alike refusals are still two, one maybe unexpected
 class Refusal:
     """One call the fake refused the way the real Bot API would (a test fails on any it did not expect)."""
 
