@@ -31,7 +31,7 @@ MAX_LINES = 100_000  # a runaway pipe ends here rather than never
 
 def demo_script(sample: Path = SAMPLE_CHARACTER) -> list[str]:
     return [
-        f'/character save {DEMO_NAME} "{sample}" a cheerful explorer with a red scarf',
+        f'/character save {DEMO_NAME} "{sample}" --consent a cheerful explorer with a red scarf',
         f"/imagine --char {DEMO_NAME} waving hello, full body, sunny park --n 4",
         "/quota",
     ]

@@ -22,8 +22,8 @@ import httpx
 from pydantic import ValidationError
 
 from bot.settings import Settings
-from core.errors import SegmindError
 from core.segmind.client import SegmindClient
+from core.segmind.errors import SegmindError
 from core.store.schema import SCHEMA_VERSION
 
 IDENTITY_TIMEOUT = httpx.Timeout(10.0, connect=5.0)

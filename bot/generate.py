@@ -21,11 +21,12 @@ from pydantic import ValidationError
 from bot.settings import Settings
 from core.catalog import MODELS, Model, Transport, build_payload, get_model
 from core.clock import Clock, SystemClock
-from core.errors import InvalidParameter, SegmindError, UserError
+from core.errors import InvalidParameter, UserError
 from core.files import extension_for, write_atomic
 from core.images import normalize_image
 from core.jobs.polling import DurationModel, PollPlan, next_delay
 from core.segmind.client import SegmindClient
+from core.segmind.errors import SegmindError
 from core.segmind.remote import RemoteHandle, RemoteRunner
 from core.simulator.server import SimConfig, Simulator
 from core.types import ImageInput, ImageRole

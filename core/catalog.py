@@ -14,7 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.errors import InvalidParameter
+from core.errors import (
+    BadChoice,
+    BadOptionValue,
+    InvalidParameter,
+    NegativeNotTaken,
+    OptionOutOfRange,
+    PromptRequired,
+    TextTooLong,
+    UnknownOption,
+)
 from core.types import ImageRole
 
 MAX_PROMPT_CHARS = 2000
@@ -275,9 +284,9 @@ _TRUE = {"1", "true", "yes", "on", "y"}
 _FALSE = {"0", "false", "no", "off", "n"}
 
 
-def coerce(param: Param, raw: Any) -> Any:
-    """Turn a user's raw value (often text) into the parameter's type, or raise a clear error."""
-    label = f"--{param.flag or param.name}"
+def coerce(param: Param, raw: Any, *, model: str = "") -> Any:
+    """Turn a user's raw value (often text) into the parameter's type, or raise an error carrying the data."""
+    option = param.flag or param.name
     try:
         if param.type is bool:
             if isinstance(raw, bool):
@@ -299,31 +308,20 @@ def coerce(param: Param, raw: Any) -> Any:
         else:
             value = str(raw)
     except (TypeError, ValueError):
-        raise InvalidParameter(
-            f"{label} must be {_kind(param)} ({param.describe_range()}); got “{_clip(raw)}”.",
-            param=param.name,
-        ) from None
+        raise BadOptionValue(model=model, option=option, kind=_kind(param), expected=param.describe_range(),
+                             value=str(raw), param=param.name) from None
     if param.choices and value not in param.choices:
-        raise InvalidParameter(
-            f"{label} must be {param.describe_range()}; got “{_clip(value)}”.", param=param.name
-        )
+        raise BadChoice(model=model, option=option, choices=param.choices, value=str(value), param=param.name)
     too_low = param.minimum is not None and value < param.minimum
     too_high = param.maximum is not None and value > param.maximum
     if too_low or too_high:
-        raise InvalidParameter(
-            f"{label} must be from {_num(param.minimum)} to {_num(param.maximum)}; got {_clip(value)}.",
-            param=param.name,
-        )
+        raise OptionOutOfRange(model=model, option=option, minimum=param.minimum, maximum=param.maximum,
+                               value=value, param=param.name)
     return value
 
 
 def _kind(param: Param) -> str:
     return {int: "a whole number", float: "a number", bool: "yes or no"}.get(param.type, "text")
-
-
-def _clip(value: Any, limit: int = 40) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def build_payload(
@@ -342,11 +340,9 @@ def build_payload(
     flags = dict(flags or {})
     prompt = (prompt or "").strip()
     if len(prompt) > MAX_PROMPT_CHARS:
-        raise InvalidParameter(
-            f"The prompt is {len(prompt)} characters; the limit is {MAX_PROMPT_CHARS}.", param="prompt"
-        )
+        raise TextTooLong(option="prompt", limit=MAX_PROMPT_CHARS, length=len(prompt))
     if model.prompt_required and not prompt:
-        raise InvalidParameter(f"“{model.key}” needs a prompt: describe the picture you want.", param="prompt")
+        raise PromptRequired(model=model.key)
     payload: dict[str, Any] = {}
     for p in model.params:
         if p.default is not None:
@@ -356,21 +352,16 @@ def build_payload(
         payload[model.prompt_field] = prompt
     if negative is not None:
         if not model.negative_field:
-            raise InvalidParameter(f"“{model.key}” does not take a negative prompt.", param="neg")
+            raise NegativeNotTaken(model=model.key)
         if len(negative) > MAX_PROMPT_CHARS:
-            raise InvalidParameter(
-                f"The negative prompt is over {MAX_PROMPT_CHARS} characters.", param="neg"
-            )
+            raise TextTooLong(option="neg", limit=MAX_PROMPT_CHARS, length=len(negative))
         payload[model.negative_field] = negative
     known = model.by_flag()
     for flag, raw in flags.items():
         param = known.get(flag)
         if param is None:
-            options = ", ".join(f"--{f}" for f in known) or "none"
-            raise InvalidParameter(
-                f"“{model.key}” has no option --{flag}. Its options: {options}.", param=flag
-            )
-        payload[param.name] = coerce(param, raw)
+            raise UnknownOption(model=model.key, option=flag, known=tuple(known))
+        payload[param.name] = coerce(param, raw, model=model.key)
     if model.seed_field and "seed" not in flags:
         payload[model.seed_field] = (rng or random.Random()).randint(0, SEED_MAX)
     return payload

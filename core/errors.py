@@ -1,10 +1,16 @@
 """castbot's errors: what users caused, and what Segmind answered.
 
-User errors carry a friendly message the adapters show as is. Segmind errors form a small tree built by
-one function from the status code; network failures are kept apart from refusals.
+User errors carry a friendly message. Errors about a command's options and images carry data (model,
+option, role, limit, value) instead, and are worded for each platform by one function, `word(exc, phrasing)`;
+their `str()` is the text grammar's wording. Segmind's errors live in
+core.segmind.errors.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.phrasing import TEXT, Phrasing
 
 
 class CastbotError(Exception):
@@ -43,92 +49,227 @@ class Conflict(UserError):
     """The thing already exists or is in a state that forbids the action."""
 
 
-# --- Segmind -------------------------------------------------------------------------------------
+class Worded(InvalidParameter):
+    """A user error that carries data; `words(phrasing)` says it the platform's way."""
+
+    param: str | None = None  # the API parameter or role at fault, for callers that branch on it
+
+    def __post_init__(self) -> None:
+        if self.param is None:
+            self.param = getattr(self, "option", None) or getattr(self, "role", None)
+
+    def words(self, ph: Phrasing) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.words(TEXT)
 
 
-class SegmindError(CastbotError):
-    """Anything that went wrong talking to Segmind."""
+def word(exc: BaseException, phrasing: Phrasing = TEXT) -> str:
+    """The one wording of a user error for a platform; adapters show this and nothing else."""
+    return exc.words(phrasing) if isinstance(exc, Worded) else str(exc)
 
 
-class SegmindNetworkError(SegmindError):
-    """The network broke (connect error, timeout, truncated body): Segmind did not answer."""
+@dataclass(eq=False)
+class UnclosedQuote(Worded):
+    def words(self, ph: Phrasing) -> str:
+        return "A quote is not closed: put text with spaces inside \"double quotes\"."
 
 
-class SegmindTimeout(SegmindNetworkError):
-    pass
+@dataclass(eq=False)
+class OptionNeedsValue(Worded):
+    option: str
+
+    def words(self, ph: Phrasing) -> str:
+        return f"{ph.option(self.option)} needs a value, e.g. {ph.with_value(self.option, 4)}."
 
 
-class OutputTooLarge(SegmindError):
-    """A download went past its byte limit; retrying would fetch the same oversized file."""
+@dataclass(eq=False)
+class UnknownCommand(Worded):
+    command: str
+    known: tuple[str, ...] = ()
+
+    def words(self, ph: Phrasing) -> str:
+        return f"There is no /{self.command} command. Send /help for the list."
 
 
-class SegmindAPIError(SegmindError):
-    """Segmind answered and refused."""
+@dataclass(eq=False)
+class Usage(Worded):
+    """A command was used the wrong way; `usage` is the grammar's own usage line for it."""
 
-    status: int = 0
+    command: str
+    usage: str
 
-    def __init__(self, detail: str = "", *, status: int | None = None) -> None:
-        super().__init__(detail or self.__class__.__name__)
-        self.detail = detail
-        if status is not None:
-            self.status = status
-
-
-class BadRequest(SegmindAPIError):
-    status = 400
+    def words(self, ph: Phrasing) -> str:
+        return f"Use {self.usage}"
 
 
-class AuthError(SegmindAPIError):
-    status = 401  # also 403
+@dataclass(eq=False)
+class ModelNotAllowed(Worded):
+    command: str
+    model: str
+    allowed: tuple[str, ...]
+
+    def words(self, ph: Phrasing) -> str:
+        choices = " or ".join(self.allowed)
+        return f"/{self.command} works with {ph.option('model')} {choices}, not “{self.model}”."
 
 
-class NotFound(SegmindAPIError):
-    status = 404
+@dataclass(eq=False)
+class UnknownOption(Worded):
+    model: str
+    option: str
+    known: tuple[str, ...] = ()  # the options this model offers
+    command: str = ""  # set for options of a command rather than a model (`admin quota`)
+
+    def words(self, ph: Phrasing) -> str:
+        offered = [ph.option(o) for o in self.known if ph.offers(o)]
+        where = f"/{self.command}" if self.command else f"“{self.model}”"
+        return f"{where} has no option {ph.option(self.option)}. Its options: {', '.join(offered) or 'none'}."
 
 
-class NoCredits(SegmindAPIError):
-    status = 406
+@dataclass(eq=False)
+class BadOptionValue(Worded):
+    """The value is not of the option's kind (a whole number, a number, yes or no)."""
+
+    model: str  # "" for options that belong to no model (admin settings)
+    option: str
+    kind: str  # "a whole number" | "a number" | "yes or no" | "text"
+    expected: str  # the allowed range in words: "1 to 20", "yes or no"
+    value: str
+
+    param: str | None = None  # the API parameter's own name
+
+    def words(self, ph: Phrasing) -> str:
+        return f"{ph.option(self.option)} must be {self.kind} ({self.expected}); got “{_clip(self.value)}”."
 
 
-class Failed(SegmindAPIError):
-    """The job ran and FAILED (HTTP 422); `detail` is Segmind's reason, content blocks included."""
+@dataclass(eq=False)
+class OptionOutOfRange(Worded):
+    model: str
+    option: str
+    minimum: float | None
+    maximum: float | None
+    value: float | str
 
-    status = 422
+    param: str | None = None  # the API parameter's own name
 
-
-class RateLimited(SegmindAPIError):
-    status = 429
-
-    def __init__(self, detail: str = "", *, retry_after: float | None = None) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
-
-
-class Upstream(SegmindAPIError):
-    status = 500  # 5xx
+    def words(self, ph: Phrasing) -> str:
+        return (f"{ph.option(self.option)} must be from {_num(self.minimum)} to {_num(self.maximum)}; "
+                f"got {_clip(self.value)}.")
 
 
-_BY_STATUS: dict[int, type[SegmindAPIError]] = {
-    400: BadRequest,
-    401: AuthError,
-    403: AuthError,
-    404: NotFound,
-    405: BadRequest,
-    406: NoCredits,
-    422: Failed,
-}
+@dataclass(eq=False)
+class BadChoice(Worded):
+    model: str
+    option: str
+    choices: tuple[str, ...]
+    value: str
+
+    param: str | None = None  # the API parameter's own name
+
+    def words(self, ph: Phrasing) -> str:
+        return f"{ph.option(self.option)} must be one of {', '.join(self.choices)}; got “{_clip(self.value)}”."
 
 
-def api_error_from(status: int, detail: str, *, retry_after: float | None = None) -> SegmindAPIError:
-    """Build the typed error for an HTTP status Segmind answered with."""
-    if status == 429:
-        return RateLimited(detail, retry_after=retry_after)
-    if status >= 500:
-        return Upstream(detail, status=status)
-    cls = _BY_STATUS.get(status, BadRequest)
-    return cls(detail, status=status)
+@dataclass(eq=False)
+class PromptRequired(Worded):
+    model: str
+
+    def words(self, ph: Phrasing) -> str:
+        return f"“{self.model}” needs a prompt: describe the picture you want."
 
 
-def is_retryable(exc: BaseException) -> bool:
-    """True where trying the same safe call again may succeed."""
-    return isinstance(exc, SegmindNetworkError | RateLimited | Upstream)
+@dataclass(eq=False)
+class TextTooLong(Worded):
+    option: str  # "prompt" or "neg"
+    limit: int
+    length: int
+
+    def words(self, ph: Phrasing) -> str:
+        what = "prompt" if self.option == "prompt" else "negative prompt"
+        return f"The {what} is {self.length} characters; the limit is {self.limit}."
+
+
+@dataclass(eq=False)
+class NegativeNotTaken(Worded):
+    model: str
+
+    def words(self, ph: Phrasing) -> str:
+        return f"“{self.model}” does not take a negative prompt."
+
+
+@dataclass(eq=False)
+class MissingImage(Worded):
+    command: str
+    model: str
+    role: str
+    saved_allowed: bool  # a saved character could stand in (no --char was given)
+
+    def words(self, ph: Phrasing) -> str:
+        if self.role == "character":
+            saved = f", or use {ph.saved_character} for a saved one (see /character list)" if self.saved_allowed else ""
+            return f"/{self.command} needs your character: {ph.attach_role('character')}{saved}."
+        return f"/{self.command} also needs a {self.role} image: {ph.attach_role(self.role)}."
+
+
+@dataclass(eq=False)
+class UnexpectedImage(Worded):
+    """An image this model has no place for (a role it doesn't take, or one image too many)."""
+
+    command: str
+    model: str
+    role: str | None  # None: a positional image beyond the model's slots
+    roles: tuple[str, ...] = ()  # the roles the model takes
+
+    def words(self, ph: Phrasing) -> str:
+        if self.role is None:
+            return f"/{self.command} takes {len(self.roles)} image(s): {', '.join(self.roles)}; you sent more."
+        return f"“{self.model}” does not take a {self.role} image."
+
+
+@dataclass(eq=False)
+class ImageConflict(Worded):
+    """A character photo and a saved character were both given."""
+
+    command: str
+    model: str
+    other_roles: tuple[str, ...] = ()  # the other images this command takes, to point at the right place
+
+    def words(self, ph: Phrasing) -> str:
+        text = f"Send either a character photo or {ph.saved_character}, not both."
+        if self.other_roles:
+            text += " " + "; ".join(f"the {r} image: {ph.attach_role(r)}" for r in self.other_roles) + "."
+        return text
+
+
+@dataclass(eq=False)
+class ImageTooBig(Worded):
+    filename: str
+    size: int
+    limit: int
+
+    def words(self, ph: Phrasing) -> str:
+        return f"{self.filename} is {self.size // 1_048_576} MB; images up to {self.limit // 1_048_576} MB, please."
+
+
+@dataclass(eq=False)
+class UnknownUser(Worded):
+    """A user named in a way this platform could not resolve to an id (an unknown @name, nothing at all)."""
+
+    text: str
+
+    def words(self, ph: Phrasing) -> str:
+        named = f"I don't know who “{_clip(self.text)}” is here" if self.text else "Say which user"
+        return f"{named}: name them by {ph.name_user}."
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "?"
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _clip(value: object, limit: int = 40) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

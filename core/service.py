@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.catalog import SEED_MAX, Model, build_payload, get_model
-from core.errors import InvalidParameter, NotAllowed, NotFoundError
+from core.catalog import SEED_MAX, Model, get_model
+from core.commands.precheck import Prepared, command_for_model, prepare
+from core.commands.types import Generate, ImageSource
+from core.errors import NotAllowed, NotFoundError
 from core.files import write_atomic
 from core.images import normalize_image
 from core.jobs.messenger import Messenger
@@ -41,6 +44,7 @@ from core.types import (
 if TYPE_CHECKING:
     from core.characters import CharacterBook
     from core.jobs.engine import JobEngine
+    from core.store.quota import Policy
     from core.store.sqlite import JobRecord, SqliteStore
 
 
@@ -55,40 +59,52 @@ class CastService:
         self.data_dir = Path(data_dir)
         self.rng = rng or random.Random()
 
-    def register_messenger(self, platform: str, messenger: Messenger) -> None:
-        self.engine.register_messenger(platform, messenger)
+    def register_messenger(self, platform: str, messenger: Messenger, *, reshow_finals: bool = True) -> None:
+        self.engine.register_messenger(platform, messenger, reshow_finals=reshow_finals)
 
     # --- jobs ------------------------------------------------------------------------------------
 
     async def submit(self, request: Request) -> JobView:
-        model = get_model(request.model)
-        prompt = request.prompt
+        """Legacy entry for adapters that download first: the same precheck, then the job is written."""
+        command = Generate(command=command_for_model(request.model), model=request.model, prompt=request.prompt,
+                           negative=request.negative, character=request.character_name,
+                           options={k: v for k, v in request.params.items() if v is not None})
+        sources = [ImageSource(image, role=image.role, filename=image.filename, mime=image.mime,
+                               size=len(image.data)) for image in request.images]
+        prepared = await self.precheck(request.actor, request.place, command, sources)
+        images = {role: (source.handle.data, source.filename) for role, source in prepared.images}
+        return await self.submit_prepared(request.actor, request.place, prepared, images,
+                                          event_id=request.idem_key, reply_ref=request.reply_ref)
+
+    async def precheck(self, actor: Actor, place: Place, command: Generate,
+                       sources: Sequence[ImageSource] = ()) -> Prepared:
+        """Options, ranges, model, saved character and required images, before any download or status message.
+
+        Raises core.errors' data-carrying errors; the returned value carries the payload, built once.
+        """
+        character = None
+        if command.character:
+            character = await self.book.get(scope_id=place.scope_id, name=command.character)
+        return prepare(command, sources, character=character, rng=self.rng)
+
+    async def submit_prepared(self, actor: Actor, place: Place, prepared: Prepared,
+                              images: Mapping[ImageRole, tuple[bytes, str]], *, event_id: str = "",
+                              reply_ref: str = "") -> JobView:
+        """Write the job for a precheck result; `images` holds the downloaded bytes (and filename) per slot."""
+        model, payload = prepared.model, prepared.payload
         inputs: dict[str, str] = {}
-        character_id = None
-        if request.character_name:
-            character = await self.book.get(scope_id=request.place.scope_id, name=request.character_name)
-            character_id = character.character_id
-            inputs[ImageRole.CHARACTER] = character.image_path
-            if character.description:
-                prompt = f"{prompt}, {character.description}" if prompt else character.description
-        payload = build_payload(model, prompt=prompt, negative=request.negative, flags=request.params, rng=self.rng)
-        for image in request.images:
-            if model.slot(image.role) is None:
-                raise InvalidParameter(f"“{model.key}” does not take a {image.role} image.", param=image.role)
-            if image.role == ImageRole.CHARACTER and character_id:
-                raise InvalidParameter("Send either a photo or --char NAME, not both.", param="char")
-            inputs[image.role] = await self._store_input(image.data, image.filename)
-        for slot in model.images:
-            if slot.required and slot.role not in inputs:
-                raise InvalidParameter(_missing_image(model.key, slot.role), param=slot.role)
-        seed = payload.get(model.seed_field) if model.seed_field else None
+        if prepared.character is not None:
+            inputs[ImageRole.CHARACTER] = prepared.character.image_path
+        for role, (data, filename) in images.items():
+            inputs[role] = await self._store_input(data, filename)
         new = NewJob(
-            idem_key=request.idem_key or f"{request.actor.platform}:{self.rng.getrandbits(64):x}",
-            platform=request.actor.platform, user_id=request.actor.user_id, user_name=request.actor.name,
-            scope_id=request.place.scope_id, chat_id=request.place.chat_id, model=model.key,
-            prompt=request.prompt, payload=payload, inputs={str(k): v for k, v in inputs.items()},
-            cost=await self._cost(request.place.scope_id, model, payload), reply_ref=request.reply_ref,
-            character_id=character_id, seed=seed, is_admin=request.actor.is_admin,
+            idem_key=event_id or f"{actor.platform}:{self.rng.getrandbits(64):x}",
+            platform=actor.platform, user_id=actor.user_id, user_name=actor.name,
+            scope_id=place.scope_id, chat_id=place.chat_id, model=model.key,
+            prompt=prepared.command.prompt, payload=payload, inputs={str(k): v for k, v in inputs.items()},
+            cost=await self._cost(place.scope_id, model, payload), reply_ref=reply_ref,
+            character_id=prepared.character.character_id if prepared.character else None,
+            seed=payload.get(model.seed_field) if model.seed_field else None, is_admin=actor.is_admin,
         )
         job, created = await self.store.create_job(new)
         if not created:
@@ -152,6 +168,14 @@ class CastService:
             raise NotFoundError("That job doesn't exist.")
         return self.engine.view(job)
 
+    async def originals(self, actor: Actor, place: Place, job_id: str) -> list[OutputImage]:
+        """A job's output files, for whoever may use the job's buttons."""
+        return await load_outputs(await self._own_job(actor, place, job_id))
+
+    async def check_delete_output(self, actor: Actor, place: Place, job_id: str) -> None:
+        """Raises unless the actor may delete this job's output message (the adapter deletes it)."""
+        await self._own_job(actor, place, job_id)
+
     async def outputs(self, job_id: str) -> list[OutputImage]:
         job = await self.store.get_job(job_id)
         if job is None or not job.outputs:
@@ -201,9 +225,18 @@ class CastService:
         return [self.engine.view(job) for job in jobs]
 
     async def set_policy(self, actor: Actor, place: Place, **changes: Any) -> str:
+        """Legacy text form of update_policy, for adapters not yet on core.commands."""
+        return f"Quota policy updated: {await self.update_policy(actor, place, **changes)}"
+
+    async def update_policy(self, actor: Actor, place: Place, **changes: Any) -> Policy:
         _require_admin(actor)
-        policy = await self.store.set_policy(place.scope_id, **changes)
-        return f"Quota policy updated: {policy}"
+        return await self.store.set_policy(place.scope_id, **changes)
+
+    async def member_quota(self, actor: Actor, place: Place, user_id: str) -> QuotaView:
+        """An admin looks at one member's quota."""
+        _require_admin(actor)
+        return await self.store.quota(platform=actor.platform, user_id=user_id, scope_id=place.scope_id,
+                                      is_admin=False)
 
     async def ban(self, actor: Actor, place: Place, user_id: str, *, banned: bool = True) -> None:
         _require_admin(actor)
@@ -225,10 +258,4 @@ def _require_admin(actor: Actor) -> None:
     if not actor.is_admin:
         raise NotAllowed("Only community admins can do that.")
 
-
-def _missing_image(model: str, role: str) -> str:
-    if role == ImageRole.CHARACTER:
-        return (f"“{model}” needs your character: attach a photo (or reply to one), "
-                "or use --char NAME with a saved character (see /character list).")
-    return f"“{model}” also needs a {role} image: send it together with the character photo (as an album)."
 

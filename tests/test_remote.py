@@ -7,7 +7,8 @@ import base64
 import pytest
 
 from core.catalog import MODELS, Transport, build_payload
-from core.errors import Failed, InvalidParameter, NotFound, Upstream
+from core.errors import InvalidParameter
+from core.segmind.errors import Failed, NotFound, Upstream
 from core.segmind.remote import RemoteHandle, RemoteRunner, RemoteStatus
 from core.types import ImageInput, ImageRole
 from tests.fakes.simulator import drive, png

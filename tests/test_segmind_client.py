@@ -11,7 +11,8 @@ import socket
 import httpx
 import pytest
 
-from core.errors import (
+from core.segmind.client import SegmindClient
+from core.segmind.errors import (
     AuthError,
     BadRequest,
     Failed,
@@ -23,7 +24,6 @@ from core.errors import (
     SegmindTimeout,
     Upstream,
 )
-from core.segmind.client import SegmindClient
 from core.segmind.parse import retry_after_seconds
 from core.simulator.server import Simulator
 from tests.fakes.clock import FakeClock

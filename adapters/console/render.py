@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from core.commands import answers as a
+from core.commands.help import help_lines
 from core.statustext import duration
 from core.types import CharacterView, JobState, JobView, QuotaView, StatsView
 
@@ -53,14 +55,16 @@ def quota_text(quota: QuotaView) -> str:
     return "\n".join(lines)
 
 
-def history_text(jobs: list[JobView]) -> str:
+def history_text(jobs: list[JobView] | tuple[JobView, ...], *, page: int = 1, has_more: bool = False) -> str:
     if not jobs:
-        return "history: no jobs yet"
-    lines = [f"history ({len(jobs)}):"]
+        return "history: no jobs yet" if page == 1 else f"history: no page {page}"
+    lines = [f"history ({len(jobs)}{_page_note(page)}):"]
     for job in jobs:
         prompt = f" “{job.prompt[:40]}”" if job.prompt else ""
         count = f", {len(job.outputs)} image(s)" if job.outputs else ""
         lines.append(f"  {short_id(job.job_id)} {job.model} {state_word(job)}{count}, cost {job.cost}{prompt}")
+    if has_more:
+        lines.append(f"more: /history {page + 1}")
     return "\n".join(lines)
 
 
@@ -69,13 +73,69 @@ def character_line(character: CharacterView) -> str:
     return f"{character.name}{description}"
 
 
-def characters_text(characters: list[CharacterView]) -> str:
-    if not characters:
-        return "no saved characters yet: /character save NAME ./photo.png"
-    return "characters:\n" + "\n".join(f"  {character_line(c)}" for c in characters)
+def characters_text(page: a.CharacterPage) -> str:
+    if not page.characters:
+        if page.page > 1:
+            return f"no page {page.page} of characters"
+        return "no saved characters yet: /character save NAME ./photo.png --consent"
+    lines = [f"characters{_page_note(page.page)}:", *(f"  {character_line(c)}" for c in page.characters)]
+    if page.has_more:
+        prefix = f" {page.prefix}" if page.prefix else ""
+        lines.append(f"more: /character list{prefix} --page {page.page + 1}")
+    return "\n".join(lines)
+
+
+def _page_note(page: int) -> str:
+    return f", page {page}" if page > 1 else ""
 
 
 def stats_text(stats: StatsView) -> str:
     states = ", ".join(f"{state} {count}" for state, count in sorted(stats.jobs_by_state.items())) or "no jobs"
     return (f"stats: {stats.users} user(s), {stats.characters} character(s), "
             f"{stats.units_spent} unit(s) spent; jobs: {states}")
+
+
+def policy_text(p: a.PolicyUpdated) -> str:
+    pool = "no pool" if p.pool_units is None else f"pool {p.pool_units} unit(s)"
+    admins = "admins unlimited" if p.unlimited_admins else "admins counted like members"
+    return (f"Quota policy updated: {p.daily_units} unit(s) a day per member, {pool}, {p.window} window in "
+            f"{p.timezone}, up to {p.character_limit} characters, {admins}.")
+
+
+def answer_text(answer: a.Answer) -> str:
+    """Plain text for every answer except a started job, which the session follows to its end."""
+    match answer:
+        case a.QuotaShown(quota=quota):
+            return quota_text(quota)
+        case a.HistoryPage(jobs=jobs, page=page, has_more=more):
+            return history_text(jobs, page=page, has_more=more)
+        case a.CharacterPage():
+            return characters_text(answer)
+        case a.CharacterShown(view=view):
+            return f"{character_line(view)}\n  image: {view.image_path}"
+        case a.CharacterSaved(view=view):
+            return f"saved character {view.name}: use it with /imagine --char {view.name} ..."
+        case a.ConsentNeeded(name=name):
+            return (f"not saved: only save a face you have the right to use. If you may use this one, "
+                    f"send the same line with --consent (/character save {name} PATH --consent).")
+        case a.Renamed(old_name=old, view=view):
+            return f"renamed {old} to {view.name}"
+        case a.Deleted(name=name):
+            return f"deleted {name}"
+        case a.Cancelled(view=view):
+            return status_line(view)
+        case a.PolicyUpdated():
+            return policy_text(answer)
+        case a.BanChanged(user_id=user_id, banned=banned):
+            return f"{user_id} is {'banned' if banned else 'no longer banned'} here."
+        case a.Stats(stats=stats):
+            return stats_text(stats)
+        case a.OutputDeleted(job_id=job_id):
+            return f"job {short_id(job_id)}: its images stay in the output folder; delete the files to remove them"
+        case a.OriginalFiles(job_id=job_id, images=images):
+            return f"job {short_id(job_id)}: {len(images)} original file(s)"
+        case a.HelpAnswer():
+            return "\n".join(help_lines(answer))
+        case a.JobAccepted(view=view):
+            return f"job {short_id(view.job_id)} accepted: {view.model}, cost {view.cost} unit(s)"
+    raise TypeError(f"no console text for {answer!r}")

@@ -63,7 +63,10 @@ class CastClient(discord.Client):
     """A discord.py client whose setup_hook hands over to the adapter (tree, views, sync)."""
 
     def __init__(self, adapter: DiscordAdapter, **options: Any) -> None:
-        super().__init__(intents=discord.Intents(guilds=True), **options)
+        # Nothing castbot sends pings anyone unless a send names its user: prompts and names are user text,
+        # and "@everyone <@&role>" in a prompt must stay text.
+        super().__init__(intents=discord.Intents(guilds=True), allowed_mentions=discord.AllowedMentions.none(),
+                         **options)
         self.adapter = adapter
         self.tree: app_commands.CommandTree[Any] = app_commands.CommandTree(self)
         self.actions: ButtonActions | None = None
@@ -93,7 +96,7 @@ class DiscordAdapter:
         cls = ShardedCastClient if shard_count else CastClient
         sharding = {"shard_count": shard_count} if shard_count else {}
         self.client: CastClient = cls(self, guild_ready_timeout=guild_ready_timeout, **sharding)
-        self.messenger = DiscordMessenger(self.client, clock=self.clock)
+        self.messenger = DiscordMessenger(self.client, clock=self.clock, on_shown=service.rebind_reply)
         self.synced = False  # whether the last start had to sync the command set
         self._task: asyncio.Task[None] | None = None
 

@@ -48,7 +48,8 @@ def idem_key(interaction: discord.Interaction) -> str:
 class ReplyRef:
     """Where a job's status lives: the interaction's original response, or the channel once expired.
 
-    Persisted with the job as compact JSON; the interaction token is only usable for 15 minutes.
+    Persisted with the job as compact JSON; the interaction token is only usable for 15 minutes. It also
+    keeps what the status message last showed, so a restarted process does not repeat an identical edit.
     """
 
     app_id: int
@@ -57,16 +58,20 @@ class ReplyRef:
     user_id: int
     created: float  # clock time the interaction arrived, to know when its token expires
     message_id: int = 0  # the status message itself, editable through the channel once the token is gone
+    upload_limit: int = 0  # bytes per file Discord allows where the interaction came from; 0 = unknown
+    shown: str = ""  # digest of the content and buttons the status message last showed
 
     def dumps(self) -> str:
-        return json.dumps([self.app_id, self.token, self.channel_id, self.user_id, self.created, self.message_id],
-                          separators=(",", ":"))
+        return json.dumps([self.app_id, self.token, self.channel_id, self.user_id, self.created, self.message_id,
+                           self.upload_limit, self.shown], separators=(",", ":"))
 
     @classmethod
     def loads(cls, text: str) -> ReplyRef:
         app_id, token, channel_id, user_id, created, *rest = json.loads(text)
-        message_id = int(rest[0]) if rest else 0
-        return cls(int(app_id), str(token), int(channel_id), int(user_id), float(created), message_id)
+        given = rest[:3]  # older references lack the later fields
+        message_id, upload_limit, shown = [*given, *(0, 0, "")[len(given):]]
+        return cls(int(app_id), str(token), int(channel_id), int(user_id), float(created), int(message_id),
+                   int(upload_limit), str(shown))
 
 
 async def defer_status(interaction: discord.Interaction, clock: Clock) -> str:
@@ -74,7 +79,7 @@ async def defer_status(interaction: discord.Interaction, clock: Clock) -> str:
     response = await interaction.response.defer(thinking=True)
     message_id = response.message_id if response is not None and response.message_id else 0
     return ReplyRef(interaction.application_id, interaction.token, interaction.channel_id or 0,
-                    interaction.user.id, clock.now(), message_id).dumps()
+                    interaction.user.id, clock.now(), message_id, interaction.filesize_limit).dumps()
 
 
 async def say(interaction: discord.Interaction, text: str, *, ephemeral: bool = True) -> None:

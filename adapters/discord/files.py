@@ -1,4 +1,9 @@
-"""Generated images out as Discord files: at most 10 per message, recompressed when over the upload limit."""
+"""Generated images out as Discord files: at most 10 per message, recompressed when over the upload limit.
+
+The limit is per file and comes with each interaction (`attachment_size_limit`: 10 MiB by default, more in
+boosted servers); a whole request may carry at most 25 MiB (or one file's limit, when that is larger), so a
+set of big images is split over several messages instead of being refused with 413.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ log = logging.getLogger(__name__)
 
 FILES_PER_MESSAGE = 10
 UPLOAD_LIMIT = 10 * 1024 * 1024  # Discord's default per-file limit for bots (no boosts)
+REQUEST_LIMIT = 25 * 1024 * 1024  # Discord's limit for one message request, every file included
+REQUEST_MARGIN = 256 * 1024  # multipart framing and the message JSON travel in the same request
 _QUALITIES = (90, 80, 70, 55, 40)
 
 
@@ -43,10 +50,16 @@ def shrink(image: OutputImage, limit: int = UPLOAD_LIMIT) -> OutputImage:
 
 
 def batches(images: Sequence[OutputImage], limit: int = UPLOAD_LIMIT) -> list[list[discord.File]]:
-    """Discord files in groups of at most ten, each file within the upload limit."""
-    files = []
+    """Discord files in groups of at most ten and one request's size, each file within the upload limit."""
+    budget = max(REQUEST_LIMIT, limit) - REQUEST_MARGIN
+    groups: list[list[discord.File]] = []
+    size = 0
     for number, image in enumerate(images, start=1):
-        fitted = shrink(image, limit)
+        fitted = shrink(image, min(limit, budget))
+        if not groups or len(groups[-1]) == FILES_PER_MESSAGE or size + len(fitted.data) > budget:
+            groups.append([])
+            size = 0
         name = fitted.filename or f"castbot-{number}.png"
-        files.append(discord.File(io.BytesIO(fitted.data), filename=name))
-    return [files[i : i + FILES_PER_MESSAGE] for i in range(0, len(files), FILES_PER_MESSAGE)]
+        groups[-1].append(discord.File(io.BytesIO(fitted.data), filename=name))
+        size += len(fitted.data)
+    return groups

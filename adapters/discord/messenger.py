@@ -1,22 +1,27 @@
 """The Discord Messenger: job status as edits of the deferred response, results as files with buttons.
 
-Status edits are coalesced per job (only the newest view is sent, and only when its text changed) and
-paced per channel on the injected clock. A reply reference outlives the process: it holds the
-interaction token, which Discord honours for 15 minutes; after that (or when Discord says the webhook
-is gone) results go to the channel as a normal message that mentions the user.
+Status edits are coalesced per job (only the newest view is sent, and only when its text or buttons
+changed) and paced per channel on the injected clock. What a status message last showed is kept in the
+job's reply reference too (through `on_shown`), so a restarted process never repeats an identical edit.
+A reply reference outlives the process: it holds the interaction token, which Discord honours for 15
+minutes; after that (or when Discord says the webhook is gone) results go to the channel as a normal
+message that mentions the user — and nobody else: the client's default allowed_mentions parse nothing.
+Files are sized by the interaction's own upload limit (`attachment_size_limit`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
 import logging
 from collections import OrderedDict, deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import discord
 
 from adapters.discord.context import ReplyRef
-from adapters.discord.files import FILES_PER_MESSAGE, UPLOAD_LIMIT, batches
+from adapters.discord.files import UPLOAD_LIMIT, batches
 from adapters.discord.render import result_caption, status_text
 from adapters.discord.views import result_view, status_view
 from core.clock import Clock
@@ -30,7 +35,7 @@ STATUS_INTERVAL = 1.5  # seconds between two edits of one status message: later 
 CHANNEL_BURST, CHANNEL_WINDOW = 5, 5.0  # at most 5 status edits per 5 s in one channel (Discord's pace)
 REMEMBERED_JOBS = 5000  # last-shown texts kept; older jobs are long finished
 MAX_FLUSH_ROUNDS = 1000  # a job's status changes far fewer times than this
-UNKNOWN_WEBHOOK = 10015
+DEAD_TOKEN = frozenset({10015, 50027})  # Unknown Webhook; Invalid Webhook Token (the 15 minutes are up)
 CANCELLABLE = frozenset({JobState.ACCEPTED, JobState.SUBMITTED, JobState.RUNNING})
 
 
@@ -54,12 +59,14 @@ class ChannelPacer:
 
 class DiscordMessenger:
     def __init__(self, client: discord.Client, *, clock: Clock, interval: float = STATUS_INTERVAL,
-                 upload_limit: int = UPLOAD_LIMIT) -> None:
+                 upload_limit: int = UPLOAD_LIMIT,
+                 on_shown: Callable[[str, str], Awaitable[None]] | None = None) -> None:
         self.client = client
         self.clock = clock
         self.interval = interval
-        self.upload_limit = upload_limit
-        self._shown: OrderedDict[str, str] = OrderedDict()  # job id -> text last shown (bounded)
+        self.upload_limit = upload_limit  # when a reply reference does not carry the interaction's own
+        self.on_shown = on_shown  # (job id, reply reference) after each status edit: persists `shown`
+        self._shown: OrderedDict[str, str] = OrderedDict()  # job id -> digest last shown (bounded)
         self._last_edit: dict[str, float] = {}  # job id -> clock time of its last status edit
         self._pending: dict[str, tuple[ReplyRef, JobView]] = {}  # job id -> newest view not yet shown
         self._flushers: dict[str, asyncio.Task[None]] = {}
@@ -71,7 +78,7 @@ class DiscordMessenger:
     async def show(self, reply_ref: str, view: JobView) -> None:
         """Queue the newest status; a per-job task sends it when the channel's turn comes."""
         ref = ReplyRef.loads(reply_ref)
-        if self._shown.get(view.job_id) == status_text(view):
+        if self._shown.get(view.job_id, ref.shown) == shown_digest(view):
             return
         self._pending[view.job_id] = (ref, view)
         task = self._flushers.get(view.job_id)
@@ -81,13 +88,12 @@ class DiscordMessenger:
     async def deliver(self, reply_ref: str, view: JobView, images: Sequence[OutputImage]) -> None:
         """Post the images; raises when they could not be posted, so the engine tries again."""
         ref = ReplyRef.loads(reply_ref)
-        # Files are consumed by a send, so each path builds its own from the images.
-        total = -(-len(images) // FILES_PER_MESSAGE)
-        sent = 0
-        if self._token_alive(ref):
-            sent = await self._deliver_followups(ref, view, batches(images, self.upload_limit))
-        if sent < total:
-            await self._deliver_to_channel(ref, view, batches(images, self.upload_limit), start=sent)
+        limit = ref.upload_limit or self.upload_limit
+        # Files are consumed by a send, so each path builds its own from the images (the same groups).
+        groups = batches(images, limit)
+        sent = await self._deliver_followups(ref, view, groups) if self._token_alive(ref) else 0
+        if sent < len(groups):
+            await self._deliver_to_channel(ref, view, batches(images, limit), start=sent)
         await self.show(reply_ref, view)
 
     async def close(self) -> None:
@@ -114,40 +120,53 @@ class DiscordMessenger:
             if at > self.clock.now():
                 await self.clock.sleep(at - self.clock.now())
             ref, view = self._pending.pop(job_id)  # the newest, which may have arrived while waiting
-            text = status_text(view)
-            if self._shown.get(job_id) == text:
+            digest = shown_digest(view)
+            if self._shown.get(job_id, ref.shown) == digest:
                 continue
+            edited = False
             try:
-                await self._edit_status(ref, view, text)
+                edited = await self._edit_status(ref, view, status_text(view))
             except Exception:
                 log.exception("status edit for job %s failed", job_id)
-            self._remember(job_id, text)
+            self._remember(job_id, digest)  # a failed edit is not retried with the same content either
+            if edited and self.on_shown is not None:
+                await self._persist(job_id, dataclasses.replace(ref, shown=digest))
 
-    def _remember(self, job_id: str, text: str) -> None:
-        self._shown[job_id] = text
+    async def _persist(self, job_id: str, ref: ReplyRef) -> None:
+        assert self.on_shown is not None
+        try:
+            await self.on_shown(job_id, ref.dumps())
+        except Exception:
+            log.warning("job %s: could not record its shown status", job_id, exc_info=True)
+
+    def _remember(self, job_id: str, digest: str) -> None:
+        self._shown[job_id] = digest
         self._shown.move_to_end(job_id)
         self._last_edit[job_id] = self.clock.now()
         while len(self._shown) > REMEMBERED_JOBS:
             old, _ = self._shown.popitem(last=False)
             self._last_edit.pop(old, None)
 
-    async def _edit_status(self, ref: ReplyRef, view: JobView, text: str) -> None:
+    async def _edit_status(self, ref: ReplyRef, view: JobView, text: str) -> bool:
+        """Edit the status message; whether it now shows `text`."""
         buttons = status_view(view.job_id) if view.state in CANCELLABLE else None
         if self._token_alive(ref):
             try:
                 await self._webhook(ref).edit_message("@original", content=text, view=buttons)  # type: ignore[arg-type]
-                return
-            except discord.NotFound as exc:
+                return True
+            except discord.HTTPException as exc:
                 self._forget_token(ref, exc)
         if not ref.message_id:
             log.debug("job %s: interaction token expired and no message id, status not edited", view.job_id)
-            return
+            return False
         # The token is gone but the message is the bot's own: edit it through the channel instead.
         message = self.client.get_partial_messageable(ref.channel_id).get_partial_message(ref.message_id)
         try:
             await message.edit(content=text, view=buttons)
         except discord.HTTPException as exc:
             log.info("job %s: status message %s not editable (%s)", view.job_id, ref.message_id, exc.status)
+            return False
+        return True
 
     # --- results --------------------------------------------------------------------------------
 
@@ -160,7 +179,7 @@ class DiscordMessenger:
                     result_caption(view, part=number, parts=len(groups)), files=files, wait=True,
                     view=result_view(view.job_id) if last else discord.utils.MISSING,
                 )
-            except discord.NotFound as exc:
+            except discord.HTTPException as exc:
                 self._forget_token(ref, exc)
                 return number - 1
         return len(groups)
@@ -184,13 +203,22 @@ class DiscordMessenger:
         age = self.clock.now() - ref.created
         return ref.token not in self._dead_tokens and age < TOKEN_LIFETIME - TOKEN_MARGIN
 
-    def _forget_token(self, ref: ReplyRef, exc: discord.NotFound) -> None:
-        if exc.code == UNKNOWN_WEBHOOK:
+    def _forget_token(self, ref: ReplyRef, exc: discord.HTTPException) -> None:
+        """After a refused webhook call: stop using a dead token; anything else but a gone message raises."""
+        if exc.code in DEAD_TOKEN:
             log.info("interaction token for channel %s is no longer valid", ref.channel_id)
             self._dead_tokens.add(ref.token)
-        else:
+        elif isinstance(exc, discord.NotFound):
             log.info("status message in channel %s is gone (code %s)", ref.channel_id, exc.code)
+        else:
+            raise exc
 
     def _webhook(self, ref: ReplyRef) -> discord.Webhook:
         return discord.Webhook.partial(ref.app_id, ref.token, client=self.client)
 
+
+
+def shown_digest(view: JobView) -> str:
+    """What a status message shows — its text and whether it has a Cancel button — in a few bytes."""
+    shown = f"{status_text(view)}\x00{view.state in CANCELLABLE}"
+    return hashlib.blake2b(shown.encode(), digest_size=8).hexdigest()

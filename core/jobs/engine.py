@@ -77,6 +77,7 @@ class JobEngine:
             durations=self.durations, config=self.config, data_dir=Path(data_dir), host=self,
             messengers=self._messengers, credits=CreditsAlarm(), uploads=uploads,
         )
+        self._quiet_platforms: set[str] = set()  # platforms that want no re-shown final statuses
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -115,8 +116,12 @@ class JobEngine:
             await asyncio.wait(tasks, timeout=STOP_GRACE)
         self._tasks.clear()
 
-    def register_messenger(self, platform: str, messenger: Messenger) -> None:
+    def register_messenger(self, platform: str, messenger: Messenger, *, reshow_finals: bool = True) -> None:
+        """`reshow_finals=False` for a platform where a new session is a new conversation (the console):
+        statuses of jobs that ended before it started are not shown again."""
         self._messengers[platform] = messenger
+        if not reshow_finals:
+            self._quiet_platforms.add(platform)
         self._reshow_final_statuses(platform)
         # jobs that finished while this platform was away get delivered now
         for job in list(self._active.values()):
@@ -127,6 +132,8 @@ class JobEngine:
         """Final statuses a crash may have swallowed: shown again, once, when their platform is back."""
         for job in [j for j in self._reshow if j.platform == platform]:
             self._reshow.remove(job)
+            if platform in self._quiet_platforms:
+                continue
             task = asyncio.create_task(self.push_view(job, force=True), name=f"castbot-reshow-{job.job_id}")
             self._side_tasks.add(task)
             task.add_done_callback(self._side_tasks.discard)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from core.errors import AuthError, BadRequest, Failed, NoCredits, NotFound, SegmindError
+from core.segmind.errors import AuthError, BadRequest, Failed, NoCredits, NotFound, SegmindError
 
 NOTHING_CHARGED = "Nothing was charged."
 _CONTENT_BLOCK = re.compile(r"nsfw|safety|safe|content|moderat|rai\b|policy|inappropriate|blocked", re.I)

@@ -9,17 +9,7 @@ from pathlib import Path
 
 from core import metrics
 from core.catalog import MODELS, Encoding, Transport
-from core.errors import (
-    NoCredits,
-    NotFound,
-    RateLimited,
-    SegmindAPIError,
-    SegmindError,
-    SegmindNetworkError,
-    Upstream,
-    UserError,
-    is_retryable,
-)
+from core.errors import UserError
 from core.jobs.context import JobContext
 from core.jobs.explain import (
     EXPIRED_MESSAGE,
@@ -31,6 +21,16 @@ from core.jobs.explain import (
 )
 from core.jobs.outputs import load_outputs, write_outputs
 from core.jobs.polling import next_delay
+from core.segmind.errors import (
+    NoCredits,
+    NotFound,
+    RateLimited,
+    SegmindAPIError,
+    SegmindError,
+    SegmindNetworkError,
+    Upstream,
+    is_retryable,
+)
 from core.segmind.remote import RemoteHandle, RemoteStatus
 from core.store.sqlite import JobRecord
 from core.types import ImageInput, ImageRole, JobState

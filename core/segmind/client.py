@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from core.clock import Clock, SystemClock
-from core.errors import SegmindAPIError, Upstream
+from core.segmind.errors import SegmindAPIError, Upstream
 from core.segmind.parse import float_or_none, json_object, output_urls, v1_images
 from core.segmind.transport import DEFAULT_MAX_ATTEMPTS, Observer, SegmindTransport
 

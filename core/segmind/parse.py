@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from core.errors import Upstream, api_error_from
+from core.segmind.errors import Upstream, api_error_from
 
 DETAIL_MAX_CHARS = 300
 JOB_STATES = ("QUEUED", "PROCESSING", "COMPLETED")

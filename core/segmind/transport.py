@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from core.clock import Clock
-from core.errors import (
+from core.segmind.errors import (
     Failed,
     OutputTooLarge,
     RateLimited,

@@ -78,6 +78,10 @@ class DiscordSide:
             self.fake.expire_token(sent["token"])
             self.expired += 1
 
+    def violations(self) -> list[str]:
+        """What the real Discord would have refused, or who would have been pinged, during the run."""
+        return self.fake.unexpected()
+
     async def drop_gateway(self) -> None:
         await self.fake.drop_gateway()
         self.drops += 1

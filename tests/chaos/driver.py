@@ -222,6 +222,7 @@ class ChaosRun:
         v += invariants.backup_violations(self.backup_path)
         v += [f"Telegram refused: {r.method} {r.code} {r.description}" for r in fake.unexpected_refusals()]
         v += hostile_problems
+        v += self.discord.violations() if self.discord is not None else []
         v += _unanswered(fake, self.play, kills)
         for platform, values in latencies.items():
             missing = sum(1 for x in values if x == float("inf"))

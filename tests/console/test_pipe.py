@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPT = f"""\
 # comments and blank lines are skipped
 
-/character save Luna "{SAMPLE_CHARACTER}" a girl with silver hair
+/character save Luna "{SAMPLE_CHARACTER}" --consent a girl with silver hair
 /imagine --char Luna on a beach --n 4
 /quota
 /history
@@ -42,3 +42,17 @@ def test_piped_session_saves_generates_four_and_reports(tmp_path):
     history = lines[lines.index("history (1):") + 1]
     assert " poses done, 4 image(s), cost 4 “on a beach”" in history
     assert "Traceback" not in done.stderr and "error" not in done.stdout
+
+
+def test_a_new_session_does_not_reprint_old_jobs(tmp_path):
+    """A chat platform needs old final statuses re-shown after a crash; a fresh console session does not."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SEGMIND_", "TELEGRAM_", "DISCORD_", "CASTBOT_"))}
+    env = {**clean, "PYTHONPATH": str(REPO), "CASTBOT_DATA_DIR": str(tmp_path / "data"), "CASTBOT_SIM_SPEED": "600"}
+    run = [sys.executable, "-m", "bot.cli", "console", "--out", str(tmp_path / "images")]
+    first = subprocess.run(run, input=SCRIPT, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=90)
+    assert first.returncode == 0 and any(line.startswith("job ") for line in first.stdout.splitlines())
+
+    again = subprocess.run(run, input="/quota\n", cwd=tmp_path, env=env, capture_output=True, text=True, timeout=90)
+    assert again.returncode == 0, again.stderr
+    assert [line for line in again.stdout.splitlines() if line.startswith("job ")] == []
+    assert "quota: 36 unit(s) left" in again.stdout

@@ -29,7 +29,7 @@ def _written(output: str) -> list[str]:
 
 async def test_save_generate_quota_history(console, tmp_path):
     shutil.copy(SAMPLE_CHARACTER, tmp_path / "luna.png")
-    saved = await console.line("/character save Luna ./luna.png a girl with silver hair")
+    saved = await console.line("/character save Luna ./luna.png --consent a girl with silver hair")
     generated = await console.line("/imagine --char Luna on a beach --n 4")
     quota = await console.line("/quota")
     history = await console.line("/history")
@@ -54,10 +54,10 @@ async def test_save_generate_quota_history(console, tmp_path):
         ("/wat", "error: There is no /wat command."),
         ("hello there", "error: Commands start with /"),
         ('/imagine "unclosed', "error: A quote is not closed"),
-        ("/character frobnicate", "error: Use /character save NAME PATH"),
-        ("/admin quota --daily lots", "error: --daily needs a whole number"),
+        ("/character frobnicate", "error: Use /character save NAME"),
+        ("/admin quota --daily lots", "error: --daily must be a whole number"),
         ("/admin ban ada", "error: You can't ban yourself."),
-        ("/history many", "error: Give a number from 1 to 100"),
+        ("/history many", "error: --page must be a whole number"),
     ],
 )
 async def test_bad_input_is_one_friendly_line_and_charges_nothing(console, line, message):
@@ -143,7 +143,7 @@ def test_live_messenger_lists_written_paths(tmp_path):
 
 async def test_pose_and_scene_take_their_second_image_from_a_path(console):
     assets = SAMPLE_CHARACTER.parent
-    await console.line(f"/character save Luna {SAMPLE_CHARACTER}")
+    await console.line(f"/character save Luna {SAMPLE_CHARACTER} --consent")
     posed = await console.line(f"/pose --char Luna --pose-image {assets / 'sample_pose.png'} dancing")
     placed = await console.line(f"/scene --char Luna --scene-image {assets / 'sample_scene.png'} at dusk")
     assert len(_valid_images(_written(posed))) == 1, posed
@@ -160,3 +160,41 @@ async def test_images_that_cannot_be_written_are_retried_then_not_charged(consol
     assert ": failed · after" in out.splitlines()[-1]
     assert console.session.last_job is not None and console.session.last_job.state == JobState.FAILED
     assert (await console.line("/quota")).startswith("quota: 40 unit(s) left; used today 0")
+
+
+async def test_pose_with_a_saved_character_takes_the_positional_image_as_the_pose(console):
+    """`--image` next to `--char` on /pose is the pose image (it used to answer "either a photo or --char")."""
+    assets = SAMPLE_CHARACTER.parent
+    await console.line(f"/character save Luna {SAMPLE_CHARACTER} --consent")
+    posed = await console.line(f"/pose --char Luna --image {assets / 'sample_pose.png'} dancing")
+    assert "accepted: pose, cost 1 unit(s)" in posed
+    assert len(_valid_images(_written(posed))) == 1, posed
+    both = await console.line(f"/imagine --char Luna --image {SAMPLE_CHARACTER} at sea")
+    assert both.strip() == "error: Send either a character photo or --char NAME, not both."
+
+
+async def test_help_speaks_the_consoles_way_of_attaching_images(console):
+    pose = await console.line("/help pose")
+    assert "pose image (required): give the pose image with --pose-image PATH" in pose
+    assert "True" not in pose and "2778725438" not in pose
+    missing = await console.line("/pose --char Nobody")
+    assert missing.startswith("error: No character named 'Nobody'")
+    await console.line(f"/character save Luna {SAMPLE_CHARACTER} --consent")
+    assert (await console.line("/pose --char Luna dancing")).strip() == (
+        "error: /pose also needs a pose image: give the pose image with --pose-image PATH.")
+
+
+async def test_save_without_consent_stores_nothing_and_says_how_to_confirm(console):
+    out = await console.line(f"/character save Luna {SAMPLE_CHARACTER} yes I may")
+    assert out.startswith("not saved: only save a face you have the right to use")
+    assert "--consent" in out
+    assert (await console.line("/character list")).startswith("no saved characters yet")
+
+
+async def test_long_lists_come_in_pages(console):
+    for number in range(12):
+        await console.line(f"/character save C{number:02d} {SAMPLE_CHARACTER} --consent")
+    first = (await console.line("/character list")).splitlines()
+    assert first[0] == "characters:" and len(first) == 12 and first[-1] == "more: /character list --page 2"
+    second = (await console.line("/character list --page 2")).splitlines()
+    assert second == ["characters, page 2:", "  C10", "  C11"]

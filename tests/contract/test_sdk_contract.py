@@ -19,8 +19,8 @@ from segmind.pixelflows import PixelFlows
 from segmind.v2 import InferenceFailed
 
 from core.catalog import MODELS, build_payload
-from core.errors import AuthError, Failed
 from core.segmind.client import SegmindClient
+from core.segmind.errors import AuthError, Failed
 from core.segmind.remote import RemoteRunner
 from core.simulator.server import SimConfig, Simulator
 from core.types import ImageInput, ImageRole

@@ -67,12 +67,15 @@ def make_adapter(app: Any, dc: FakeDiscord, clock: FakeClock, **kw: Any) -> Disc
 
 @pytest.fixture
 async def dc() -> AsyncIterator[FakeDiscord]:
+    """The fake Discord; the test fails if it refused anything the test did not `expect_refusal`, or if
+    a message would have pinged anyone but the user who asked."""
     fake = await FakeDiscord().start()
     fake.token = TOKEN  # the bot must authenticate every bot-token route
     try:
         yield fake
     finally:
         await fake.close()
+    fake.ledger.assert_clean()
 
 
 @pytest.fixture
@@ -97,10 +100,14 @@ class Plumbing:
 
     def __init__(self) -> None:
         self.messengers: dict[str, Any] = {}
+        self.replies: dict[str, str] = {}  # job id -> the reply reference the messenger last recorded
         self.service = self
 
     def register_messenger(self, platform: str, messenger: Any) -> None:
         self.messengers[platform] = messenger
+
+    async def rebind_reply(self, job_id: str, reply_ref: str) -> None:
+        self.replies[job_id] = reply_ref
 
 
 @pytest.fixture

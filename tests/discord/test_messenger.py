@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
 
 from PIL import Image
 
 from adapters.discord.context import ReplyRef
 from adapters.discord.files import shrink
-from adapters.discord.messenger import STATUS_INTERVAL, TOKEN_LIFETIME
+from adapters.discord.messenger import STATUS_INTERVAL, TOKEN_LIFETIME, DiscordMessenger
 from core.types import JobState, JobView, OutputImage
 from tests.discord.conftest import DiscordWorld, photo
 from tests.fakes.discord_server import APP_ID
@@ -21,6 +22,7 @@ USER = 111
 async def deferred_ref(w: DiscordWorld, token: str = "tok-1") -> str:
     """A status message as a deferred interaction leaves it, and its reply reference."""
     await w.dc.wait_for(lambda: True)
+    w.dc.interaction(2, {"name": "imagine"}, user_id=USER, channel_id=CHANNEL, token=token)  # USER asked here
     w.dc.messages[f"{token}:@original"] = {"id": "5001", "content": "thinking"}
     return ReplyRef(APP_ID, token, CHANNEL, USER, w.clock.now()).dumps()
 
@@ -123,3 +125,53 @@ def test_channel_pacer_allows_a_burst_then_one_window_later() -> None:
     assert times == [100.0] * 5 + [105.0, 105.0]
     assert pacer.reserve(2) == 100.0  # another channel is not held up
     assert pacer.reserve(3, not_before=101.5) == 101.5
+
+
+async def test_files_over_one_requests_25_mib_go_in_several_messages(bare: DiscordWorld) -> None:
+    m, ref = bare.adapter.messenger, await deferred_ref(bare)
+    nine_mib = [OutputImage(os.urandom(9 * 1024 * 1024), "image/png", f"big-{i}.png") for i in range(3)]
+    await m.deliver(ref, view(JobState.COMPLETED), nine_mib)  # each fits 10 MiB, all three do not fit 25
+    posts = bare.dc.find("POST", f"/webhooks/{APP_ID}/tok-1")
+    assert [len(p.files) for p in posts] == [2, 1] and all(p.status == 200 for p in posts)
+    assert sorted(blob for p in posts for _, blob in p.files) == sorted(i.data for i in nine_mib)  # unchanged
+
+
+async def test_a_restarted_messenger_does_not_repeat_the_status_already_shown(bare: DiscordWorld) -> None:
+    m, ref = bare.adapter.messenger, await deferred_ref(bare)
+    await m.show(ref, view(JobState.COMPLETED))
+    await bare.dc.wait_for(lambda: len(edits(bare)) == 1)
+    await m.settle()
+    remembered = bare.app.replies["job1"]  # what castbot stored with the job after the edit
+    assert ReplyRef.loads(remembered).shown and ReplyRef.loads(remembered).token == "tok-1"
+    restarted = DiscordMessenger(bare.adapter.client, clock=bare.clock, on_shown=bare.app.rebind_reply)
+    await restarted.show(remembered, view(JobState.COMPLETED))  # the engine re-shows final statuses at start
+    await restarted.settle()
+    assert len(edits(bare)) == 1  # nothing new to show: no call (the fake also records identical edits)
+    await restarted.show(remembered, view(JobState.FAILED, error="gone"))
+    await restarted.settle()
+    assert len(edits(bare)) == 2
+
+
+async def test_a_token_discord_already_expired_sends_results_to_the_channel(bare: DiscordWorld) -> None:
+    bare.dc.clock = bare.clock.now
+    await deferred_ref(bare)  # Discord's 15 minutes start now...
+    await bare.clock.advance(TOKEN_LIFETIME)
+    ref = ReplyRef(APP_ID, "tok-1", CHANNEL, USER, bare.clock.now()).dumps()  # ...castbot's clock says "fresh"
+    m = bare.adapter.messenger
+    with bare.dc.expect_refusal(50027):
+        await m.deliver(ref, view(JobState.COMPLETED), images(1))
+    [post] = bare.dc.find("POST", f"/channels/{CHANNEL}/messages")
+    assert post.files and post.json["allowed_mentions"] == {"parse": [], "users": [USER]}
+    assert len(bare.dc.find("POST", "/webhooks/")) == 1  # the dead token is not tried again
+
+
+async def test_each_interactions_upload_limit_is_used(bare: DiscordWorld) -> None:
+    await deferred_ref(bare)
+    ref = ReplyRef(APP_ID, "tok-1", CHANNEL, USER, bare.clock.now(), upload_limit=20_000).dumps()
+    noisy = io.BytesIO()
+    Image.effect_noise((256, 256), 80).convert("RGB").save(noisy, format="PNG")
+    await bare.adapter.messenger.deliver(ref, view(JobState.COMPLETED), [OutputImage(noisy.getvalue(), "image/png",
+                                                                                     "noise.png")])
+    [post] = bare.dc.find("POST", f"/webhooks/{APP_ID}/tok-1")
+    [(name, blob)] = post.files
+    assert len(noisy.getvalue()) > 20_000 >= len(blob) and name == "noise.jpg"

@@ -72,7 +72,7 @@ async def test_a_rejected_token_fails_start_without_showing_the_token(dc: FakeDi
 
     dc.token = "the-right-token"
     adapter = make_adapter(Plumbing(), dc, FakeClock())  # carries the test token, not the right one
-    with pytest.raises(discord.LoginFailure) as failure:
+    with dc.expect_refusal(0), pytest.raises(discord.LoginFailure) as failure:  # 401: Unauthorized
         await adapter.start()
     await adapter.stop()
     assert "discord-test-token" not in str(failure.value)

@@ -190,7 +190,7 @@ async def test_saved_character_is_uploaded_once_and_its_description_joins_the_pr
         await harness.run_until_state(jobs[-1].job_id, JobState.DELIVERED)
     assert harness.sim.count("/upload-asset", method="POST") == 1
     job = await harness.store.get_job(jobs[0].job_id)
-    assert job.payload["prompt"] == "on a beach, red scarf"
+    assert job.payload["prompt"] == "on a beach. red scarf"  # core.characters.with_description
 
 
 async def test_a_communitys_model_weight_sets_the_cost(harness: Harness) -> None:

@@ -9,6 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.discord_rules import Pings
+
 APP_ID = 900_000_000_000_000_001
 BOT_ID = APP_ID
 UPLOAD_LIMIT = 10 * 1024 * 1024
@@ -17,7 +19,6 @@ _snowflakes = itertools.count(1_300_000_000_000_000_000)
 
 def snowflake() -> str:
     return str(next(_snowflakes))
-
 
 
 @dataclass
@@ -34,19 +35,19 @@ class Call:
     virtual: float = 0.0  # the test's clock (FakeClock) when the call arrived
 
 
-
 def user_payload(user_id: int | str, name: str = "user", *, bot: bool = False) -> dict[str, Any]:
     return {"id": str(user_id), "username": name, "global_name": name, "discriminator": "0",
             "avatar": None, "bot": bot, "public_flags": 0}
 
 
-
 def interaction_payload(kind: int, data: dict[str, Any], *, user_id: int = 111, guild_id: int | None = 222,
                         channel_id: int = 333, permissions: str = "0", message: dict[str, Any] | None = None,
-                        thread: bool = False) -> dict[str, Any]:
+                        thread: bool = False, attachment_size_limit: int = UPLOAD_LIMIT,
+                        token: str | None = None) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "id": snowflake(), "application_id": str(APP_ID), "type": kind, "data": data,
-        "token": f"tok-{snowflake()}", "version": 1, "locale": "en-US", "attachment_size_limit": UPLOAD_LIMIT,
+        "token": token or f"tok-{snowflake()}", "version": 1, "locale": "en-US",
+        "attachment_size_limit": attachment_size_limit,
         "app_permissions": "2251799813685247", "entitlements": [], "authorizing_integration_owners": {},
     }
     user = user_payload(user_id, f"user{user_id}")
@@ -131,9 +132,13 @@ def describe_call(call: Call) -> str:
     return (" ".join(bits) + " ") if bits else ""
 
 
+def json_response(data: Any, status: int = 200) -> web.Response:
+    # discord.py insists on exactly this header, without a charset suffix.
+    return web.Response(status=status, body=json.dumps(data).encode(), headers={"Content-Type": "application/json"})
+
 
 def message_payload(old: dict[str, Any], data: dict[str, Any], files: list[tuple[str, bytes]], *, base: str, key: str,
-                    channel_id: str, edit: bool) -> dict[str, Any]:
+                    channel_id: str, edit: bool, pings: Pings | None = None) -> dict[str, Any]:
     """A message object as Discord returns it, after a create (`old` empty) or an edit."""
     attachments = [{"id": snowflake(), "filename": name, "size": len(blob), "url": f"{base}/cdn/x/{name}",
                     "proxy_url": f"{base}/cdn/x/{name}"} for name, blob in files]
@@ -142,7 +147,9 @@ def message_payload(old: dict[str, Any], data: dict[str, Any], files: list[tuple
         "channel_id": old.get("channel_id", channel_id), "author": user_payload(BOT_ID, "castbot", bot=True),
         "content": data.get("content", old.get("content", "")) or "",
         "timestamp": "2026-01-01T00:00:00+00:00", "edited_timestamp": None, "tts": False,
-        "mention_everyone": False, "mentions": [], "mention_roles": [], "pinned": False, "type": 0,
+        "mention_everyone": (pings.everyone or pings.here) if pings else old.get("mention_everyone", False),
+        "mentions": [user_payload(u) for u in sorted(pings.users)] if pings else old.get("mentions", []),
+        "mention_roles": sorted(pings.roles) if pings else old.get("mention_roles", []), "pinned": False, "type": 0,
         "flags": int(data.get("flags", old.get("flags", 0)) or 0),
         "embeds": data.get("embeds", old.get("embeds", [])) or [],
         "components": data.get("components", old.get("components", [])) or [],

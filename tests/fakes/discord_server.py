@@ -2,6 +2,9 @@
 
 The real discord.py client connects to it (Route.BASE and DiscordWebSocket.DEFAULT_GATEWAY point here).
 Every REST call is recorded (method, route, json, files, time) so tests assert on what the bot did.
+REST is as strict as Discord's documented rules (tests/fakes/discord_rest.py): each refusal is answered
+the way the real API answers it and recorded in `ledger`, with whom every message would ping; the tests'
+fixtures fail on any refusal a test did not expect (`expect_refusal`).
 Failure knobs: 429 with `retry_after` for the next N calls on a route prefix, expired interaction
 tokens (webhook routes answer 404 / 10015), and dropping the gateway connection (the client RESUMEs;
 events dispatched while it is away are replayed).
@@ -21,30 +24,25 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes.discord_ledger import Ledger, Ping, Refusal
 from tests.fakes.discord_payloads import (
     APP_ID,
     BOT_ID,
     UPLOAD_LIMIT,
     Call,
-    app_info,
     interaction_payload,
-    message_payload,
-    read_body,
     snowflake,
     transcript_lines,
     user_payload,
 )
+from tests.fakes.discord_rest import Issued, RestRoutes
 
-__all__ = ["APP_ID", "BOT_ID", "UPLOAD_LIMIT", "Call", "FakeDiscord", "snowflake", "user_payload"]
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    # discord.py insists on exactly this header, without a charset suffix.
-    return web.Response(status=status, body=json.dumps(data).encode(), headers={"Content-Type": "application/json"})
+__all__ = ["APP_ID", "BOT_ID", "UPLOAD_LIMIT", "Call", "FakeDiscord", "Ping", "Refusal", "snowflake",
+           "user_payload"]
 
 
-class FakeDiscord:
-    def __init__(self) -> None:
+class FakeDiscord(RestRoutes):
+    def __init__(self, *, attachment_size_limit: int = UPLOAD_LIMIT) -> None:
         self.calls: list[Call] = []
         self.messages: dict[str, dict[str, Any]] = {}  # message id -> payload
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" | guild id -> registered commands
@@ -63,6 +61,10 @@ class FakeDiscord:
         self.base = ""
         self.token: str | None = None  # when set, REST calls must carry "Bot <token>"
         self.clock: Callable[[], float] = lambda: 0.0  # set to a FakeClock's `now` to stamp virtual time
+        self.attachment_size_limit = attachment_size_limit  # sent in each interaction, enforced on its uploads
+        self.issued: dict[str, Issued] = {}
+        self.by_token: dict[str, Issued] = {}
+        self.ledger = Ledger()
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -101,6 +103,16 @@ class FakeDiscord:
     def expire_token(self, token: str) -> None:
         self.expired_tokens.add(token)
 
+    def expect_refusal(self, *codes: int) -> Any:
+        """`with fake.expect_refusal(50035):` — the block must make Discord refuse with one of `codes`."""
+        return self.ledger.expect_refusal(*codes)
+
+    def expect_pings(self) -> Any:
+        return self.ledger.expect_pings()
+
+    def unexpected(self) -> list[str]:
+        return self.ledger.unexpected()
+
     async def drop_gateway(self) -> None:
         """Close the websocket as a network failure would; the client should RESUME."""
         ws, self._ws = self._ws, None
@@ -130,7 +142,13 @@ class FakeDiscord:
             await self._ws.send_str(json.dumps(frame))
 
     def interaction(self, kind: int, data: dict[str, Any], **where: Any) -> dict[str, Any]:
-        return interaction_payload(kind, data, **where)
+        where.setdefault("attachment_size_limit", self.attachment_size_limit)
+        payload = interaction_payload(kind, data, **where)
+        user = (payload.get("member") or payload)["user"]["id"]
+        issued = Issued(payload["id"], payload["token"], user, payload["channel_id"], self.clock(),
+                        payload["attachment_size_limit"])
+        self.issued[issued.id] = self.by_token[issued.token] = issued
+        return payload
 
     async def slash(self, name: str, options: list[dict[str, Any]] | None = None, *,
                     attachments: list[dict[str, Any]] | None = None, users: list[dict[str, Any]] | None = None,
@@ -231,7 +249,7 @@ class FakeDiscord:
             self._seq += 1
             await ws.send_str(json.dumps({"op": 0, "t": "RESUMED", "s": self._seq, "d": {}}))
 
-    # --- REST -----------------------------------------------------------------------------------
+    # --- CDN ------------------------------------------------------------------------------------
 
     async def _cdn(self, request: web.Request) -> web.Response:
         item = self.cdn.get(request.match_info["path"])
@@ -241,129 +259,3 @@ class FakeDiscord:
         if item is None:
             return web.Response(status=404)
         return web.Response(body=item[0], headers={"Content-Type": item[1]})
-
-    async def _rest(self, request: web.Request) -> web.Response:
-        path = "/" + request.match_info["path"]
-        body, files = await read_body(request)
-        call = Call(request.method, path, dict(request.query), body, files, time.monotonic(), virtual=self.clock())
-        self.calls.append(call)
-        try:
-            response = self._unauthorized(request) or self._limited(call) or self._expired(call) or self._route(call)
-        finally:
-            self._touch()
-        call.status = response.status
-        return response
-
-    def _unauthorized(self, request: web.Request) -> web.Response | None:
-        if self.token is None or request.path.startswith(("/api/v10/webhooks", "/api/v10/interactions")):
-            return None  # interaction and webhook routes are authorised by their own token
-        if request.headers.get("Authorization") != f"Bot {self.token}":
-            return _json({"message": "401: Unauthorized", "code": 0}, 401)
-        return None
-
-    def _limited(self, call: Call) -> web.Response | None:
-        for rule in self._rate_limits:
-            method, prefix, remaining, retry_after = rule
-            if remaining > 0 and call.method == method and call.path.startswith(prefix):
-                rule[2] -= 1
-                body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
-                resp = _json(body, 429)
-                resp.headers["Retry-After"] = str(retry_after)
-                resp.headers["X-RateLimit-Scope"] = "user"
-                resp.headers["Via"] = "1.1 google"  # discord.py takes a 429 without it for a Cloudflare ban
-                return resp
-        return None
-
-    def _expired(self, call: Call) -> web.Response | None:
-        parts = call.path.split("/")
-        token = parts[3] if parts[1] == "webhooks" and len(parts) > 3 else (
-            parts[3] if parts[1] == "interactions" and len(parts) > 3 else None)
-        if token is not None and token in self.expired_tokens:
-            return _json({"message": "Unknown Webhook", "code": 10015}, 404)
-        return None
-
-    def _route(self, call: Call) -> web.Response:
-        p = call.path.strip("/").split("/")
-        m = call.method
-        if p == ["users", "@me"]:
-            return _json(user_payload(BOT_ID, "castbot", bot=True))
-        if p == ["oauth2", "applications", "@me"]:
-            return _json(app_info())
-        if p == ["gateway", "bot"]:
-            return _json({"url": self.gateway_url, "shards": 1,
-                          "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
-                                                  "max_concurrency": 1}})
-        if p[0] == "applications" and p[-1] == "commands":
-            return self._commands(m, "global" if len(p) == 3 else p[3], call.json)
-        if p[0] == "interactions" and p[-1] == "callback":
-            return self._callback(p[1], p[2], call)
-        if p[0] == "webhooks":
-            return self._webhook(m, p[2], p[3:], call)
-        if p[0] == "channels" and p[2:3] == ["messages"]:
-            return self._channel_message(m, p[1], p[3] if len(p) > 3 else None, call)
-        return _json({"message": "404: Not Found", "code": 0}, 404)
-
-    def _commands(self, method: str, where: str, body: Any) -> web.Response:
-        if method == "PUT":
-            self.commands[where] = [
-                {**cmd, "id": self._existing_id(where, cmd["name"]), "application_id": str(APP_ID), "version": "1",
-                 **({"guild_id": where} if where != "global" else {})}
-                for cmd in body
-            ]
-        return _json(self.commands.get(where, []))
-
-    def _existing_id(self, where: str, name: str) -> str:
-        for cmd in self.commands.get(where, []):
-            if cmd["name"] == name:
-                return cmd["id"]
-        return snowflake()
-
-    def _callback(self, interaction_id: str, token: str, call: Call) -> web.Response:
-        body = call.json or {}
-        kind = body.get("type")
-        data = body.get("data") or {}
-        flags = int(data.get("flags") or 0)
-        message = None
-        if kind in (4, 5, 7):  # a message: sent, deferred ("thinking") or updated
-            message = self._store_message(f"{token}:@original", data, call, channel_id="0")
-        info = {"id": interaction_id, "type": 2, "response_message_id": message["id"] if message else None,
-                "response_message_loading": kind == 5, "response_message_ephemeral": bool(flags & 64)}
-        resource = {"type": kind, **({"message": message} if message and kind == 4 else {})}
-        return _json({"interaction": info, "resource": resource})
-
-    def _webhook(self, method: str, token: str, rest: list[str], call: Call) -> web.Response:
-        if not rest:  # follow-up message
-            return _json(self._store_message(snowflake(), call.json or {}, call, channel_id="0"))
-        key = rest[1]
-        mid = f"{token}:@original" if key == "@original" else key
-        if method == "DELETE":
-            self.messages.pop(mid, None)
-            return web.Response(status=204)
-        if mid not in self.messages:
-            return _json({"message": "Unknown Message", "code": 10008}, 404)
-        if method == "PATCH":
-            return _json(self._store_message(mid, call.json or {}, call, edit=True))
-        return _json(self.messages[mid])
-
-    def _channel_message(self, method: str, channel_id: str, mid: str | None, call: Call) -> web.Response:
-        if method == "POST" and mid is None:
-            return _json(self._store_message(snowflake(), call.json or {}, call, channel_id=channel_id))
-        if mid is None or mid not in self.messages:
-            return _json({"message": "Unknown Message", "code": 10008}, 404)
-        if method == "DELETE":
-            self.messages.pop(mid)
-            return web.Response(status=204)
-        if method == "PATCH":
-            return _json(self._store_message(mid, call.json or {}, call, edit=True))
-        return _json(self.messages[mid])
-
-    def _store_message(self, key: str, data: dict[str, Any], call: Call, *, channel_id: str = "0",
-                       edit: bool = False) -> dict[str, Any]:
-        old = self.messages.get(key, {})
-        msg = message_payload(old, data, call.files, base=self.base, key=key, channel_id=channel_id, edit=edit)
-        self.messages[key] = msg
-        if msg["id"] != key:
-            self.messages[msg["id"]] = msg
-        return msg
-
-

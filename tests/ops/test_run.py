@@ -196,6 +196,7 @@ async def test_both_platforms_in_one_process(tmp_path):
     assert proc.returncode == 0, output
     assert took < 10.0
     assert "discord-e2e-token-abcdef" not in output and tg.token not in output
+    discord.ledger.assert_clean()  # start-up (command sync included) asks nothing Discord would refuse
 
 
 async def _health_when(http: httpx.AsyncClient, condition) -> httpx.Response:

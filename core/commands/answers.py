@@ -1,0 +1,152 @@
+"""What the router answers: data, never text. Each adapter formats these its own way (plain, HTML, Markdown).
+
+Lists come as pages (`has_more` says whether a next page exists) so an adapter never cuts a long list in
+the middle of its markup: it shows the page and offers the next one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.types import CharacterView, JobView, OutputImage, QuotaView, StatsView
+
+
+@dataclass(frozen=True, slots=True)
+class JobAccepted:
+    """A job was written (or a replayed event found its job); status updates follow through the Messenger."""
+
+    view: JobView
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaShown:
+    quota: QuotaView
+    user_id: str  # whose quota: the actor, or the user an admin asked about
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    jobs: tuple[JobView, ...]
+    page: int
+    has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CharacterPage:
+    characters: tuple[CharacterView, ...]
+    prefix: str
+    page: int
+    has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CharacterShown:
+    view: CharacterView
+    image: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CharacterSaved:
+    view: CharacterView
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentNeeded:
+    """Nothing was stored: the user must confirm they may use this face (the same command with consent)."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Renamed:
+    old_name: str
+    view: CharacterView
+
+
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    view: JobView
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyUpdated:
+    daily_units: int
+    pool_units: int | None
+    window: str
+    timezone: str
+    character_limit: int
+    unlimited_admins: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BanChanged:
+    user_id: str
+    banned: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    stats: StatsView
+
+
+@dataclass(frozen=True, slots=True)
+class OutputDeleted:
+    """The actor may delete this job's output message; the adapter deletes it (core stores no messages)."""
+
+    job_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OriginalFiles:
+    job_id: str
+    images: tuple[OutputImage, ...]
+
+
+# --- help ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OptionHelp:
+    name: str  # the platform's own spelling (`--n`, `count`)
+    what: str  # "how many images"
+    allowed: str  # "1 to 20", "yes or no", "one of webp, jpg, png"
+    default: str  # in the user's words: "1", "yes", "random"; "" when there is none
+
+
+@dataclass(frozen=True, slots=True)
+class ModelHelp:
+    key: str
+    summary: str
+    units_per_image: int
+    images: tuple[str, ...]  # one line per image role: "character (required): --image PATH"
+    options: tuple[OptionHelp, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandHelp:
+    name: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class HelpAnswer:
+    """`topic` None: the command list. Otherwise one command: its usage lines and, for generation, its models."""
+
+    topic: str | None
+    summary: str
+    usage: tuple[str, ...] = ()
+    commands: tuple[CommandHelp, ...] = ()
+    models: tuple[ModelHelp, ...] = ()
+    intro: tuple[str, ...] = ()  # /start's welcome lines
+
+
+Answer = (
+    JobAccepted | QuotaShown | HistoryPage | CharacterPage | CharacterShown | CharacterSaved | ConsentNeeded
+    | Renamed | Deleted | Cancelled | PolicyUpdated | BanChanged | Stats | OutputDeleted | OriginalFiles | HelpAnswer
+)

@@ -1,0 +1,142 @@
+"""The one router: a command object in, a CastService call, a typed answer out.
+
+An adapter's whole job: turn a platform event into `(actor, place, command, image sources)`, call
+`router.handle(...)`, and format the answer (or `core.errors.word(exc, phrasing)` for a user error).
+Images are fetched through the adapter's `fetch` only after the precheck passed, so a wrong flag never
+costs a download or a status message. Permission decisions stay in the service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from core.commands import answers as a
+from core.commands import types as c
+from core.commands.help import help_answer
+from core.commands.precheck import check_size
+from core.errors import MissingImage, UnknownUser, Usage
+from core.phrasing import TEXT, Phrasing
+
+if TYPE_CHECKING:
+    from core.service import CastService
+    from core.types import Actor, Place
+
+PAGE_SIZE = 10  # list items per page: short enough for one chat message in any markup
+
+
+class CommandRouter:
+    def __init__(self, service: CastService, phrasing: Phrasing = TEXT, *, page_size: int = PAGE_SIZE) -> None:
+        self.service = service
+        self.phrasing = phrasing
+        self.page_size = page_size
+
+    async def handle(self, actor: Actor, place: Place, command: c.Command, *, sources: Sequence[c.ImageSource] = (),
+                     fetch: c.Fetch | None = None, event_id: str = "", reply_ref: str = "") -> a.Answer:
+        """Run one command. `event_id` makes a replayed platform event charge once; `reply_ref` is where the
+        job's status goes (both matter only for commands that start a job)."""
+        s, ph = self.service, self.phrasing
+        match command:
+            case c.Generate():
+                return await self._generate(actor, place, command, sources, fetch, event_id, reply_ref)
+            case c.CharacterSave():
+                return await self._save(actor, place, command, sources, fetch)
+            case c.CharacterList(prefix=prefix, page=page):
+                found = await s.characters(place, prefix=prefix, limit=page * self.page_size + 1)
+                items, more = self._page(found, page)
+                return a.CharacterPage(tuple(items), prefix, page, more)
+            case c.CharacterShow(name=name):
+                view, image = await s.character(place, name)
+                return a.CharacterShown(view, image)
+            case c.CharacterRename(name=name, new_name=new_name):
+                return a.Renamed(name, await s.rename_character(actor, place, name, new_name))
+            case c.CharacterDelete(name=name):
+                await s.delete_character(actor, place, name)
+                return a.Deleted(name)
+            case c.Quota():
+                return a.QuotaShown(await s.quota(actor, place), actor.user_id)
+            case c.History(page=page):
+                jobs = await s.history(actor, place, limit=page * self.page_size + 1)
+                items, more = self._page(jobs, page)
+                return a.HistoryPage(tuple(items), page, more)
+            case c.Cancel(job_id=job_id):
+                return a.Cancelled(await s.cancel(actor, place, job_id))
+            case c.Help(topic=topic):
+                return help_answer(topic, ph)
+            case c.Start():
+                return help_answer(None, ph, start=True)
+            case c.AdminQuota():
+                return await self._admin_quota(actor, place, command)
+            case c.AdminBan(user=user) | c.AdminUnban(user=user):
+                banned = isinstance(command, c.AdminBan)
+                user_id = _resolved(user)
+                await s.ban(actor, place, user_id, banned=banned)
+                return a.BanChanged(user_id, banned)
+            case c.AdminStats():
+                return a.Stats(await s.stats(actor, place))
+            case c.Reroll(job_id=job_id, same_seed=same_seed):
+                view = await s.reroll(actor, place, job_id, same_seed=same_seed, idem_key=event_id,
+                                      reply_ref=reply_ref)
+                return a.JobAccepted(view)
+            case c.SaveFromJob(job_id=job_id, name=name, index=index):
+                saved = await s.save_character_from_job(actor, place, job_id=job_id, name=name, index=index)
+                return a.CharacterSaved(saved)
+            case c.DeleteOutput(job_id=job_id):
+                await s.check_delete_output(actor, place, job_id)
+                return a.OutputDeleted(job_id)
+            case c.Originals(job_id=job_id):
+                return a.OriginalFiles(job_id, tuple(await s.originals(actor, place, job_id)))
+        raise TypeError(f"not a command: {command!r}")
+
+    async def _generate(self, actor: Actor, place: Place, command: c.Generate, sources: Sequence[c.ImageSource],
+                        fetch: c.Fetch | None, event_id: str, reply_ref: str) -> a.JobAccepted:
+        prepared = await self.service.precheck(actor, place, command, sources)
+        images = {role: (await _fetch(fetch, source), source.filename) for role, source in prepared.images}
+        view = await self.service.submit_prepared(actor, place, prepared, images, event_id=event_id,
+                                                  reply_ref=reply_ref)
+        return a.JobAccepted(view)
+
+    async def _save(self, actor: Actor, place: Place, command: c.CharacterSave, sources: Sequence[c.ImageSource],
+                    fetch: c.Fetch | None) -> a.CharacterSaved | a.ConsentNeeded:
+        if not sources:
+            raise MissingImage(command="character save", model="", role="character", saved_allowed=False)
+        source = sources[0]
+        check_size(source)
+        if not command.consent:
+            return a.ConsentNeeded(command.name, command.description)
+        image = await _fetch(fetch, source)
+        saved = await self.service.save_character(actor, place, name=command.name, image=image,
+                                                  description=command.description, consent=True)
+        return a.CharacterSaved(saved)
+
+    async def _admin_quota(self, actor: Actor, place: Place, command: c.AdminQuota) -> a.Answer:
+        changes = command.policy_changes()
+        if command.user is not None and not changes:
+            user_id = _resolved(command.user)
+            return a.QuotaShown(await self.service.member_quota(actor, place, user_id), user_id)
+        if command.user is not None:
+            # Settings are per community: there is no per-member allowance to set, so say so, not ignore --user.
+            raise Usage(command="admin", usage="/admin quota --user USER alone, to see one member's quota; "
+                        "the other settings apply to the whole community.")
+        policy = await self.service.update_policy(actor, place, **changes)
+        return a.PolicyUpdated(daily_units=policy.daily_units, pool_units=policy.pool_units, window=policy.window,
+                               timezone=policy.timezone, character_limit=policy.character_limit,
+                               unlimited_admins=policy.unlimited_admins)
+
+    def _page(self, items: list, page: int) -> tuple[list, bool]:
+        start = (page - 1) * self.page_size
+        return items[start:start + self.page_size], len(items) > start + self.page_size
+
+
+def _resolved(user: c.UserRef) -> str:
+    """The user's id; an unresolved name (an unknown @name, nothing at all) is refused, never stored."""
+    if not user.resolved:
+        raise UnknownUser(text=user.text)
+    assert user.user_id is not None
+    return user.user_id
+
+
+async def _fetch(fetch: c.Fetch | None, source: c.ImageSource) -> bytes:
+    if fetch is None:
+        raise TypeError("an ImageSource was given without a fetch function")
+    return await fetch(source)

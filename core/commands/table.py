@@ -1,0 +1,71 @@
+"""The command table: names, one-line summaries, usage lines and which models each generation command runs.
+
+/help, Telegram's setMyCommands, Discord's command descriptions and the parser's usage errors all read
+this one table (with the catalog for models and options).
+"""
+
+from __future__ import annotations
+
+COMMANDS: dict[str, str] = {
+    "start": "what castbot does and how to begin",
+    "help": "commands, or the options of one command: /help imagine",
+    "imagine": "generate your character in new poses (--model illustration for drawings)",
+    "pose": "your character copying the pose of a second image",
+    "scene": "your character placed into a scene photo",
+    "sheet": "an upscaled character sheet",
+    "character": "save | list | show | rename | delete saved characters",
+    "quota": "how many units you have left and when they reset",
+    "history": "your recent jobs",
+    "cancel": "cancel your latest running job",
+    "admin": "community settings: quota, ban, unban, stats (admins only)",
+}
+
+# Generation command -> (default model, models it may be switched to with --model)
+GENERATION: dict[str, tuple[str, tuple[str, ...]]] = {
+    "imagine": ("poses", ("poses", "illustration")),
+    "pose": ("pose", ("pose", "illustration")),
+    "scene": ("scene", ("scene",)),
+    "sheet": ("sheet", ("sheet",)),
+}
+
+# The grammar's own options on a generation command (the rest belong to the model, see core.catalog).
+GRAMMAR_OPTIONS = ("model", "char", "neg")
+
+# `/admin quota` option -> (what it sets, kind); kinds: int, int-or-none, window, text, bool, user
+ADMIN_QUOTA_OPTIONS: dict[str, tuple[str, str]] = {
+    "daily": ("units each member gets per day", "int"),
+    "pool": ("units the whole community shares per day; none switches the pool off", "int-or-none"),
+    "window": ("when the day restarts: calendar (midnight in the timezone) or rolling (24 h)", "window"),
+    "timezone": ("the community's timezone, e.g. Europe/Paris", "text"),
+    "characters": ("how many characters the community may save", "int"),
+    "unlimited-admins": ("admins generate without limits", "bool"),
+    "user": ("show one member's quota instead", "user"),
+}
+
+USAGE: dict[str, tuple[str, ...]] = {
+    "character": (
+        "/character save NAME [description] --consent — with the photo",
+        "/character save NAME --job JOB_ID [--index N] — keep an image a job made",
+        "/character list [PREFIX] [--page N] · /character show NAME",
+        "/character rename OLD NEW · /character delete NAME",
+    ),
+    "admin": (
+        "/admin quota --daily N [--pool N|none] [--window calendar|rolling] [--timezone Europe/Paris] "
+        "[--characters N] [--unlimited-admins yes|no]",
+        "/admin quota --user USER — one member's quota",
+        "/admin ban USER · /admin unban USER · /admin stats",
+    ),
+    "history": ("/history [PAGE]",),
+    "cancel": ("/cancel [JOB_ID]",),
+    "help": ("/help [COMMAND]",),
+}
+
+START_INTRO = (
+    "Hi! I draw the same character again and again, in new poses and scenes.",
+    "1. Save a character: /character save NAME --consent with a photo of them",
+    "2. Then /imagine --char NAME on a beach at sunset",
+)
+
+
+def usage_line(command: str) -> str:
+    return " · ".join(USAGE.get(command, (f"/{command}",)))

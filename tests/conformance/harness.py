@@ -1,0 +1,68 @@
+"""Plays the script through one Runner and compares outcomes read from the store (never message wording)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from core.store.sqlite import SqliteStore
+from tests.conformance.script import SCRIPT, Observed, Runner, Settle, Step
+
+
+async def play(runner: Runner, store: SqliteStore, script: tuple[Step | Settle, ...] = SCRIPT) -> list[str]:
+    """Run every step; return one line per mismatch (empty: the platform conforms)."""
+    labels: dict[str, str] = {}
+    problems: list[str] = []
+    for number, step in enumerate(script, start=1):
+        if isinstance(step, Settle):
+            await runner.settle()
+            continue
+        if step.job is not None:
+            assert step.command is not None
+            step = dataclasses.replace(step, command=dataclasses.replace(step.command, job_id=labels[step.job]))
+        jobs = await _job_ids(store, runner.scope_id)
+        units = await _units(store, runner, step.role)
+        observed = await runner.run(step)
+        created = await _job_ids(store, runner.scope_id) - jobs
+        if step.label and created:
+            labels[step.label] = next(iter(created))
+        problems += [f"step {number} {step.role} {step.text or step.command!r}: {p}"
+                     for p in await _compare(store, runner, step, observed, bool(created),
+                                             await _units(store, runner, step.role) - units)]
+    return problems
+
+
+async def _compare(store: SqliteStore, runner: Runner, step: Step, observed: Observed, created: bool,
+                   units: int) -> list[str]:
+    want = step.expect
+    found: list[str] = []
+    if observed.refusal != want.refusal:
+        found.append(f"refusal {observed.refusal!r}, expected {want.refusal!r}")
+    if want.answer is not None and observed.answer != want.answer:
+        found.append(f"answer {observed.answer!r}, expected {want.answer!r}")
+    if created != want.job:
+        found.append(f"job created: {created}, expected {want.job}")
+    if units != want.units:
+        found.append(f"units moved by {units}, expected {want.units}")
+    names = {row[0] for row in await store.fetch_all("SELECT name FROM characters WHERE scope_id = ?",
+                                                      (runner.scope_id,))}
+    for name, exists in want.characters.items():
+        if (name in names) != exists:
+            found.append(f"character {name} exists: {name in names}, expected {exists}")
+    for role, banned in want.banned.items():
+        quota = await store.quota(platform=runner.platform, user_id=runner.user_id(role), scope_id=runner.scope_id,
+                                  is_admin=False)
+        if quota.banned != banned:
+            found.append(f"{role} banned: {quota.banned}, expected {banned}")
+    if want.daily is not None and (daily := (await store.policy(runner.scope_id)).daily_units) != want.daily:
+        found.append(f"daily allowance {daily}, expected {want.daily}")
+    return found
+
+
+async def _job_ids(store: SqliteStore, scope_id: str) -> set[str]:
+    return {row[0] for row in await store.fetch_all("SELECT job_id FROM jobs WHERE scope_id = ?", (scope_id,))}
+
+
+async def _units(store: SqliteStore, runner: Runner, role: str) -> int:
+    quota = await store.quota(platform=runner.platform, user_id=runner.user_id(role), scope_id=runner.scope_id,
+                              is_admin=role == "admin")
+    return quota.used_today + quota.held
