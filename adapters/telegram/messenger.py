@@ -187,15 +187,18 @@ class TelegramMessenger:
         for _ in range(MAX_DRAIN_ROUNDS):
             if not queue:
                 return
+            shown: StatusRef | None = None
             async with self._pacer.turn(chat_id):
                 if not queue:
                     return
                 key, (view, ref) = queue.popitem(last=False)
                 message_id = key if isinstance(key, int) else self._posted.get(view.job_id)
                 if message_id is None:
-                    await self._post(chat_id, view, ref, queue)
+                    shown = await self._post(chat_id, view, ref, queue)
                 elif not self._shows(ref, message_id, view):
-                    await self._edit(chat_id, message_id, view, ref, queue)
+                    shown = await self._edit(chat_id, message_id, view, ref, queue)
+            if shown is not None:  # stored after the turn: a database write never holds up the chat
+                await self._record(view.job_id, shown)
 
     async def post_status(self, reply_ref: str, view: JobView) -> None:
         """Post a new job's status message in the chat's turn (the job is already persisted)."""
@@ -218,12 +221,23 @@ class TelegramMessenger:
 
     async def _remember(self, job_id: str, ref: StatusRef) -> None:
         """The status message `ref` names now shows the content `ref.shown`: keep that, here and in the store."""
+        self._note(job_id, ref)
+        if self.on_posted is not None:
+            await self.on_posted(job_id, ref.encode())
+
+    def _note(self, job_id: str, ref: StatusRef) -> StatusRef:
         assert ref.message_id is not None
         self._posted[job_id] = ref.message_id
         if ref.shown is not None:
             self._shown[(ref.chat_id, ref.message_id)] = ref.shown
-        if self.on_posted is not None:
-            await self.on_posted(job_id, ref.encode())
+        return ref
+
+    async def _record(self, job_id: str, ref: StatusRef) -> None:
+        try:
+            if self.on_posted is not None:
+                await self.on_posted(job_id, ref.encode())
+        except Exception:  # unrecorded, the worst is one "not modified" after a restart: never stop the drain
+            log.warning("could not record the status message of job %s", job_id, exc_info=True)
 
     def _digest(self, view: JobView) -> str:
         return content_digest(render.status_text(view), self._codec.status_markup(view))
@@ -233,7 +247,7 @@ class TelegramMessenger:
         shown = self._shown.get((ref.chat_id, message_id)) or (ref.shown if ref.message_id == message_id else None)
         return shown is not None and shown == self._digest(view)
 
-    async def _post(self, chat_id: int, view: JobView, ref: StatusRef, queue: Pending) -> None:
+    async def _post(self, chat_id: int, view: JobView, ref: StatusRef, queue: Pending) -> StatusRef | None:
         try:
             message = await self._bot.send_message(
                 chat_id, render.status_text(view), parse_mode=ParseMode.HTML,
@@ -241,13 +255,14 @@ class TelegramMessenger:
         except RetryAfter as exc:
             self._pacer.block(chat_id, retry_seconds(exc))
             queue.setdefault(f"job:{view.job_id}", (view, ref))
-            return
+            return None
         except TelegramError as exc:
             log.warning("status message for job %s could not be posted: %s", view.job_id, exc)
-            return
-        await self._remember(view.job_id, StatusRef(chat_id, message.message_id, ref.reply_to, self._digest(view)))
+            return None
+        return self._note(view.job_id, StatusRef(chat_id, message.message_id, ref.reply_to, self._digest(view)))
 
-    async def _edit(self, chat_id: int, message_id: int, view: JobView, ref: StatusRef, queue: Pending) -> None:
+    async def _edit(self, chat_id: int, message_id: int, view: JobView, ref: StatusRef,
+                    queue: Pending) -> StatusRef | None:
         try:
             await self._bot.edit_message_text(
                 render.status_text(view), chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
@@ -255,19 +270,16 @@ class TelegramMessenger:
         except RetryAfter as exc:
             self._pacer.block(chat_id, retry_seconds(exc))
             queue.setdefault(message_id, (view, ref))  # unless a newer view arrived meanwhile
-            return
+            return None
         except BadRequest as exc:
             if "not modified" not in str(exc).lower():
                 log.warning("status edit refused in chat %s: %s", chat_id, exc)
-                return
+                return None
             # it already shows this (an edit we made but never recorded): the same as success
         except TelegramError as exc:
             log.warning("status edit failed in chat %s: %s", chat_id, exc)
-            return
-        try:
-            await self._remember(view.job_id, StatusRef(chat_id, message_id, ref.reply_to, self._digest(view)))
-        except Exception:  # unrecorded, the worst is one "not modified" after a restart: never stop the drain
-            log.warning("could not record what job %s's status shows", view.job_id, exc_info=True)
+            return None
+        return self._note(view.job_id, StatusRef(chat_id, message_id, ref.reply_to, self._digest(view)))
 
     async def _send_albums(self, ref: StatusRef, photos: list[bytes], caption: str) -> None:
         for start in range(0, len(photos), ALBUM_MAX):
