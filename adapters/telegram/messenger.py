@@ -13,12 +13,9 @@ so a restarted bot re-showing a finished job's status knows the message already 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, Message, ReplyParameters
@@ -29,6 +26,7 @@ from adapters.telegram import render
 from adapters.telegram.buttons import ButtonCodec
 from adapters.telegram.files import photo_bytes
 from adapters.telegram.pacing import ChatPacer, retry_seconds
+from adapters.telegram.statusref import StatusRef, content_digest
 from core.types import JobView, OutputImage
 
 log = logging.getLogger(__name__)
@@ -39,36 +37,8 @@ MAX_DRAIN_ROUNDS = 100_000  # a drain task stops after this many turns even if v
 ALBUM_MAX = 10
 
 
-@dataclass(frozen=True, slots=True)
-class StatusRef:
-    """The persisted reply reference: the chat, the status message, the user's command message."""
-
-    chat_id: int
-    message_id: int | None  # None until the status message is posted (the job is persisted first)
-    reply_to: int | None = None
-    shown: str | None = None  # digest of the text and buttons the status message shows now
-
-    def encode(self) -> str:
-        data = {"c": self.chat_id, "m": self.message_id, "r": self.reply_to}
-        if self.shown is not None:
-            data["s"] = self.shown
-        return json.dumps(data, separators=(",", ":"))
-
-    @classmethod
-    def decode(cls, raw: str) -> StatusRef:
-        data = json.loads(raw)
-        message = data.get("m")
-        return cls(int(data["c"]), None if message is None else int(message), data.get("r"), data.get("s"))
-
-
 PostedHook = Callable[[str, str], Awaitable[None]]  # (job id, new reply reference)
 Pending = OrderedDict[int | str, tuple[JobView, StatusRef]]
-
-
-def content_digest(text: str, markup: InlineKeyboardMarkup | None) -> str:
-    """What Telegram compares for "message is not modified": the text and the buttons."""
-    payload = json.dumps([text, markup.to_dict() if markup else None], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 class TelegramMessenger:

@@ -13,8 +13,9 @@ from telegram.error import RetryAfter
 
 from adapters.telegram import render
 from adapters.telegram.buttons import ButtonCodec
-from adapters.telegram.messenger import StatusRef, TelegramMessenger, content_digest
+from adapters.telegram.messenger import TelegramMessenger
 from adapters.telegram.pacing import ChatPacer
+from adapters.telegram.statusref import StatusRef, content_digest
 from core.types import JobState, JobView, OutputImage
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import FakeTelegramServer

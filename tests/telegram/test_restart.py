@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from adapters.telegram.messenger import StatusRef, content_digest
+from adapters.telegram.statusref import StatusRef, content_digest
 from core.simulator.server import SimConfig, Simulator
 from tests.fakes.telegram import FakeTelegramServer
 from tests.telegram.helpers import photo
