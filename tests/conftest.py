@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,21 @@ from core.segmind.client import SegmindClient
 from core.simulator.server import SimConfig, Simulator
 from core.store.sqlite import SqliteStore
 from tests.fakes.clock import FakeClock
+from tests.fakes.telegram import FakeTelegramServer
+
+
+@pytest.fixture(autouse=True)
+def telegram_refusals() -> Iterator[None]:
+    """Any test whose fake Bot API refused a call the test did not expect (`expect_refusal`) fails.
+
+    The fake answers like Telegram, so castbot may well survive a refusal; it must still never cause one.
+    Autouse at the root, so every user of the fake (telegram, chaos, ops, ...) is held to it.
+    """
+    FakeTelegramServer.created.clear()
+    yield
+    fakes, FakeTelegramServer.created[:] = list(FakeTelegramServer.created), []
+    unexpected = [r for fake in fakes for r in fake.unexpected_refusals()]
+    assert not unexpected, f"the fake Bot API refused calls this test did not expect: {unexpected}"
 
 
 @pytest.fixture

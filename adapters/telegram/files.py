@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile's limit on the public Bot API
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # sendPhoto's limit
 MAX_PHOTO_SIDES = 10_000  # sendPhoto: width + height at most this
+MAX_PHOTO_RATIO = 20  # sendPhoto: the long side at most this many times the short one
 RECOMPRESS_SIDE = 2560
 PHOTO_MIMES = ("image/jpeg", "image/png", "image/webp")
 
@@ -62,11 +63,19 @@ def _check_size(filename: str, size: int | None, max_bytes: int) -> None:
 
 
 def photo_bytes(image: OutputImage) -> bytes | None:
-    """Bytes fit for sendPhoto (recompressed when too big), or None: send it as a document instead."""
-    if image.mime in PHOTO_MIMES and len(image.data) <= MAX_PHOTO_BYTES:
-        return image.data
+    """Bytes fit for sendPhoto (recompressed when too big), or None: send it as a document instead.
+
+    sendPhoto takes at most 10 MB, width + height at most 10000 and a side ratio of at most 20; a photo
+    too long and thin for that is only a document.
+    """
     try:
         with Image.open(io.BytesIO(image.data)) as im:
+            width, height = im.size
+            if max(width, height) > MAX_PHOTO_RATIO * min(width, height):
+                return None
+            if (image.mime in PHOTO_MIMES and len(image.data) <= MAX_PHOTO_BYTES
+                    and width + height <= MAX_PHOTO_SIDES):
+                return image.data
             im.thumbnail((RECOMPRESS_SIDE, RECOMPRESS_SIDE))
             out = io.BytesIO()
             im.convert("RGB").save(out, format="JPEG", quality=85)

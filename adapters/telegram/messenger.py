@@ -3,16 +3,19 @@
 `show` only records the latest view of a status message and makes sure the chat's drain task runs;
 the drain task edits each waiting message once per turn with whatever view is newest by then, so a
 burst of progress updates costs one edit. Sends (status placeholders, results) share the same turns.
+
+An edit that would leave a message as it is never goes out: Telegram refuses it ("message is not
+modified") and still counts it against the chat's flood budget. So the messenger remembers a digest of
+what each status message shows — in memory, and in the job's reply reference, which the store keeps,
+so a restarted bot re-showing a finished job's status knows the message already says exactly that.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, Message, ReplyParameters
@@ -23,6 +26,7 @@ from adapters.telegram import render
 from adapters.telegram.buttons import ButtonCodec
 from adapters.telegram.files import photo_bytes
 from adapters.telegram.pacing import ChatPacer, retry_seconds
+from adapters.telegram.statusref import StatusRef, content_digest
 from core.types import JobView, OutputImage
 
 log = logging.getLogger(__name__)
@@ -33,25 +37,8 @@ MAX_DRAIN_ROUNDS = 100_000  # a drain task stops after this many turns even if v
 ALBUM_MAX = 10
 
 
-@dataclass(frozen=True, slots=True)
-class StatusRef:
-    """The persisted reply reference: the chat, the status message, the user's command message."""
-
-    chat_id: int
-    message_id: int | None  # None until the status message is posted (the job is persisted first)
-    reply_to: int | None = None
-
-    def encode(self) -> str:
-        return json.dumps({"c": self.chat_id, "m": self.message_id, "r": self.reply_to}, separators=(",", ":"))
-
-    @classmethod
-    def decode(cls, raw: str) -> StatusRef:
-        data = json.loads(raw)
-        message = data.get("m")
-        return cls(int(data["c"]), None if message is None else int(message), data.get("r"))
-
-
 PostedHook = Callable[[str, str], Awaitable[None]]  # (job id, new reply reference)
+Pending = OrderedDict[int | str, tuple[JobView, StatusRef]]
 
 
 class TelegramMessenger:
@@ -59,7 +46,8 @@ class TelegramMessenger:
 
     A job is persisted before its status message exists (so a crash can never swallow a command the
     bot already took from Telegram): its first status view posts the message, and `on_posted` records
-    the new reference so edits after a restart land on that same message.
+    the new reference so edits after a restart land on that same message. Every edit records the
+    reference again with the digest of what the message now shows.
     """
 
     def __init__(self, bot: Bot, *, pacer: ChatPacer, codec: ButtonCodec, on_posted: PostedHook | None = None) -> None:
@@ -67,11 +55,12 @@ class TelegramMessenger:
         self._pacer = pacer
         self._codec = codec
         self.on_posted = on_posted
-        # per chat: status message id (or "job:<id>" while not yet posted) -> (newest view, reply_to)
-        self._pending: dict[int, OrderedDict[int | str, tuple[JobView, int | None]]] = {}
+        # per chat: status message id (or "job:<id>" while not yet posted) -> (newest view, its reference)
+        self._pending: dict[int, Pending] = {}
         self._drains: dict[int, asyncio.Task[None]] = {}
         self._posted: dict[str, int] = {}  # job id -> status message posted by this process
         self._posting: dict[str, JobView | None] = {}  # job id -> newest view that arrived while posting
+        self._shown: dict[tuple[int, int], str] = {}  # (chat, status message) -> digest of what it shows
 
     # --- Messenger protocol ----------------------------------------------------------------------
 
@@ -82,7 +71,11 @@ class TelegramMessenger:
             self._posting[view.job_id] = view  # shown once the message exists
             return
         key: int | str = message_id if message_id is not None else f"job:{view.job_id}"
-        self._pending.setdefault(ref.chat_id, OrderedDict())[key] = (view, ref.reply_to)
+        queue = self._pending.setdefault(ref.chat_id, OrderedDict())
+        if message_id is not None and self._shows(ref, message_id, view):
+            queue.pop(key, None)  # the newest view is what the message already says
+            return
+        queue[key] = (view, ref)
         drain = self._drains.get(ref.chat_id)
         if drain is None or drain.done():
             self._drains[ref.chat_id] = asyncio.create_task(self._drain(ref.chat_id))
@@ -132,9 +125,16 @@ class TelegramMessenger:
 
     async def send_text(self, chat_id: int, text: str, *, reply_to: int | None = None,
                         markup: InlineKeyboardMarkup | None = None) -> Message:
-        return await self.send(chat_id, lambda: self._bot.send_message(
-            chat_id, render.clip(text, render.MAX_TEXT), parse_mode=ParseMode.HTML, reply_markup=markup,
-            reply_parameters=_reply(reply_to)))
+        """Send our HTML, in pages if longer than a message: the first replies, the last carries the buttons."""
+        pages = render.pages(text, render.MAX_TEXT)
+        message: Message | None = None
+        for n, page in enumerate(pages):
+            last = n == len(pages) - 1
+            message = await self.send(chat_id, lambda page=page, n=n, last=last: self._bot.send_message(
+                chat_id, page, parse_mode=ParseMode.HTML, reply_markup=markup if last else None,
+                reply_parameters=_reply(reply_to) if n == 0 else None))
+        assert message is not None
+        return message
 
     async def flush(self) -> None:
         """Wait until every waiting status edit went out (tests, shutdown)."""
@@ -157,15 +157,18 @@ class TelegramMessenger:
         for _ in range(MAX_DRAIN_ROUNDS):
             if not queue:
                 return
+            shown: StatusRef | None = None
             async with self._pacer.turn(chat_id):
                 if not queue:
                     return
-                key, (view, reply_to) = queue.popitem(last=False)
+                key, (view, ref) = queue.popitem(last=False)
                 message_id = key if isinstance(key, int) else self._posted.get(view.job_id)
                 if message_id is None:
-                    await self._post(chat_id, view, reply_to, queue)
-                else:
-                    await self._edit(chat_id, message_id, view, queue)
+                    shown = await self._post(chat_id, view, ref, queue)
+                elif not self._shows(ref, message_id, view):
+                    shown = await self._edit(chat_id, message_id, view, ref, queue)
+            if shown is not None:  # stored after the turn: a database write never holds up the chat
+                await self._record(view.job_id, shown)
 
     async def post_status(self, reply_ref: str, view: JobView) -> None:
         """Post a new job's status message in the chat's turn (the job is already persisted)."""
@@ -181,44 +184,72 @@ class TelegramMessenger:
             await self.show(reply_ref, newer or view)
             return
         newer = self._posting.pop(view.job_id, None)
-        await self._remember(view.job_id, StatusRef(ref.chat_id, message.message_id, ref.reply_to))
+        await self._remember(view.job_id, StatusRef(ref.chat_id, message.message_id, ref.reply_to,
+                                                    self._digest(view)))
         if newer is not None:
             await self.show(reply_ref, newer)
 
     async def _remember(self, job_id: str, ref: StatusRef) -> None:
-        self._posted[job_id] = ref.message_id
+        """The status message `ref` names now shows the content `ref.shown`: keep that, here and in the store."""
+        self._note(job_id, ref)
         if self.on_posted is not None:
             await self.on_posted(job_id, ref.encode())
 
-    async def _post(self, chat_id: int, view: JobView, reply_to: int | None,
-                    queue: OrderedDict[int | str, tuple[JobView, int | None]]) -> None:
+    def _note(self, job_id: str, ref: StatusRef) -> StatusRef:
+        assert ref.message_id is not None
+        self._posted[job_id] = ref.message_id
+        if ref.shown is not None:
+            self._shown[(ref.chat_id, ref.message_id)] = ref.shown
+        return ref
+
+    async def _record(self, job_id: str, ref: StatusRef) -> None:
+        try:
+            if self.on_posted is not None:
+                await self.on_posted(job_id, ref.encode())
+        except Exception:  # unrecorded, the worst is one "not modified" after a restart: never stop the drain
+            log.warning("could not record the status message of job %s", job_id, exc_info=True)
+
+    def _digest(self, view: JobView) -> str:
+        return content_digest(render.status_text(view), self._codec.status_markup(view))
+
+    def _shows(self, ref: StatusRef, message_id: int, view: JobView) -> bool:
+        """Does the status message already show exactly this view? (The reference may predate our last edit.)"""
+        shown = self._shown.get((ref.chat_id, message_id)) or (ref.shown if ref.message_id == message_id else None)
+        return shown is not None and shown == self._digest(view)
+
+    async def _post(self, chat_id: int, view: JobView, ref: StatusRef, queue: Pending) -> StatusRef | None:
         try:
             message = await self._bot.send_message(
                 chat_id, render.status_text(view), parse_mode=ParseMode.HTML,
-                reply_markup=self._codec.status_markup(view), reply_parameters=_reply(reply_to))
+                reply_markup=self._codec.status_markup(view), reply_parameters=_reply(ref.reply_to))
         except RetryAfter as exc:
             self._pacer.block(chat_id, retry_seconds(exc))
-            queue.setdefault(f"job:{view.job_id}", (view, reply_to))
-            return
+            queue.setdefault(f"job:{view.job_id}", (view, ref))
+            return None
         except TelegramError as exc:
             log.warning("status message for job %s could not be posted: %s", view.job_id, exc)
-            return
-        await self._remember(view.job_id, StatusRef(chat_id, message.message_id, reply_to))
+            return None
+        return self._note(view.job_id, StatusRef(chat_id, message.message_id, ref.reply_to, self._digest(view)))
 
-    async def _edit(self, chat_id: int, message_id: int, view: JobView,
-                    queue: OrderedDict[int | str, tuple[JobView, int | None]]) -> None:
+    async def _edit(self, chat_id: int, message_id: int, view: JobView, ref: StatusRef,
+                    queue: Pending) -> StatusRef | None:
         try:
             await self._bot.edit_message_text(
                 render.status_text(view), chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
                 reply_markup=self._codec.status_markup(view))
         except RetryAfter as exc:
             self._pacer.block(chat_id, retry_seconds(exc))
-            queue.setdefault(message_id, (view, None))  # unless a newer view arrived meanwhile
+            queue.setdefault(message_id, (view, ref))  # unless a newer view arrived meanwhile
+            return None
         except BadRequest as exc:
             if "not modified" not in str(exc).lower():
                 log.warning("status edit refused in chat %s: %s", chat_id, exc)
+                return None
+            # it already shows this (an edit we made but never recorded): the same as success
         except TelegramError as exc:
             log.warning("status edit failed in chat %s: %s", chat_id, exc)
+            return None
+        return self._note(view.job_id, StatusRef(chat_id, message_id, ref.reply_to, self._digest(view)))
 
     async def _send_albums(self, ref: StatusRef, photos: list[bytes], caption: str) -> None:
         for start in range(0, len(photos), ALBUM_MAX):

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from dataclasses import replace
 from pathlib import Path
 
 from core import metrics
@@ -193,9 +194,14 @@ class JobEngine:
         return job
 
     def refresh(self, job: JobRecord) -> None:
-        """Take a row changed outside the engine (a new reply reference) as the latest record."""
-        if job.job_id in self._active:
-            self._active[job.job_id] = job
+        """Take the new reply reference of a row an adapter changed; only that column.
+
+        Adapters rewrite the reference after every status edit, so the row they read back can be older
+        than the state the engine holds (a job completing meanwhile): the whole row would move it back.
+        """
+        current = self._active.get(job.job_id)
+        if current is not None:
+            self._active[job.job_id] = replace(current, reply_ref=job.reply_ref)
 
     def view(self, job: JobRecord) -> JobView:
         median, _ = self.durations.estimate(job.model)

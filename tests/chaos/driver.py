@@ -220,7 +220,7 @@ class ChaosRun:
                                                              DISCORD_TOKEN])
         v += invariants.memory_violations(warm_rss, end_rss)
         v += invariants.backup_violations(self.backup_path)
-        v += [f"Telegram would refuse a message: {e}" for e in fake.html_errors]
+        v += [f"Telegram refused: {r.method} {r.code} {r.description}" for r in fake.unexpected_refusals()]
         v += hostile_problems
         v += self.discord.violations() if self.discord is not None else []
         v += _unanswered(fake, self.play, kills)

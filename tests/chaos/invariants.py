@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.chaos.fake_telegram import ChaosTelegramServer
-from tests.fakes.telegram_server import Call
+from tests.fakes.telegram import Call
 
 FINAL = ("delivered", "failed", "cancelled", "expired")
 STATE_WORDS = {"failed": "Failed", "cancelled": "Cancelled", "expired": "Expired", "delivered": "Done"}

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from tests.chaos.driver import ChaosRun, format_table
-from tests.chaos.fake_telegram import html_problem
 from tests.chaos.invariants import Figures, ledger_violations
 from tests.chaos.scenario import ChaosConfig
 
@@ -26,14 +25,6 @@ async def test_small_chaos_run_keeps_every_promise(tmp_path: Path) -> None:
     assert int(table["deliveries"]) > 0
     assert int(table["hostile cases"]) > 30
     assert (tmp_path / "backup.sqlite3").is_file()
-
-
-def test_html_check_refuses_what_telegram_would() -> None:
-    assert html_problem("<b>ok</b> &amp; <i>fine</i>") is None
-    assert html_problem("<b>unclosed") == "unclosed tag <b>"
-    assert html_problem("a < b") is not None
-    assert html_problem("fish & chips") is not None
-    assert html_problem("<b><i>x</b></i>") is not None
 
 
 def test_ledger_check_catches_a_double_capture(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.run import AlreadyRunning, InstanceLock
 from core.simulator.server import SimConfig, Simulator
-from tests.fakes.telegram_server import FakeTelegramServer
+from tests.fakes.telegram import FakeTelegramServer
 
 REPO = Path(__file__).resolve().parents[2]
 ALICE = 4242
@@ -160,8 +160,9 @@ async def test_a_rejected_token_stops_the_start_with_one_clear_line(tmp_path):
     bad = "777777:REJECTED-token-abcdefghijklmnop"
     async with FakeTelegramServer() as tg:
         env = {"TELEGRAM_TOKEN": bad, "TELEGRAM_API_URL": tg.root, "CASTBOT_DATA_DIR": str(tmp_path / "data")}
-        proc = await _start(env, tmp_path)
-        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        with tg.expect_refusal("Unauthorized"):
+            proc = await _start(env, tmp_path)
+            out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 1
     last = err.decode().strip().splitlines()[-1]
     assert last.startswith("castbot run: the telegram adapter could not start: ")

@@ -15,7 +15,7 @@ from bot.app import App, build_app
 from bot.settings import Settings
 from core.simulator.server import SimConfig
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram_server import FakeTelegramServer
+from tests.fakes.telegram import FakeTelegramServer
 from tests.telegram.helpers import REAL_TIMEOUT, photo  # noqa: F401  (re-exported for tests)
 
 

@@ -11,12 +11,14 @@ import pytest
 from telegram import Bot
 from telegram.error import RetryAfter
 
+from adapters.telegram import render
 from adapters.telegram.buttons import ButtonCodec
-from adapters.telegram.messenger import StatusRef, TelegramMessenger
+from adapters.telegram.messenger import TelegramMessenger
 from adapters.telegram.pacing import ChatPacer
+from adapters.telegram.statusref import StatusRef, content_digest
 from core.types import JobState, JobView, OutputImage
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram_server import FakeTelegramServer
+from tests.fakes.telegram import FakeTelegramServer
 from tests.telegram.helpers import REAL_TIMEOUT, photo
 
 PRIVATE = 7001
@@ -168,3 +170,62 @@ async def test_a_job_resumed_without_a_status_message_gets_one_and_its_reference
     await rig.messenger.show(unposted, view(progress=0.9))  # the engine may still hold the old reference
     await rig.until(lambda: bool(rig.edits(PRIVATE)))
     assert len(rig.tg.calls_to("sendMessage", PRIVATE)) == 1, "edited, not posted twice"
+
+
+async def test_a_view_the_message_already_shows_costs_no_edit_and_what_it_shows_is_recorded(rig: Rig) -> None:
+    recorded: list[str] = []
+
+    async def on_posted(_job_id: str, reply_ref: str) -> None:
+        recorded.append(reply_ref)
+
+    rig.messenger.on_posted = on_posted
+    ref = await rig.status(PRIVATE)
+    done = view(state=JobState.DELIVERED, progress=1.0, elapsed=21.0)
+    await rig.messenger.show(ref, done)
+    await rig.until(lambda: len(rig.edits(PRIVATE)) == 1)
+    for _ in range(3):  # the engine re-shows a final status (after a restart, a reconnect)
+        await rig.messenger.show(ref, done)
+    await rig.clock.advance(10.0)
+    await rig.messenger.flush()
+    assert len(rig.tg.calls_to("editMessageText", PRIVATE)) == 1
+    shown = StatusRef.decode(recorded[-1])
+    assert shown.shown == content_digest(render.status_text(done), None)
+
+    # a restarted bot has no memory but the stored reference: that is enough
+    restarted = TelegramMessenger(rig.messenger._bot, pacer=ChatPacer(rig.clock), codec=ButtonCodec())
+    await restarted.show(recorded[-1], done)
+    await rig.clock.advance(10.0)
+    await restarted.flush()
+    assert len(rig.tg.calls_to("editMessageText", PRIVATE)) == 1
+
+
+async def test_not_modified_still_happening_counts_as_shown(rig: Rig) -> None:
+    """An edit went out but the bot died before recording it: Telegram's refusal means it is shown."""
+    ref = await rig.status(PRIVATE)
+    done = view(state=JobState.FAILED, error="The renderer gave up.")
+    await rig.messenger.show(ref, done)
+    await rig.until(lambda: len(rig.edits(PRIVATE)) == 1)
+    forgetful = TelegramMessenger(rig.messenger._bot, pacer=ChatPacer(rig.clock), codec=ButtonCodec())
+    await rig.clock.advance(2.0)  # a restart takes longer than the chat's one-second pace
+    with rig.tg.expect_refusal("message is not modified"):
+        await forgetful.show(ref, done)  # `ref` predates the edit: no digest in it
+        await rig.until(lambda: len(rig.tg.calls_to("editMessageText", PRIVATE)) == 2)
+    await rig.clock.advance(2.0)
+    await forgetful.flush()
+    await forgetful.show(ref, done)
+    await rig.clock.advance(10.0)
+    await forgetful.flush()
+    assert len(rig.tg.calls_to("editMessageText", PRIVATE)) == 2, "learned from the refusal"
+
+
+async def test_long_html_goes_out_in_pages_cut_between_tags(rig: Rig) -> None:
+    text = "\n".join(f"• <b>character {n} &amp; friend</b> — <i>a long description {n}</i>" for n in range(300))
+    task = asyncio.ensure_future(rig.messenger.send_text(PRIVATE, text, reply_to=9,
+                                                         markup=ButtonCodec().result_markup("j")))
+    await rig.until(task.done)
+    task.result()
+    pages = rig.tg.calls_to("sendMessage", PRIVATE)
+    assert len(pages) == 4 and all(c.status == 200 for c in pages)  # the fake parses each: none refused
+    assert [bool(c.params.get("reply_markup")) for c in pages] == [False, False, False, True]
+    assert [bool(c.params.get("reply_parameters")) for c in pages] == [True, False, False, False]
+    assert "character 299" in pages[-1].params["text"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fakes.telegram_server import BOT_USERNAME
+from tests.fakes.telegram import BOT_USERNAME
 from tests.telegram.conftest import TelegramWorld
 from tests.telegram.helpers import photo
 
