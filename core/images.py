@@ -2,9 +2,11 @@
 
 Why each guard exists:
 
-- The byte cap is checked before Pillow sees a single byte, and the pixel cap (40 MP, well under
-  Pillow's ~89 MP default) is checked from the header before decoding, so a decompression bomb costs
-  nothing. Pillow's `DecompressionBombWarning` is turned into an error as a second net.
+- The byte cap is checked before Pillow sees a single byte; the pixel cap (40 MP, well under Pillow's
+  ~89 MP default: it bounds CPU) and the decode budget (core/decoding.py: bytes held once decoded,
+  64 MiB; it bounds memory) are checked from the header before decoding, so a decompression bomb costs
+  nothing. Big JPEGs are decoded at reduced scale, everything is shrunk before it is copied, and at
+  most two decodes run at once. Pillow's `DecompressionBombWarning` is an error as a second net.
 - Only JPEG, PNG and WebP are accepted, recognised by their magic bytes rather than the filename, so a
   text file named `.png` or an SVG (which can reference external resources) never reaches a decoder.
   Animated images (GIF, APNG, animated WebP) are refused: the services take one still frame.
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 import httpx
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.decoding import DECODE_BUDGET_BYTES, decode_slots, decoded_bytes
 from core.errors import ImageRejected
 from core.files import extension_for
 
@@ -127,22 +130,60 @@ def _too_many_pixels_message() -> str:
 
 def _decode_and_encode(data: bytes, fmt: str) -> NormalizedImage:
     with Image.open(io.BytesIO(data), formats=[fmt]) as im:
-        width, height = im.size
-        if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
-            raise ImageRejected(_too_many_pixels_message())
         if getattr(im, "n_frames", 1) > 1:
             raise ImageRejected(f"Animated images aren't supported. {SEND_INSTEAD} (a single still frame).")
         if fmt == "JPEG":
-            im.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decode big JPEGs at reduced scale: less memory
-        im.load()
-        # After load: PNG chunks that follow the pixel data (eXIf, tEXt) are only read by load().
-        if _metadata_size(im) > MAX_METADATA_BYTES:
-            raise ImageRejected(
-                f"That image carries an unusually large metadata block. {SEND_INSTEAD} "
-                "(a screenshot or an export from a photo app works)."
-            )
-        oriented = ImageOps.exif_transpose(im)
-    return _encode(_to_delivery_mode(oriented))
+            _draft_within_budget(im)
+        width, height = im.size  # after draft: the pixels actually decoded, so 48 MP phone photos pass
+        if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
+            raise ImageRejected(_too_many_pixels_message())
+        if decoded_bytes(width, height, im.mode, alpha="transparency" in im.info) > DECODE_BUDGET_BYTES:
+            log.info("image refused: %dx%d %s over the decode budget", *im.size, im.mode)
+            raise ImageRejected(_too_large_decoded_message())
+        with decode_slots:
+            im.load()
+            # After load: PNG chunks that follow the pixel data (eXIf, tEXt) are only read by load().
+            if _metadata_size(im) > MAX_METADATA_BYTES:
+                raise ImageRejected(
+                    f"That image carries an unusually large metadata block. {SEND_INSTEAD} "
+                    "(a screenshot or an export from a photo app works)."
+                )
+            shrunk = _shrunk(im)
+            ImageOps.exif_transpose(shrunk, in_place=True)
+            return _encode(_to_delivery_mode(shrunk))
+
+
+def _draft_within_budget(im: Image.Image) -> None:
+    """Let libjpeg decode at 1/2–1/8 scale: to MAX_SIDE when that fits the budget, else to half of it.
+
+    A 12 MP phone photo at full size is over the budget once the resize is counted; at half scale it
+    is 2016×1512, a hair under MAX_SIDE, and costs a quarter.
+    """
+    width, height = im.size
+    for target in (MAX_SIDE, MAX_SIDE // 2):
+        scale = next(s for s in (8, 4, 2, 1) if s <= max(1, min(width // target, height // target)))
+        if decoded_bytes(-(-width // scale), -(-height // scale), "RGB") <= DECODE_BUDGET_BYTES:
+            break
+    im.draft("RGB", (target, target))
+
+
+def _too_large_decoded_message() -> str:
+    return (
+        f"That image is too large to open ({DECODE_BUDGET_BYTES // _MB} MB once decoded). "
+        f"{SEND_INSTEAD} of at most about 3000×3000 pixels (photos from a phone camera are fine)."
+    )
+
+
+def _shrunk(im: Image.Image) -> Image.Image:
+    """At most MAX_SIDE per side, shrunk before any other copy is made (decoding.py counts on it)."""
+    if max(im.size) <= MAX_SIDE:
+        return im
+    if im.mode == "1":
+        im = im.convert("L")  # filter grey levels rather than drop pixels
+    elif im.mode in ("P", "PA"):
+        im = im.convert("RGBA" if _has_alpha(im) else "RGB")  # a palette can't be filtered
+    im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return im
 
 
 def _metadata_size(im: Image.Image) -> int:
@@ -171,13 +212,10 @@ def _to_delivery_mode(im: Image.Image) -> Image.Image:
         return rgba.convert("RGB")
     if im.mode.startswith("I"):
         im = im.convert("I").point(lambda v: v * (1 / 256)).convert("L")  # 16-bit → 8-bit, not clipped
-    return im.convert("RGB")
+    return im if im.mode == "RGB" else im.convert("RGB")
 
 
 def _encode(im: Image.Image) -> NormalizedImage:
-    if max(im.size) > MAX_SIDE:
-        im = im.copy()
-        im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     if im.mode == "RGBA":
         im.save(out, format="PNG", optimize=False)
