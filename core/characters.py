@@ -121,6 +121,10 @@ class CharacterBook:
         hint = f" Did you mean: {', '.join(close)}?" if close else " See the saved ones with /character list."
         raise NotFoundError(f"No character named '{name[:MAX_NAME]}' here.{hint}")
 
+    async def exists(self, character_id: str) -> bool:
+        return await self._store.fetch_one("SELECT 1 FROM characters WHERE character_id = ?",
+                                           (character_id,)) is not None
+
     async def list(self, *, scope_id: str, prefix: str = "", limit: int = 25) -> list[CharacterView]:
         key = " ".join(prefix.split()).casefold()
         rows = await self._store.fetch_all(
