@@ -16,8 +16,8 @@ Why each guard exists:
   92. Photos are the common input and JPEG keeps them around 1 MB at 2048 px where PNG is 5-8 MB,
   which matters for uploads and for the base64 payloads some services take inline.
 - Downloads follow redirects by hand so every hop is checked against the host allow-list (no SSRF via
-  a redirect), stream with a byte limit, and never put the URL in a message or log line: Telegram file
-  URLs carry the bot token.
+  a redirect), is https (no downgrade) and keeps the port the download began on. They stream with a
+  byte limit and never put the URL in a message or log line: Telegram file URLs carry the bot token.
 """
 
 from __future__ import annotations
@@ -255,6 +255,30 @@ def _check_url(url: httpx.URL, allowed_hosts: Collection[str]) -> None:
         )
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _port(url: httpx.URL) -> int | None:
+    return url.port or _DEFAULT_PORTS.get(url.scheme)
+
+
+def check_redirect(start: httpx.URL, target: httpx.URL, allowed_hosts: Collection[str]) -> None:
+    """May a download that began at `start` follow a redirect to `target`? ImageRejected if not.
+
+    The target must be an allowed host (as `start` was), over https — plain http only when the whole
+    chain is plain http (the local fakes), so an https download is never downgraded to a readable,
+    rewritable hop — and on the port the download began on: a redirect to another port of an allowed
+    host reaches a service nobody allowed.
+    """
+    _check_url(target, allowed_hosts)
+    if target.scheme != "https" and start.scheme == "https":
+        log.info("image download refused: redirect from https to %s", target.scheme)
+        raise ImageRejected("That link redirects to an insecure address. Attach the image instead.")
+    if target.scheme != start.scheme or _port(target) != _port(start):
+        log.info("image download refused: redirect to another scheme or port on %s", target.host)
+        raise ImageRejected("That link redirects somewhere I don't fetch from. Attach the image instead.")
+
+
 async def fetch_image(
     url: str, *, http: httpx.AsyncClient, allowed_hosts: Collection[str], max_bytes: int = MAX_INPUT_BYTES,
 ) -> bytes:
@@ -263,13 +287,14 @@ async def fetch_image(
         current = httpx.URL(url)
     except (httpx.InvalidURL, TypeError):
         raise ImageRejected("That link isn't a valid web address. Attach the image instead.") from None
+    start = current
+    _check_url(start, allowed_hosts)
     for _ in range(MAX_REDIRECTS + 1):
-        _check_url(current, allowed_hosts)
         try:
             async with http.stream("GET", current, follow_redirects=False) as resp:
                 if resp.is_redirect:
-                    location = resp.headers.get("location", "")
-                    current = current.join(location)
+                    current = current.join(resp.headers.get("location", ""))
+                    check_redirect(start, current, allowed_hosts)
                     continue
                 if resp.status_code != 200:
                     log.info("image download from %s answered HTTP %s", current.host, resp.status_code)
