@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import threading
 
+from PIL import Image
+
 DECODE_BUDGET_BYTES = 64 * 1024 * 1024
 MAX_CONCURRENT_DECODES = 2
 
@@ -55,3 +57,30 @@ def decoded_bytes(width: int, height: int, mode: str, *, alpha: bool = False) ->
     copies = (_COPIES_WITH_ALPHA if alpha else _COPIES).get(mode, 0)
     per_pixel_x2 = 2 * (native + copies) + max(native, copies)
     return width * height * per_pixel_x2 // 2
+
+
+def draft_within_budget(im: Image.Image, max_side: int) -> None:
+    """Let libjpeg decode at 1/2–1/8 scale: to `max_side` when that fits the budget, else to half of it.
+
+    A 12 MP phone photo at full size is over the budget once the resize is counted; at half scale it
+    is 2016×1512, a hair under 2048, and costs a quarter.
+    """
+    width, height = im.size
+    for target in (max_side, max_side // 2):
+        scale = next(s for s in (8, 4, 2, 1) if s <= max(1, min(width // target, height // target)))
+        if decoded_bytes(-(-width // scale), -(-height // scale), "RGB") <= DECODE_BUDGET_BYTES:
+            break
+    im.draft("RGB", (target, target))
+
+
+def shrink(im: Image.Image, max_side: int) -> Image.Image:
+    """At most `max_side` per side, shrunk before any other copy is made (decoded_bytes counts on it)."""
+    if max(im.size) <= max_side:
+        return im
+    if im.mode == "1":
+        im = im.convert("L")  # filter grey levels rather than drop pixels
+    elif im.mode in ("P", "PA"):
+        alpha = im.mode == "PA" or "transparency" in im.info
+        im = im.convert("RGBA" if alpha else "RGB")  # a palette can't be filtered
+    im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return im

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import httpx
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from core.decoding import DECODE_BUDGET_BYTES, decode_slots, decoded_bytes
+from core.decoding import DECODE_BUDGET_BYTES, decode_slots, decoded_bytes, draft_within_budget, shrink
 from core.errors import ImageRejected
 from core.files import extension_for
 
@@ -133,7 +133,7 @@ def _decode_and_encode(data: bytes, fmt: str) -> NormalizedImage:
         if getattr(im, "n_frames", 1) > 1:
             raise ImageRejected(f"Animated images aren't supported. {SEND_INSTEAD} (a single still frame).")
         if fmt == "JPEG":
-            _draft_within_budget(im)
+            draft_within_budget(im, MAX_SIDE)
         width, height = im.size  # after draft: the pixels actually decoded, so 48 MP phone photos pass
         if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
             raise ImageRejected(_too_many_pixels_message())
@@ -148,23 +148,9 @@ def _decode_and_encode(data: bytes, fmt: str) -> NormalizedImage:
                     f"That image carries an unusually large metadata block. {SEND_INSTEAD} "
                     "(a screenshot or an export from a photo app works)."
                 )
-            shrunk = _shrunk(im)
+            shrunk = shrink(im, MAX_SIDE)
             ImageOps.exif_transpose(shrunk, in_place=True)
             return _encode(_to_delivery_mode(shrunk))
-
-
-def _draft_within_budget(im: Image.Image) -> None:
-    """Let libjpeg decode at 1/2–1/8 scale: to MAX_SIDE when that fits the budget, else to half of it.
-
-    A 12 MP phone photo at full size is over the budget once the resize is counted; at half scale it
-    is 2016×1512, a hair under MAX_SIDE, and costs a quarter.
-    """
-    width, height = im.size
-    for target in (MAX_SIDE, MAX_SIDE // 2):
-        scale = next(s for s in (8, 4, 2, 1) if s <= max(1, min(width // target, height // target)))
-        if decoded_bytes(-(-width // scale), -(-height // scale), "RGB") <= DECODE_BUDGET_BYTES:
-            break
-    im.draft("RGB", (target, target))
 
 
 def _too_large_decoded_message() -> str:
@@ -172,18 +158,6 @@ def _too_large_decoded_message() -> str:
         f"That image is too large to open ({DECODE_BUDGET_BYTES // _MB} MB once decoded). "
         f"{SEND_INSTEAD} of at most about 3000×3000 pixels (photos from a phone camera are fine)."
     )
-
-
-def _shrunk(im: Image.Image) -> Image.Image:
-    """At most MAX_SIDE per side, shrunk before any other copy is made (decoding.py counts on it)."""
-    if max(im.size) <= MAX_SIDE:
-        return im
-    if im.mode == "1":
-        im = im.convert("L")  # filter grey levels rather than drop pixels
-    elif im.mode in ("P", "PA"):
-        im = im.convert("RGBA" if _has_alpha(im) else "RGB")  # a palette can't be filtered
-    im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    return im
 
 
 def _metadata_size(im: Image.Image) -> int:
