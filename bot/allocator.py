@@ -4,7 +4,7 @@ Decodes run in worker threads, and glibc gives each thread its own heap; with it
 mmap threshold, a freed 16 MB Pillow block raises the threshold, later blocks are carved from that
 thread's heap, and the heap keeps them after they are freed. Six worker threads each decoding once
 then hold six decodes' worth: 8 hostile images peaked at 426 MB with at most two decoding at once.
-A fixed 1 MB threshold sends every image-sized allocation to mmap, returned on free: 219 MB
+A fixed 1 MB threshold sends every image-sized allocation to mmap, returned on free: 239 MB
 (tests/bench/decode_memory.py). Elsewhere than glibc this is a no-op.
 """
 
