@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.allocator import return_freed_images_to_system
 from bot.settings import Settings
 from core.characters import CharacterBook
 from core.clock import Clock, SystemClock
@@ -59,6 +60,7 @@ async def build_app(
     rng: random.Random | None = None,
 ) -> AsyncIterator[App]:
     clock = clock or SystemClock()
+    return_freed_images_to_system()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with contextlib.AsyncExitStack() as stack:
         simulator = None

@@ -22,8 +22,8 @@ from bot.settings import Settings
 from core.catalog import MODELS, Model, Transport, build_payload, get_model
 from core.clock import Clock, SystemClock
 from core.errors import InvalidParameter, UserError
-from core.files import extension_for, write_atomic
-from core.images import normalize_image
+from core.files import FileRefused, extension_for, read_regular_file, write_atomic
+from core.images import MAX_INPUT_BYTES, normalize_image
 from core.jobs.polling import DurationModel, PollPlan, next_delay
 from core.segmind.client import SegmindClient
 from core.segmind.errors import SegmindError
@@ -152,11 +152,11 @@ def _read_image(role: ImageRole, path_text: str) -> ImageInput:
     path = Path(path_text)
     flag = "--image" if role is ImageRole.CHARACTER else f"--{role.value}"
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, max_bytes=MAX_INPUT_BYTES)
+    except FileRefused as exc:
+        raise UserError(f"{flag}: {path_text} {exc}") from None
     except FileNotFoundError:
         raise UserError(f"{flag}: no such file: {path_text}") from None
-    except IsADirectoryError:
-        raise UserError(f"{flag}: {path_text} is a folder, not an image file") from None
     except PermissionError:
         raise UserError(f"{flag}: cannot read {path_text}: permission denied") from None
     except OSError as exc:

@@ -23,13 +23,22 @@ REDACTED = "[REDACTED]"
 _TELEGRAM_TOKEN = re.compile(r"bot\d{3,}:[A-Za-z0-9_-]{20,}")
 # Discord interaction tokens ride in webhook / callback URLs: valid 15 minutes, enough to post as the bot.
 _INTERACTION_TOKEN = re.compile(r"(/(?:webhooks|interactions)/\d+/)[A-Za-z0-9._-]{20,}")
+# ...and anywhere else whole: a Discord interaction token is base64 of "interaction:<id>:<secret>", so it
+# is recognisable inside a reply reference's JSON, an SQL parameter list or a repr as well as in a URL.
+_INTERACTION_TOKEN_ANYWHERE = re.compile(r"aW50ZXJhY3Rpb246[A-Za-z0-9+/=_.-]+")
+# Segmind storage (S3 / CloudFront) URLs of uploaded faces and results: readable by anyone holding them.
+_STORAGE_URL = re.compile(r"(https?://[A-Za-z0-9.-]*(?:amazonaws\.com|cloudfront\.net))/[^\s\"'<>),\]]+")
 _MIN_SECRET_LENGTH = 4  # shorter "secrets" would shred ordinary words; settings never hold such keys
 # Libraries that log every request URL at INFO; their detail is only useful when debugging.
 _CHATTY_LOGGERS = ("httpx", "httpcore", "aiohttp.access", "discord.gateway", "discord.http")
+# Libraries whose DEBUG output echoes SQL with its parameters (reply references holding interaction
+# tokens, storage URLs, prompts) or whole API payloads: held at INFO even when castbot runs at DEBUG.
+_ECHOING_LOGGERS = ("aiosqlite", "asyncpg", "discord.webhook", "discord.client", "discord.state", "telegram",
+                    "hpack")
 
 
 class SecretRedactor(logging.Filter):
-    """Replaces every configured secret and any Telegram token pattern in a record, exception included."""
+    """Replaces every configured secret, Telegram and interaction token and storage URL in a record."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
@@ -41,7 +50,9 @@ class SecretRedactor(logging.Filter):
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
         text = _TELEGRAM_TOKEN.sub("bot" + REDACTED, text)
-        return _INTERACTION_TOKEN.sub(lambda m: m.group(1) + REDACTED, text)
+        text = _INTERACTION_TOKEN.sub(lambda m: m.group(1) + REDACTED, text)
+        text = _INTERACTION_TOKEN_ANYWHERE.sub(REDACTED, text)
+        return _STORAGE_URL.sub(lambda m: f"{m.group(1)}/{REDACTED}", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         # Render the message now so arguments (URLs, exceptions) are scrubbed before any formatter.
@@ -94,6 +105,8 @@ def configure_logging(
     root.setLevel(level.upper())
     for name in _CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    for name in _ECHOING_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
     logging.captureWarnings(True)
     return redactor
 

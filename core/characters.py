@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import difflib
 import logging
+import unicodedata
 import uuid
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from core.clock import Clock
 from core.errors import Conflict, NotFoundError, UserError
 from core.files import write_atomic
 from core.images import normalize_image
+from core.names import name_key, skeleton
 from core.store.sqlite import SqliteStore
 from core.types import CharacterView
 
@@ -32,8 +34,11 @@ _COLUMNS = "character_id, name, description, owner_id, scope_id, image_path, cre
 
 
 def clean_name(raw: str) -> str:
-    """Validate a character name: 1–32 letters, digits, spaces, '-' or '_' (inner spaces collapsed)."""
-    name = " ".join(raw.split())
+    """Validate a character name: 1–32 letters, digits, spaces, '-' or '_' (inner spaces collapsed, NFC).
+
+    NFC first: "Luna" + a combining accent is the one letter "á" it shows, not a letter and a symbol.
+    """
+    name = " ".join(unicodedata.normalize("NFC", raw).split())
     if not 1 <= len(name) <= MAX_NAME or not all(c.isalnum() or c in _NAME_PUNCTUATION for c in name):
         raise UserError(
             f"Character names are 1–{MAX_NAME} characters: letters, digits, spaces, '-' or '_'. "
@@ -98,31 +103,50 @@ class CharacterBook:
             await conn.execute(
                 "INSERT INTO characters (character_id, scope_id, platform, owner_id, name, name_key, description,"
                 " image_path, image_sha256, consent_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (view.character_id, view.scope_id, platform, view.owner_id, view.name, view.name.casefold(),
+                (view.character_id, view.scope_id, platform, view.owner_id, view.name, name_key(view.name),
                  view.description, view.image_path, sha256, view.created_at, view.created_at))
 
     @staticmethod
     async def _check_free(conn: Any, scope_id: str, name: str, *, except_id: str = "") -> None:
-        async with conn.execute("SELECT name FROM characters WHERE scope_id = ? AND name_key = ? "
-                                "AND character_id <> ?", (scope_id, name.casefold(), except_id)) as cur:
-            row = await cur.fetchone()
-        if row is not None:
-            raise Conflict(f"A character named '{row[0]}' already exists here. Pick another name.")
+        """Refuse a name that is, or looks like, another character's here (core/names.py says "looks")."""
+        key, shape = name_key(name), skeleton(name)
+        async with conn.execute("SELECT character_id, name, name_key FROM characters WHERE scope_id = ?",
+                                (scope_id,)) as cur:
+            rows = await cur.fetchall()
+        for character_id, existing, existing_key in rows:
+            if character_id == except_id:
+                continue
+            if existing_key == key or name_key(existing) == key:
+                raise Conflict(f"A character named '{existing}' already exists here. Pick another name.")
+            if skeleton(existing) == shape:
+                raise Conflict(f"A character named '{existing}' already exists here, and '{name}' looks the "
+                               "same. Pick a name that reads differently.")
 
     async def get(self, *, scope_id: str, name: str) -> CharacterView:
         row = await self._store.fetch_one(f"SELECT {_COLUMNS} FROM characters WHERE scope_id = ? AND name_key = ?",
-                                          (scope_id, " ".join(name.split()).casefold()))
+                                          (scope_id, name_key(name)))
         if row is not None:
             return _view(row)
         names = [r[0] for r in await self._store.fetch_all(
             "SELECT name FROM characters WHERE scope_id = ? ORDER BY name_key LIMIT 500", (scope_id,))]
+        # typed with a look-alike letter, or saved before keys were NFKC: one name can have that shape
+        same_shape = [n for n in names if skeleton(n) == skeleton(name)]
+        if len(same_shape) == 1:
+            row = await self._store.fetch_one(f"SELECT {_COLUMNS} FROM characters WHERE scope_id = ? AND name = ?",
+                                              (scope_id, same_shape[0]))
+            if row is not None:
+                return _view(row)
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.5) or difflib.get_close_matches(
             name.casefold(), [n.casefold() for n in names], n=3, cutoff=0.5)
         hint = f" Did you mean: {', '.join(close)}?" if close else " See the saved ones with /character list."
         raise NotFoundError(f"No character named '{name[:MAX_NAME]}' here.{hint}")
 
+    async def exists(self, character_id: str) -> bool:
+        return await self._store.fetch_one("SELECT 1 FROM characters WHERE character_id = ?",
+                                           (character_id,)) is not None
+
     async def list(self, *, scope_id: str, prefix: str = "", limit: int = 25) -> list[CharacterView]:
-        key = " ".join(prefix.split()).casefold()
+        key = name_key(prefix)
         rows = await self._store.fetch_all(
             f"SELECT {_COLUMNS} FROM characters WHERE scope_id = ? AND SUBSTR(name_key, 1, ?) = ? "
             "ORDER BY name_key LIMIT ?", (scope_id, len(key), key, max(1, min(limit, 100))))
@@ -139,7 +163,7 @@ class CharacterBook:
         async with self._store.transaction() as conn:
             await self._check_free(conn, scope_id, new_name, except_id=character.character_id)
             cur = await conn.execute("UPDATE characters SET name = ?, name_key = ? WHERE character_id = ?",
-                                     (new_name, new_name.casefold(), character.character_id))
+                                     (new_name, name_key(new_name), character.character_id))
             if cur.rowcount == 0:  # deleted between our read and this write
                 raise NotFoundError(f"No character named '{character.name}' here any more.")
         return dataclasses.replace(character, name=new_name)

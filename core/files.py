@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import stat
 import uuid
 from pathlib import Path
 
@@ -35,3 +36,34 @@ def write_atomic(path: Path, data: bytes, *, once: bool = False) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+class FileRefused(ValueError):
+    """A path that is not a regular file, or is over the size cap; str() finishes "<path> ..."."""
+
+
+def read_regular_file(path: Path, *, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most `max_bytes`; FileRefused for folders, pipes, devices.
+
+    A user-given path can name a FIFO (a plain read waits forever for a writer) or /dev/zero (a plain
+    read never ends): the file is opened non-blocking, checked with fstat on the same descriptor (no
+    swap between check and read), and read to at most max_bytes + 1 whatever it claims to be.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise FileRefused("is a folder, not an image file")
+        raise FileRefused("is not a regular file (a pipe, device or socket); give the path of an image file")
+    with os.fdopen(fd, "rb", buffering=0) as fh:
+        too_big = FileRefused(f"is over {max_bytes // 1_048_576} MB, the limit for an image")
+        if info.st_size > max_bytes:
+            raise too_big
+        chunks, received = [], 0
+        while chunk := fh.read(max_bytes + 1 - received):
+            chunks.append(chunk)
+            received += len(chunk)
+            if received > max_bytes:
+                raise too_big
+        return b"".join(chunks)

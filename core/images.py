@@ -2,9 +2,11 @@
 
 Why each guard exists:
 
-- The byte cap is checked before Pillow sees a single byte, and the pixel cap (40 MP, well under
-  Pillow's ~89 MP default) is checked from the header before decoding, so a decompression bomb costs
-  nothing. Pillow's `DecompressionBombWarning` is turned into an error as a second net.
+- The byte cap is checked before Pillow sees a single byte; the pixel cap (40 MP, well under Pillow's
+  ~89 MP default: it bounds CPU) and the decode budget (core/decoding.py: bytes held once decoded,
+  64 MiB; it bounds memory) are checked from the header before decoding, so a decompression bomb costs
+  nothing. Big JPEGs are decoded at reduced scale, everything is shrunk before it is copied, and at
+  most two decodes run at once. Pillow's `DecompressionBombWarning` is an error as a second net.
 - Only JPEG, PNG and WebP are accepted, recognised by their magic bytes rather than the filename, so a
   text file named `.png` or an SVG (which can reference external resources) never reaches a decoder.
   Animated images (GIF, APNG, animated WebP) are refused: the services take one still frame.
@@ -14,8 +16,8 @@ Why each guard exists:
   92. Photos are the common input and JPEG keeps them around 1 MB at 2048 px where PNG is 5-8 MB,
   which matters for uploads and for the base64 payloads some services take inline.
 - Downloads follow redirects by hand so every hop is checked against the host allow-list (no SSRF via
-  a redirect), stream with a byte limit, and never put the URL in a message or log line: Telegram file
-  URLs carry the bot token.
+  a redirect), is https (no downgrade) and keeps the port the download began on. They stream with a
+  byte limit and never put the URL in a message or log line: Telegram file URLs carry the bot token.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 import httpx
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.decoding import DECODE_BUDGET_BYTES, decode_slots, decoded_bytes, draft_within_budget, shrink
 from core.errors import ImageRejected
 from core.files import extension_for
 
@@ -127,22 +130,34 @@ def _too_many_pixels_message() -> str:
 
 def _decode_and_encode(data: bytes, fmt: str) -> NormalizedImage:
     with Image.open(io.BytesIO(data), formats=[fmt]) as im:
-        width, height = im.size
-        if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
-            raise ImageRejected(_too_many_pixels_message())
         if getattr(im, "n_frames", 1) > 1:
             raise ImageRejected(f"Animated images aren't supported. {SEND_INSTEAD} (a single still frame).")
         if fmt == "JPEG":
-            im.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decode big JPEGs at reduced scale: less memory
-        im.load()
-        # After load: PNG chunks that follow the pixel data (eXIf, tEXt) are only read by load().
-        if _metadata_size(im) > MAX_METADATA_BYTES:
-            raise ImageRejected(
-                f"That image carries an unusually large metadata block. {SEND_INSTEAD} "
-                "(a screenshot or an export from a photo app works)."
-            )
-        oriented = ImageOps.exif_transpose(im)
-    return _encode(_to_delivery_mode(oriented))
+            draft_within_budget(im, MAX_SIDE)
+        width, height = im.size  # after draft: the pixels actually decoded, so 48 MP phone photos pass
+        if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
+            raise ImageRejected(_too_many_pixels_message())
+        if decoded_bytes(width, height, im.mode, alpha="transparency" in im.info) > DECODE_BUDGET_BYTES:
+            log.info("image refused: %dx%d %s over the decode budget", *im.size, im.mode)
+            raise ImageRejected(_too_large_decoded_message())
+        with decode_slots:
+            im.load()
+            # After load: PNG chunks that follow the pixel data (eXIf, tEXt) are only read by load().
+            if _metadata_size(im) > MAX_METADATA_BYTES:
+                raise ImageRejected(
+                    f"That image carries an unusually large metadata block. {SEND_INSTEAD} "
+                    "(a screenshot or an export from a photo app works)."
+                )
+            shrunk = shrink(im, MAX_SIDE)
+            ImageOps.exif_transpose(shrunk, in_place=True)
+            return _encode(_to_delivery_mode(shrunk))
+
+
+def _too_large_decoded_message() -> str:
+    return (
+        f"That image is too large to open ({DECODE_BUDGET_BYTES // _MB} MB once decoded). "
+        f"{SEND_INSTEAD} of at most about 3000×3000 pixels (photos from a phone camera are fine)."
+    )
 
 
 def _metadata_size(im: Image.Image) -> int:
@@ -171,13 +186,10 @@ def _to_delivery_mode(im: Image.Image) -> Image.Image:
         return rgba.convert("RGB")
     if im.mode.startswith("I"):
         im = im.convert("I").point(lambda v: v * (1 / 256)).convert("L")  # 16-bit → 8-bit, not clipped
-    return im.convert("RGB")
+    return im if im.mode == "RGB" else im.convert("RGB")
 
 
 def _encode(im: Image.Image) -> NormalizedImage:
-    if max(im.size) > MAX_SIDE:
-        im = im.copy()
-        im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     if im.mode == "RGBA":
         im.save(out, format="PNG", optimize=False)
@@ -217,6 +229,30 @@ def _check_url(url: httpx.URL, allowed_hosts: Collection[str]) -> None:
         )
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _port(url: httpx.URL) -> int | None:
+    return url.port or _DEFAULT_PORTS.get(url.scheme)
+
+
+def check_redirect(start: httpx.URL, target: httpx.URL, allowed_hosts: Collection[str]) -> None:
+    """May a download that began at `start` follow a redirect to `target`? ImageRejected if not.
+
+    The target must be an allowed host (as `start` was), over https — plain http only when the whole
+    chain is plain http (the local fakes), so an https download is never downgraded to a readable,
+    rewritable hop — and on the port the download began on: a redirect to another port of an allowed
+    host reaches a service nobody allowed.
+    """
+    _check_url(target, allowed_hosts)
+    if target.scheme != "https" and start.scheme == "https":
+        log.info("image download refused: redirect from https to %s", target.scheme)
+        raise ImageRejected("That link redirects to an insecure address. Attach the image instead.")
+    if target.scheme != start.scheme or _port(target) != _port(start):
+        log.info("image download refused: redirect to another scheme or port on %s", target.host)
+        raise ImageRejected("That link redirects somewhere I don't fetch from. Attach the image instead.")
+
+
 async def fetch_image(
     url: str, *, http: httpx.AsyncClient, allowed_hosts: Collection[str], max_bytes: int = MAX_INPUT_BYTES,
 ) -> bytes:
@@ -225,13 +261,14 @@ async def fetch_image(
         current = httpx.URL(url)
     except (httpx.InvalidURL, TypeError):
         raise ImageRejected("That link isn't a valid web address. Attach the image instead.") from None
+    start = current
+    _check_url(start, allowed_hosts)
     for _ in range(MAX_REDIRECTS + 1):
-        _check_url(current, allowed_hosts)
         try:
             async with http.stream("GET", current, follow_redirects=False) as resp:
                 if resp.is_redirect:
-                    location = resp.headers.get("location", "")
-                    current = current.join(location)
+                    current = current.join(resp.headers.get("location", ""))
+                    check_redirect(start, current, allowed_hosts)
                     continue
                 if resp.status_code != 200:
                     log.info("image download from %s answered HTTP %s", current.host, resp.status_code)

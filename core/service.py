@@ -153,6 +153,10 @@ class CastService:
     async def reroll(self, actor: Actor, place: Place, job_id: str, *, same_seed: bool, idem_key: str,
                      reply_ref: str) -> JobView:
         old = await self._job_for(Action.REROLL_SAME_SEED if same_seed else Action.REROLL, actor, place, job_id)
+        if old.character_id and not await self.book.exists(old.character_id):
+            # its face is gone with it (and must stay gone): the job names no character, so neither do we
+            raise NotFoundError("The saved character this image was made with has been deleted, so it can't be "
+                                "re-rolled. Save the character again (or pick another) and run the command anew.")
         model = get_model(old.model)
         payload = dict(old.payload)
         if model.seed_field and not same_seed:

@@ -182,3 +182,52 @@ async def test_description_is_appended_to_prompts(book: CharacterBook) -> None:
     assert with_description("", character) == "red scarf, green eyes"
     plain = await save(book, "Plain", image=OTHER_PHOTO)
     assert with_description("a portrait", plain) == "a portrait"
+
+
+# --- look-alike names (issue 14) ---------------------------------------------------------------
+
+@pytest.mark.parametrize("second", ["ＬＵＮＡ", "Lun\u0430", "Luná", "Luna\u0301", " Luna ", "luna", "LUNA"])
+async def test_a_look_alike_of_an_existing_name_is_refused_naming_it(book: CharacterBook, second: str) -> None:
+    await save(book, "Luna")
+    with pytest.raises(Conflict, match="A character named 'Luna' already exists here"):
+        await save(book, second, owner="u2")
+    assert [c.name for c in await book.list(scope_id="g1")] == ["Luna"]
+
+
+async def test_precomposed_and_combining_accents_are_one_name(book: CharacterBook) -> None:
+    saved = await save(book, "Luna\u0301")
+    assert saved.name == "Luná"  # stored composed (NFC), as it shows
+    with pytest.raises(Conflict, match="'Luná' already exists"):
+        await save(book, "Luná", owner="u2")
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("Ivy", "lvy"), ("Mira", "M\u0456ra"), ("Kim", "Kirn"), ("Bond 007", "Bond OO7"), ("Luna-Rose", "Luna Rose"),
+    ("Hera", "\u0397era"),
+])
+async def test_classic_confusables_collide(book: CharacterBook, first: str, second: str) -> None:
+    await save(book, first)
+    with pytest.raises(Conflict, match=f"'{first}' already exists here, and '{second}' looks the same"):
+        await save(book, second, owner="u2")
+
+
+async def test_different_names_and_other_communities_are_free(book: CharacterBook) -> None:
+    await save(book, "Luna")
+    await save(book, "Lina", owner="u2")
+    await save(book, "ＬＵＮＡ", scope="g2")  # another community
+    assert [c.name for c in await book.list(scope_id="g1")] == ["Lina", "Luna"]
+
+
+async def test_a_look_alike_rename_is_refused(book: CharacterBook) -> None:
+    await save(book, "Luna")
+    await save(book, "Mira", owner="u2")
+    with pytest.raises(Conflict, match="'Luna' already exists"):
+        await book.rename(scope_id="g1", name="Mira", new_name="Lun\u0430")
+    renamed = await book.rename(scope_id="g1", name="Luna", new_name="ＬＵＮＡ")  # its own name: allowed
+    assert renamed.name == "ＬＵＮＡ"
+
+
+async def test_a_name_typed_with_a_look_alike_letter_finds_the_character(book: CharacterBook) -> None:
+    await save(book, "Luna")
+    assert (await book.get(scope_id="g1", name="ＬＵＮＡ")).name == "Luna"
+    assert (await book.get(scope_id="g1", name="Lun\u0430")).name == "Luna"

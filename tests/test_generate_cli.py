@@ -98,6 +98,27 @@ def test_bad_input_is_one_clear_line_and_exit_2(tmp_path: Path, args: list[str],
     assert not (tmp_path / "output").exists()
 
 
+@pytest.mark.skipif(os.name != "posix", reason="FIFOs and /dev/zero")
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
+def test_a_fifo_or_device_is_refused_at_once(tmp_path: Path, special: str):
+    path = special
+    if special == "fifo":
+        os.mkfifo(tmp_path / "pipe.png")
+        path = "pipe.png"
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "generate", "--image", path], cwd=tmp_path,
+                            env=_env(), capture_output=True, text=True, timeout=20, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"castbot: --image: {path} is not a regular file (a pipe, device or socket); " \
+                                    "give the path of an image file", result.stderr
+
+
+def test_a_file_over_the_cap_is_refused(tmp_path: Path):
+    with open(tmp_path / "big.png", "wb") as fh:
+        fh.truncate(30 * 1024 * 1024)  # sparse: costs no disk
+    result = castbot("generate", "--image", "big.png", cwd=tmp_path)
+    assert result.returncode == 2 and "big.png is over 20 MB" in result.stderr, result.stderr
+
+
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")
 def test_unreadable_file_is_one_clear_line(tmp_path: Path):
     locked = tmp_path / "locked.png"

@@ -24,6 +24,7 @@ from core.commands import types as c
 from core.commands.parser import ImageWords, parse
 from core.commands.router import CommandRouter
 from core.errors import InvalidParameter, UserError, word
+from core.files import FileRefused, read_regular_file
 from core.phrasing import Phrasing
 from core.service import CastService
 from core.types import Actor, ImageRole, JobView, Place
@@ -163,9 +164,8 @@ def _resolve_path(base_dir: Path, raw_path: str) -> Path:
 def _read_image_file(base_dir: Path, raw_path: str) -> bytes:
     path = _resolve_path(base_dir, raw_path)
     try:
-        size = path.stat().st_size
-        if size > MAX_IMAGE_FILE_BYTES:
-            raise InvalidParameter(f"{raw_path} is {size // 1_048_576} MB; images up to 50 MB, please.")
-        return path.read_bytes()
+        return read_regular_file(path, max_bytes=MAX_IMAGE_FILE_BYTES)
+    except FileRefused as exc:
+        raise InvalidParameter(f"{raw_path} {exc}.") from None
     except OSError as exc:
         raise InvalidParameter(f"Cannot read {raw_path}: {exc.strerror or exc}.") from None

@@ -53,12 +53,29 @@ def _png_chunk(kind: bytes, body: bytes) -> bytes:
 
 def decompression_bomb_png(side: int = 12_000) -> bytes:
     """A ~15 KB PNG that inflates to side×side pixels (144 MP) of zeros: a real bomb, built fast."""
-    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1-bit greyscale
-    row = b"\x00" + b"\x00" * ((side + 7) // 8)
+    return zero_png(side, side, kind="1bit")
+
+
+# PNG colour type, bit depth and bytes per row of each kind of zero-filled PNG
+_PNG_KINDS = {
+    "1bit": (0, 1, lambda w: (w + 7) // 8),
+    "grey": (0, 8, lambda w: w),
+    "palette": (3, 8, lambda w: w),
+    "rgb": (2, 8, lambda w: 3 * w),
+    "rgba": (6, 8, lambda w: 4 * w),
+}
+
+
+def zero_png(width: int, height: int, *, kind: str = "1bit") -> bytes:
+    """A PNG of zeros that is a few KB on disk whatever its size: the shape of every PNG bomb."""
+    color_type, depth, row_bytes = _PNG_KINDS[kind]
+    header = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
+    row = b"\x00" * (1 + row_bytes(width))
     compressor = zlib.compressobj(9)
-    body = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
+    body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    palette = _png_chunk(b"PLTE", bytes(range(0, 256, 1)) * 3) if kind == "palette" else b""
     return (
-        b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", body)
+        b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + palette + _png_chunk(b"IDAT", body)
         + _png_chunk(b"IEND", b"")
     )
 

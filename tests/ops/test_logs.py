@@ -83,3 +83,31 @@ def test_short_values_are_not_treated_as_secrets(restore_root_logging):
     configure_logging(secrets=["a", ""], stream=out)
     logging.getLogger("castbot.z").warning("a cat sat")
     assert "a cat sat" in out.getvalue()
+
+
+REAL_SHAPED_INTERACTION = "aW50ZXJhY3Rpb246MTMwMDAwMDAwMDAwMDAwMDAwMTpzZWNyZXRwYXJ0"
+STORAGE = "https://segmind-inference-inputs.s3.amazonaws.com/77958595-84bb-4021-b38b-50d1a080d630-result"
+
+
+def test_reply_references_and_storage_urls_are_redacted(restore_root_logging):
+    out = io.StringIO()
+    configure_logging(level="DEBUG", stream=out)
+    log = logging.getLogger("castbot.refs")
+    log.debug("reply_ref %s", json.dumps([1, REAL_SHAPED_INTERACTION, 333, 111, 1.5, 0, 0, ""]))
+    log.debug("uploaded to %s for job %s", STORAGE, "j1")
+    log.debug("payload %r", {"image": STORAGE + "?X-Amz-Signature=abc"})
+    text = out.getvalue()
+    assert REAL_SHAPED_INTERACTION not in text and "secretpart" not in text
+    assert "77958595" not in text and "X-Amz-Signature" not in text
+    assert "https://segmind-inference-inputs.s3.amazonaws.com/[REDACTED] for job j1" in text
+
+
+def test_loggers_that_echo_sql_or_payloads_stay_at_info_under_debug(restore_root_logging):
+    out = io.StringIO()
+    configure_logging(level="DEBUG", stream=out)
+    for name in ("aiosqlite", "asyncpg", "discord.webhook.async_", "telegram.ext.ExtBot", "httpx", "httpcore"):
+        logging.getLogger(name).debug("executing INSERT INTO jobs VALUES (%s)", name)
+        assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name
+    logging.getLogger("castbot.ours").debug("our own debug line")
+    assert "INSERT INTO" not in out.getvalue()
+    assert "our own debug line" in out.getvalue()
