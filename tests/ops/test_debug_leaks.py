@@ -11,7 +11,7 @@ import pytest
 from core.simulator.server import SimConfig, Simulator
 from tests.discord.conftest import option, photo, sub
 from tests.fakes.discord_server import APP_ID, FakeDiscord
-from tests.fakes.telegram_server import FakeTelegramServer
+from tests.fakes.telegram import FakeTelegramServer
 from tests.ops.test_run import _free_port, _start, _stop, _until
 
 pytestmark = pytest.mark.timeout(120)
