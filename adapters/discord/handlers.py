@@ -104,8 +104,9 @@ class CommandHandlers:
                 await interaction.response.defer(thinking=True, ephemeral=not public)
                 ref = ""
             answer = await self.execute(interaction, command, sources=sources, reply_ref=ref, asked_by=asked_by)
-            if isinstance(answer, a.ConsentNeeded) and isinstance(command, c.CharacterSave):
-                # Nothing was stored; the button runs the same command again, with consent and the same photo.
+            if isinstance(answer, a.ConsentNeeded) and isinstance(command, c.CharacterSave | c.SaveFromJob):
+                # Nothing was stored; the button runs the same command again, with consent and the same photo
+                # (or the same job's result). Only the saver's press counts (core).
                 confirm = ConsentView(self, dataclasses.replace(command, consent=True), sources,
                                       (actor_of(interaction), place_of(interaction)))
                 await interaction.followup.send(answer_text(answer), view=confirm, allowed_mentions=NO_MENTIONS)
