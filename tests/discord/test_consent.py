@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.types import Actor, Place
-from tests.discord.conftest import DiscordWorld
+from tests.discord.conftest import DiscordWorld, option, photo, sub
 from tests.discord.test_commands import answer, finished_job
 from tests.discord.test_e2e import GUILD, USER
 
@@ -28,3 +28,23 @@ async def test_a_deleted_characters_result_is_saved_only_after_the_confirm_press
     assert "Saved character **Back**" in (await answer(world, pressed)).json["content"]
     rows = await world.app.store.fetch_all("SELECT name, consent_by, consent_how FROM characters")
     assert rows == [("Back", str(USER), "button")]
+
+
+async def test_pending_confirmations_are_bounded_and_hold_no_download(world: DiscordWorld) -> None:
+    world.adapter.handlers.max_pending = 1
+    asked = []
+    for name in ("First", "Second"):
+        att = world.dc.add_attachment(photo(), filename=f"{name}.png")
+        sent = await world.dc.slash("character", [sub("save", option("name", name), option("image", att["id"], 11))],
+                                    attachments=[att])
+        assert "Not saved" in (await answer(world, sent)).json["content"]
+        asked.append(next(m for m in reversed(world.dc.messages.values()) if CONSENT in str(m.get("components"))))
+    assert not world.dc.find("GET", "/cdn/attachments/")  # nothing was downloaded while waiting for the press
+    assert len(world.adapter.handlers.pending) == 1
+
+    for message in asked:  # the oldest button stopped answering; the newest still saves
+        button = next(b["custom_id"] for row in message["components"] for b in row["components"])
+        last = await world.dc.press(button, message["id"])
+    assert "Saved character **Second**" in (await answer(world, last)).json["content"]
+    assert [c.name for c in await world.app.service.book.list(scope_id=str(GUILD))] == ["Second"]
+    assert [c.path.rsplit("/", 1)[-1] for c in world.dc.find("GET", "/cdn/attachments/")] == ["Second.png"]

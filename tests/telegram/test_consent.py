@@ -42,3 +42,14 @@ async def test_typed_save_from_a_raw_photo_job_needs_the_consent_flag(world: Tel
     world.tg.send_text(ALICE, ALICE, f"/character save Tide --job {job_id} --consent")
     await world.until(lambda: any("Saved <b>Tide</b>" in t for t in world.texts(ALICE)), what="saved")
     assert await _characters(world) == [("Tide", str(ALICE), "flag")]
+
+
+async def test_a_pending_save_holds_the_file_id_not_the_download(world: TelegramWorld) -> None:
+    world.tg.send_photo(ALICE, ALICE, photo("teal"), caption="/character save Mia")
+    await world.until(lambda: any(CONSENT in json.dumps(m.get("reply_markup", ""))
+                                  for m in world.tg.bot_messages(ALICE)), what="consent question")
+    assert world.tg.calls_to("getFile") == []  # nothing is fetched (or held) before the saver's press
+    question = world.tg.bot_messages(ALICE)[-1]
+    world.tg.press(ALICE, question, pick(question, "may use"))
+    await world.until(lambda: any("Saved <b>Mia</b>" in t for t in world.texts(ALICE)), what="saved")
+    assert len(world.tg.calls_to("getFile")) == 1
