@@ -68,7 +68,9 @@ class CharacterBook:
         self._files = asyncio.Lock()
 
     async def save(self, *, platform: str, scope_id: str, owner_id: str, name: str, image: bytes,
-                   description: str = "", consent: bool) -> CharacterView:
+                   description: str = "", consent: bool, consent_how: str = "flag") -> CharacterView:
+        """`consent_how` is recorded with who (the owner: only the saver may confirm) and when: 'flag',
+        'button' or 'character' (see schema migration 3)."""
         if not consent:
             raise UserError("Before saving a character from a photo, please confirm you have the right to "
                             "use that person's face (yourself, or someone who agreed).")
@@ -84,14 +86,14 @@ class CharacterBook:
         async with self._files:
             await asyncio.to_thread(write_atomic, path, normalized.data, once=True)
             try:
-                await self._insert(view, platform=platform, sha256=normalized.sha256)
+                await self._insert(view, platform=platform, sha256=normalized.sha256, consent_how=consent_how)
             except BaseException:
                 await self._remove_if_unused(path)
                 raise
         log.info("character %s saved in scope %s", view.character_id, scope_id)
         return view
 
-    async def _insert(self, view: CharacterView, *, platform: str, sha256: str) -> None:
+    async def _insert(self, view: CharacterView, *, platform: str, sha256: str, consent_how: str) -> None:
         async with self._store.transaction() as conn:
             limit = (await self._store.policy_on(conn, view.scope_id)).character_limit
             async with conn.execute("SELECT COUNT(*) FROM characters WHERE scope_id = ?", (view.scope_id,)) as cur:
@@ -102,9 +104,11 @@ class CharacterBook:
             await self._check_free(conn, view.scope_id, view.name)
             await conn.execute(
                 "INSERT INTO characters (character_id, scope_id, platform, owner_id, name, name_key, description,"
-                " image_path, image_sha256, consent_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " image_path, image_sha256, consent_at, consent_by, consent_how, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (view.character_id, view.scope_id, platform, view.owner_id, view.name, name_key(view.name),
-                 view.description, view.image_path, sha256, view.created_at, view.created_at))
+                 view.description, view.image_path, sha256, view.created_at, view.owner_id, consent_how,
+                 view.created_at))
 
     @staticmethod
     async def _check_free(conn: Any, scope_id: str, name: str, *, except_id: str = "") -> None:
@@ -142,8 +146,12 @@ class CharacterBook:
         raise NotFoundError(f"No character named '{name[:MAX_NAME]}' here.{hint}")
 
     async def exists(self, character_id: str) -> bool:
-        return await self._store.fetch_one("SELECT 1 FROM characters WHERE character_id = ?",
-                                           (character_id,)) is not None
+        return await self.by_id(character_id) is not None
+
+    async def by_id(self, character_id: str) -> CharacterView | None:
+        row = await self._store.fetch_one(f"SELECT {_COLUMNS} FROM characters WHERE character_id = ?",
+                                          (character_id,))
+        return None if row is None else _view(row)
 
     async def list(self, *, scope_id: str, prefix: str = "", limit: int = 25) -> list[CharacterView]:
         key = name_key(prefix)

@@ -50,6 +50,10 @@ class NotFoundError(UserError):
     """A character, job or command the user named does not exist here."""
 
 
+class ConsentRequired(UserError):
+    """Saving this face needs the saver's explicit confirmation first (the router answers ConsentNeeded)."""
+
+
 class Conflict(UserError):
     """The thing already exists or is in a state that forbids the action."""
 

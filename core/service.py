@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from core.catalog import SEED_MAX, Model, get_model
 from core.commands.precheck import Prepared, command_for_model, prepare
 from core.commands.types import Generate, ImageSource
-from core.errors import NotAllowed, NotFoundError
+from core.errors import ConsentRequired, NotAllowed, NotFoundError
 from core.files import write_atomic
 from core.images import normalize_image
 from core.jobs.messenger import Messenger
@@ -200,16 +200,37 @@ class CastService:
         """`confirmed_by`: who pressed a separate consent button; only `actor` themselves may."""
         await self._authorize(Action.CHARACTER_SAVE, confirmed_by or actor, place, owner_id=actor.user_id)
         return await self.book.save(platform=actor.platform, scope_id=place.scope_id, owner_id=actor.user_id,
-                                    name=name, image=image, description=description, consent=consent)
+                                    name=name, image=image, description=description, consent=consent,
+                                    consent_how="button" if confirmed_by else "flag")
 
     async def save_character_from_job(self, actor: Actor, place: Place, *, job_id: str, name: str,
-                                      index: int = 0) -> CharacterView:
+                                      index: int = 0, consent: bool = False,
+                                      confirmed_by: Actor | None = None) -> CharacterView:
+        """Raises ConsentRequired unless `consent` or the job's face is already the saver's consented one."""
         job = await self._job_for(Action.SAVE_FROM_JOB, actor, place, job_id)
         images = await load_outputs(job)
         if not 0 <= index < len(images):
             raise NotFoundError(f"That job has {len(images)} image(s); pick one of 1 to {len(images)}.")
-        # the picture was generated from a character this user already confirmed they may use
-        return await self.save_character(actor, place, name=name, image=images[index].data, consent=True)
+        if consent:
+            return await self.save_character(actor, place, name=name, image=images[index].data, consent=True,
+                                             confirmed_by=confirmed_by)
+        if not await self._own_consented_face(actor, job):
+            raise ConsentRequired("Saving this face needs your confirmation that you may use it.")
+        await self._authorize(Action.CHARACTER_SAVE, actor, place, owner_id=actor.user_id)
+        return await self.book.save(platform=actor.platform, scope_id=place.scope_id, owner_id=actor.user_id,
+                                    name=name, image=images[index].data, consent=True, consent_how="character")
+
+    async def _own_consented_face(self, actor: Actor, job: JobRecord) -> bool:
+        """Was every photo behind this job already confirmed by this saver? Only when it was made from their own
+        saved character, still saved, and nothing else: a raw photo (`/imagine` with an upload, a pose or scene
+        picture) was never confirmed, a deleted character's face must not come back without a fresh
+        confirmation, and someone else's character was confirmed by them, not by this saver."""
+        if not job.character_id:
+            return False
+        character = await self.book.by_id(job.character_id)
+        if character is None or character.owner_id != actor.user_id or character.scope_id != job.scope_id:
+            return False
+        return all(path == character.image_path for path in job.inputs.values())
 
     async def characters(self, actor: Actor, place: Place, *, prefix: str = "",
                          limit: int = 25) -> list[CharacterView]:

@@ -136,7 +136,7 @@ async def _job(w: World, action: Action, role: Role) -> Attempt:
             assert new.job_id != job_id and new.owner_id == actor.user_id
             await w.h.run_until_state(new.job_id, JobState.DELIVERED)  # settled: no charge lands mid-snapshot
         elif action == Action.SAVE_FROM_JOB:
-            saved = await s.save_character_from_job(actor, PLACE, job_id=job_id, name=key)
+            saved = await s.save_character_from_job(actor, PLACE, job_id=job_id, name=key, consent=True)
             assert saved.owner_id == actor.user_id
         elif action == Action.ORIGINALS:
             assert await s.outputs(actor, PLACE, job_id)

@@ -115,9 +115,10 @@ def answer_text(answer: a.Answer) -> str:
             return f"{character_line(view)}\n  image: {view.image_path}"
         case a.CharacterSaved(view=view):
             return f"saved character {view.name}: use it with /imagine --char {view.name} ..."
-        case a.ConsentNeeded(name=name):
+        case a.ConsentNeeded(name=name, job_id=job_id):
+            line = f"--job {job_id} --consent" if job_id else "PATH --consent"
             return (f"not saved: only save a face you have the right to use. If you may use this one, "
-                    f"send the same line with --consent (/character save {name} PATH --consent).")
+                    f"send the same line with --consent (/character save {name} {line}).")
         case a.Renamed(old_name=old, view=view):
             return f"renamed {old} to {view.name}"
         case a.Deleted(name=name):

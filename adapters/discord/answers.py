@@ -93,6 +93,9 @@ def policy_text(p: a.PolicyUpdated) -> str:
 
 
 def consent_text(answer: a.ConsentNeeded) -> str:
+    if answer.job_id:  # from a result: no slash form to repeat, the button is the way
+        return (f"Not saved. Only save a face you have the right to use. If you may use this one as "
+                f"**{plain(answer.name)}**, press **I may use this face**.")
     return (f"Not saved. Only save a face you have the right to use. If you may use this one, press "
             f"**I may use this face**, or send `/character save name:{plain(answer.name)}` again with "
             f"`consent:True`.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 GRAMMAR_OPTIONS = frozenset({"prompt", "character", "negative", "model", "image", "pose_image", "scene_image"})
 CORE_NAMES = {platform: core for core, platform in PHRASING.option_names.items()}  # count -> n
 REMEMBERED = 256  # outcomes kept per process, newest last
+MAX_PENDING_CONSENTS = 200  # open "I may use this face" buttons; the oldest stops answering beyond this
 Attachments = Mapping[ImageRole, discord.Attachment | None]
 
 
@@ -82,6 +83,10 @@ class CommandHandlers:
         self.hosts = hosts
         # interaction id -> the answer or user error it got (bounded): what scripts and tests observe
         self.outcomes: OrderedDict[int, a.Answer | UserError] = OrderedDict()
+        # A pending save holds only Discord's attachment metadata (core downloads nothing before consent), but
+        # each open button is a view discord.py keeps for 15 minutes: bounded, so a flood of saves can't grow it.
+        self.max_pending = MAX_PENDING_CONSENTS
+        self.pending: deque[ConsentView] = deque()
 
     async def generate(self, interaction: discord.Interaction, command: str, *, prompt: str | None,
                        character: str | None, negative: str | None = None, model: str | None = None,
@@ -104,11 +109,15 @@ class CommandHandlers:
                 await interaction.response.defer(thinking=True, ephemeral=not public)
                 ref = ""
             answer = await self.execute(interaction, command, sources=sources, reply_ref=ref, asked_by=asked_by)
-            if isinstance(answer, a.ConsentNeeded) and isinstance(command, c.CharacterSave):
-                # Nothing was stored; the button runs the same command again, with consent and the same photo.
+            if isinstance(answer, a.ConsentNeeded) and isinstance(command, c.CharacterSave | c.SaveFromJob):
+                # Nothing was stored; the button runs the same command again, with consent and the same photo
+                # (or the same job's result). Only the saver's press counts (core).
                 confirm = ConsentView(self, dataclasses.replace(command, consent=True), sources,
                                       (actor_of(interaction), place_of(interaction)))
                 await interaction.followup.send(answer_text(answer), view=confirm, allowed_mentions=NO_MENTIONS)
+                self.pending.append(confirm)
+                while len(self.pending) > self.max_pending:
+                    self.pending.popleft().stop()
                 return
             await self.reply(interaction, answer, ref)
         except Exception as exc:

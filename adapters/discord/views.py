@@ -111,8 +111,8 @@ class ConsentView(discord.ui.View):
     so only the person who asked sees the button (and core refuses anyone else's confirmation).
     """
 
-    def __init__(self, runner: CommandRunner, command: c.CharacterSave, sources: Sequence[c.ImageSource],
-                 saver: tuple[Actor, Place]) -> None:
+    def __init__(self, runner: CommandRunner, command: c.CharacterSave | c.SaveFromJob,
+                 sources: Sequence[c.ImageSource], saver: tuple[Actor, Place]) -> None:
         super().__init__(timeout=15 * 60)
         self.runner = runner
         self.command = command

@@ -69,6 +69,10 @@ class TelegramButtons:
                 await query.answer("Re-rolling…")
             case a.CharacterSaved(view=view):
                 await query.answer(SAVED.format(name=view.name), show_alert=True)
+            case a.ConsentNeeded():  # the face was never confirmed (a raw photo, a deleted character): ask
+                await query.answer()
+                await self._commands.show(answer, actor, place, button_command(action, ident), (), chat_id=chat_id,
+                                          reply_to=message_id)
             case a.OriginalFiles():
                 await query.answer("Sending the original files…")
                 await self._commands.show(answer, actor, place, c.Originals(ident), (), chat_id=chat_id,

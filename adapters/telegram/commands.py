@@ -64,7 +64,7 @@ class TelegramCommands:
         match answer:
             case a.JobAccepted():
                 return
-            case a.ConsentNeeded() if isinstance(command, c.CharacterSave):
+            case a.ConsentNeeded() if isinstance(command, c.CharacterSave | c.SaveFromJob):
                 token = self._consents.add(PendingSave(actor, place, command, tuple(sources)))
                 await self._messenger.send_text(chat_id, replies.answer_html(answer), reply_to=reply_to,
                                                 markup=self._codec.consent_markup(token))

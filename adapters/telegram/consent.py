@@ -1,7 +1,8 @@
 """Character saves waiting for the explicit "I may use this face" press; kept in memory, briefly.
 
 A pending save is core's answer ConsentNeeded remembered with what produced it: the same command and the
-same image sources (Telegram file ids, not bytes), re-run with consent on the saver's press.
+same image sources (Telegram file ids, never downloaded bytes: nothing is fetched before the press), re-run
+with consent on the saver's press. A save from a job's result has no sources: the command names the job.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from core.clock import Clock
-from core.commands.types import CharacterSave, ImageSource
+from core.commands.types import CharacterSave, ImageSource, SaveFromJob
 from core.types import Actor, Place
 
 CONSENT_TTL = 15 * 60  # seconds a pending save waits for its button press
@@ -22,7 +23,7 @@ MAX_PENDING = 200  # oldest pending saves are dropped beyond this
 class PendingSave:
     actor: Actor
     place: Place
-    command: CharacterSave
+    command: CharacterSave | SaveFromJob
     sources: tuple[ImageSource, ...]
 
 

@@ -9,9 +9,13 @@ from telegram import Message, User
 from adapters.telegram.files import image_sources
 from core.commands.parser import ParsedCommand, parse_command
 from core.commands.types import ImageSource
+from core.errors import NotAllowed
 from core.types import Actor, Place
 
 PLATFORM = "telegram"
+ANONYMOUS = ("castbot can't tell who sent a message posted anonymously or as a channel, and saved faces, quota "
+             "and bans each belong to one person. Send the command as yourself (turn off “Remain anonymous”, or "
+             "pick your own account as the sender).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,12 @@ def parse_incoming(album: list[Message], bot_username: str) -> Incoming | None:
     command = parse_command(command_text(carrier))
     if command is None or not _addressed_to_us(command, bot_username):
         return None
+    if carrier.sender_chat is not None:
+        # Refused, not mapped to the channel: anonymous admins all arrive as one user (1087968824) and posts "as
+        # a channel" as another (136817688), so from_user names nobody; taking sender_chat.id as the user would
+        # make one identity shared by every admin of that chat or channel. Consent to save a face, ownership,
+        # quota and bans are each one person's, so castbot asks for the person instead.
+        raise NotAllowed(ANONYMOUS, action="anonymous")
     user = carrier.from_user
     return Incoming(actor=actor_of(user), place=place_of(carrier, user), command=command, chat_id=carrier.chat.id,
                     message_id=carrier.message_id, album=tuple(album), replied=carrier.reply_to_message,

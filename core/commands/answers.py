@@ -56,6 +56,7 @@ class ConsentNeeded:
 
     name: str
     description: str
+    job_id: str | None = None  # set when saving from a job's result (SaveFromJob), not from a sent photo
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,7 +159,8 @@ def _save(rest: list[str], flags: dict[str, str], images: ImageWords) -> Parsed:
     name, words = rest[0], rest[1:]
     if "job" in flags:
         index = _whole(flags.get("index", "1"), option="index", low=1, high=100)
-        return Parsed(c.SaveFromJob(job_id=flags["job"], name=name, index=index - 1))
+        consent = flags.get("consent", "no").lower() in _TRUE
+        return Parsed(c.SaveFromJob(job_id=flags["job"], name=name, index=index - 1, consent=consent))
     consent = flags.pop("consent", "no").lower() in _TRUE
     found = tuple((role, flags.pop(flag)) for flag, role in images.flags.items() if flag in flags)
     if images.save_path and not found and words:

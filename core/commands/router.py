@@ -16,7 +16,7 @@ from core.commands import answers as a
 from core.commands import types as c
 from core.commands.help import help_answer
 from core.commands.precheck import check_size
-from core.errors import MissingImage, UnknownUser, Usage
+from core.errors import ConsentRequired, MissingImage, UnknownUser, Usage
 from core.phrasing import TEXT, Phrasing
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class CommandRouter:
                      confirmed_by: Actor | None = None) -> a.Answer:
         """Run one command. `event_id` makes a replayed platform event charge once; `reply_ref` is where the
         job's status goes (both matter only for commands that start a job). `confirmed_by`: who pressed a
-        separate consent button for a CharacterSave that answered ConsentNeeded (core checks it is `actor`)."""
+        separate consent button for a save that answered ConsentNeeded (core checks it is `actor`)."""
         s, ph = self.service, self.phrasing
         match command:
             case c.Generate():
@@ -82,8 +82,12 @@ class CommandRouter:
                 key = event_id or f"{actor.platform}:press:{uuid.uuid4().hex}"
                 view = await s.reroll(actor, place, job_id, same_seed=same_seed, idem_key=key, reply_ref=reply_ref)
                 return a.JobAccepted(view)
-            case c.SaveFromJob(job_id=job_id, name=name, index=index):
-                saved = await s.save_character_from_job(actor, place, job_id=job_id, name=name, index=index)
+            case c.SaveFromJob(job_id=job_id, name=name, index=index, consent=consent):
+                try:
+                    saved = await s.save_character_from_job(actor, place, job_id=job_id, name=name, index=index,
+                                                            consent=consent, confirmed_by=confirmed_by)
+                except ConsentRequired:  # nothing stored: the same command again with consent saves it
+                    return a.ConsentNeeded(name, "", job_id=job_id)
                 return a.CharacterSaved(saved)
             case c.DeleteOutput(job_id=job_id):
                 await s.delete_output(actor, place, job_id)

@@ -46,7 +46,7 @@ ADMIN_QUOTA_OPTIONS: dict[str, tuple[str, str]] = {
 USAGE: dict[str, tuple[str, ...]] = {
     "character": (
         "/character save NAME [description] --consent — {attach}",
-        "/character save NAME --job JOB_ID [--index N] — keep an image a job made",
+        "/character save NAME --job JOB_ID [--index N] [--consent] — keep an image a job made",
         "/character list [PREFIX] [--page N] · /character show NAME",
         "/character rename OLD NEW · /character delete NAME",
     ),

@@ -178,9 +178,13 @@ class Reroll:
 
 @dataclass(frozen=True, slots=True)
 class SaveFromJob:
+    """Save a job's result image as a character. `consent`: the saver's explicit confirmation (--consent or the
+    button), needed unless the job was made only from the saver's own saved character."""
+
     job_id: str
     name: str
     index: int = 0  # 0-based image of the job
+    consent: bool = False
 
 
 @dataclass(frozen=True, slots=True)

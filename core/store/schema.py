@@ -81,6 +81,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             seen_at REAL NOT NULL,
             PRIMARY KEY (platform, chat_id, username_key))""",
     ),
+    # 3: consent as a record, not a flag: who confirmed (the saver) and how ('flag': --consent / the slash
+    # option; 'button': the confirmation press; 'character': saved from a job made with the saver's own
+    # still-saved character). Rows from before carry '' (their consent_at is all that was kept).
+    (
+        "ALTER TABLE characters ADD COLUMN consent_by TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE characters ADD COLUMN consent_how TEXT NOT NULL DEFAULT ''",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
