@@ -161,6 +161,14 @@ class Scrubber:
 
     # --- people and communities -------------------------------------------------------------------
 
+    async def count_user(self, platform: str, user_id: str) -> tuple[int, int]:
+        """(characters, jobs) a forget would remove."""
+        who = (platform, user_id)
+        characters = await self._store.fetch_one(
+            "SELECT COUNT(*) FROM characters WHERE platform = ? AND owner_id = ?", who)
+        jobs = await self._store.fetch_one("SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ?", who)
+        return int(characters[0]), int(jobs[0])
+
     async def forget_user(self, platform: str, user_id: str) -> Removed:
         """Everything of one person on one platform. Conflict while one of their jobs is still running."""
         unfinished = await self._store.fetch_one(

@@ -1,0 +1,72 @@
+"""/forget-me through the console: asks first, then leaves no file and no row naming the person."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.privacy.conftest import photos
+
+pytestmark = pytest.mark.timeout(120)
+
+SECRETS = ("ada", "a secret prompt about ada", "Lovelace", "silver-haired countess")
+
+
+def _walk_data(data_dir: Path, needles: tuple[str, ...]) -> list[str]:
+    """Every file name, and every row of every table, that contains one of `needles`."""
+    found = [str(p) for p in data_dir.rglob("*") if any(n in p.name for n in needles)]
+    db = sqlite3.connect(data_dir / "castbot.sqlite3")
+    try:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            for row in db.execute(f"SELECT * FROM {table}"):
+                text = " ".join(str(v) for v in row)
+                if any(n in text for n in needles):
+                    found.append(f"{table}: {row}")
+    finally:
+        db.close()
+    return found
+
+
+def _files(data_dir: Path, folder: str) -> set[str]:
+    root = data_dir / folder
+    return {os.path.relpath(p, root) for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+
+async def test_forget_me_asks_then_removes_everything_of_that_person(console, tmp_path: Path) -> None:
+    a, b = photos(tmp_path)
+    app, data = console.app, console.app.settings.data_dir
+    assert (await console.line(f"/character save Lovelace {a} --consent silver-haired countess")).startswith("saved")
+    await console.line(f"/imagine --image {b} a secret prompt about ada")
+    await console.line("/imagine --char Lovelace a secret prompt about ada at sea")
+    assert _files(data, "characters") and _files(data, "inputs") and _files(data, "outputs")
+    assert _walk_data(data, SECRETS)  # the walk does find the person before
+
+    preview = await console.line("/forget-me")
+    assert "1 saved character(s)" in preview and "2 job(s)" in preview and "--confirm" in preview
+    assert _walk_data(data, ("Lovelace",)) and _files(data, "outputs")  # asking removed nothing
+
+    done = await console.line("/forget-me --confirm")
+
+    assert done.startswith("Forgotten. Removed 1 character(s), the prompts and images of 2 job(s)"), done
+    assert _walk_data(data, SECRETS) == []
+    assert _files(data, "characters") == _files(data, "inputs") == _files(data, "outputs") == set()
+    ledger = await app.store.fetch_all("SELECT DISTINCT user_id, scope_id FROM ledger")
+    assert ledger and all(u.startswith("forgotten:") and s.startswith("dm:forgotten:") for u, s in ledger)
+    assert await app.store.ledger_totals()  # the ledger still adds up
+    assert "no jobs yet" in await console.line("/history")
+
+
+async def test_forget_me_waits_for_a_running_job(console, tmp_path: Path) -> None:
+    from core.store.sqlite import NewJob
+
+    await console.app.store.create_job(NewJob(
+        idem_key="running", platform="console", user_id="ada", user_name="ada", scope_id="dm:ada",
+        chat_id="dm:ada", model="flux-schnell", prompt="p", payload={"prompt": "p"}, inputs={}, cost=1,
+        reply_ref="r", character_id=None, seed=None, is_admin=False))
+    out = await console.line("/forget-me --confirm")
+    assert out.startswith("error: 1 of your jobs is still running"), out
+    assert (await console.app.store.fetch_one("SELECT prompt FROM jobs WHERE idem_key = 'running'"))[0] == "p"
