@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 from PIL import Image
@@ -27,3 +28,19 @@ async def job_row(app, job_id: str) -> dict:
     out = dict(zip(keys, row, strict=True))
     out["inputs"] = json.loads(out["inputs"])
     return out
+
+
+def walk_data(data_dir: Path, needles: tuple[str, ...]) -> list[str]:
+    """Every file name, and every row of every table, that contains one of `needles`."""
+    found = [str(p) for p in data_dir.rglob("*") if any(n in p.name for n in needles)]
+    db = sqlite3.connect(data_dir / "castbot.sqlite3")
+    try:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            for row in db.execute(f"SELECT * FROM {table}"):
+                text = " ".join(v for v in row if isinstance(v, str))  # times are floats: no false hits
+                if any(n in text for n in needles):
+                    found.append(f"{table}: {row}")
+    finally:
+        db.close()
+    return found

@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.privacy.conftest import photos
+from tests.privacy.conftest import photos, walk_data
 
 pytestmark = pytest.mark.timeout(120)
 
 SECRETS = ("ada", "a secret prompt about ada", "Lovelace", "silver-haired countess")
-
-
-def _walk_data(data_dir: Path, needles: tuple[str, ...]) -> list[str]:
-    """Every file name, and every row of every table, that contains one of `needles`."""
-    found = [str(p) for p in data_dir.rglob("*") if any(n in p.name for n in needles)]
-    db = sqlite3.connect(data_dir / "castbot.sqlite3")
-    try:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        for table in tables:
-            for row in db.execute(f"SELECT * FROM {table}"):
-                text = " ".join(str(v) for v in row)
-                if any(n in text for n in needles):
-                    found.append(f"{table}: {row}")
-    finally:
-        db.close()
-    return found
 
 
 def _files(data_dir: Path, folder: str) -> set[str]:
@@ -43,16 +26,16 @@ async def test_forget_me_asks_then_removes_everything_of_that_person(console, tm
     await console.line(f"/imagine --image {b} a secret prompt about ada")
     await console.line("/imagine --char Lovelace a secret prompt about ada at sea")
     assert _files(data, "characters") and _files(data, "inputs") and _files(data, "outputs")
-    assert _walk_data(data, SECRETS)  # the walk does find the person before
+    assert walk_data(data, SECRETS)  # the walk does find the person before
 
     preview = await console.line("/forget-me")
     assert "1 saved character(s)" in preview and "2 job(s)" in preview and "--confirm" in preview
-    assert _walk_data(data, ("Lovelace",)) and _files(data, "outputs")  # asking removed nothing
+    assert walk_data(data, ("Lovelace",)) and _files(data, "outputs")  # asking removed nothing
 
     done = await console.line("/forget-me --confirm")
 
     assert done.startswith("Forgotten. Removed 1 character(s), the prompts and images of 2 job(s)"), done
-    assert _walk_data(data, SECRETS) == []
+    assert walk_data(data, SECRETS) == []
     assert _files(data, "characters") == _files(data, "inputs") == _files(data, "outputs") == set()
     ledger = await app.store.fetch_all("SELECT DISTINCT user_id, scope_id FROM ledger")
     assert ledger and all(u.startswith("forgotten:") and s.startswith("dm:forgotten:") for u, s in ledger)
