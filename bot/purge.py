@@ -28,7 +28,7 @@ async def purge(settings: Settings, *, user: str | None = None, community: str |
             platform, _, user_id = user.partition(":")
             if not platform or not user_id:
                 raise UserError(f"--user takes PLATFORM:ID, e.g. telegram:123456; got {user!r}")
-            return await scrubber.forget_user(platform, user_id)
+            return await scrubber.forget_user(platform, user_id, keep_quota_window=False)
         assert community is not None
         return await scrubber.purge_scope(community)
     finally:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import shutil
 import uuid
@@ -58,6 +59,9 @@ class Removed:
         parts = [f"{self.characters} character(s)", f"{self.jobs} job(s)' prompts and images",
                  f"{self.files} file(s)", f"{self.usernames} remembered username(s)"]
         return ", ".join(parts)
+
+
+QUOTA_MEMORY = 2 * 24 * 3600.0  # longer than any quota window (a day, in any timezone): charges stay this long
 
 
 def forgotten_tag() -> str:
@@ -105,6 +109,18 @@ class Scrubber:
         self._store = store
         self._dir = Path(data_dir)
         self._suspects: set[Path] = set()
+
+    async def anonymize_spent_quota(self) -> int:
+        """Ledger charges a forget-me kept for the quota window, retagged once it has passed: a charge's job
+        was retagged at the forget, so the job's tag and scope are the person's tag and scope."""
+        cutoff = self._store.clock.now() - QUOTA_MEMORY
+        async with self._store.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE ledger SET user_id = (SELECT j.user_id FROM jobs j WHERE j.job_id = ledger.job_id), "
+                "scope_id = (SELECT j.scope_id FROM jobs j WHERE j.job_id = ledger.job_id) "
+                "WHERE job_id IS NOT NULL AND window_at < ? AND user_id NOT LIKE 'forgotten:%' AND EXISTS "
+                "(SELECT 1 FROM jobs j WHERE j.job_id = ledger.job_id AND j.user_id LIKE 'forgotten:%')", (cutoff,))
+            return cur.rowcount
 
     # --- jobs ------------------------------------------------------------------------------------
 
@@ -169,8 +185,10 @@ class Scrubber:
         jobs = await self._store.fetch_one("SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ?", who)
         return int(characters[0]), int(jobs[0])
 
-    async def forget_user(self, platform: str, user_id: str) -> Removed:
-        """Everything of one person on one platform. Conflict while one of their jobs is still running."""
+    async def forget_user(self, platform: str, user_id: str, *, keep_quota_window: bool = True) -> Removed:
+        """Everything of one person on one platform. Conflict while one of their jobs is still running.
+
+        `keep_quota_window=False` (an operator's purge) retags today's charges at once too."""
         unfinished = await self._store.fetch_one(
             f"SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? AND NOT {IN_FINALS}",
             (platform, user_id, *FINAL_NAMES))
@@ -189,13 +207,17 @@ class Scrubber:
         removed.files += await self.scrub_jobs(job_ids, new_user=tag)
         removed.jobs = len(job_ids)
         dm_scope, dm_tag = f"dm:{user_id}", f"dm:{tag}"
+        # Charges still inside a quota window keep the person's id, or forgetting would refill today's
+        # allowance; anonymize_spent_quota retags them once QUOTA_MEMORY has passed.
+        recent = self._store.clock.now() - QUOTA_MEMORY if keep_quota_window else math.inf
         async with self._store.transaction() as conn:
-            await conn.execute("UPDATE ledger SET user_id = ? WHERE platform = ? AND user_id = ?",
-                               (tag, platform, user_id))
+            await conn.execute("UPDATE ledger SET user_id = ? WHERE platform = ? AND user_id = ? "
+                               "AND (job_id IS NULL OR window_at < ?)", (tag, platform, user_id, recent))
             # the private chat's scope id names the person: its rows move to a tag too
-            for table in ("jobs", "ledger"):
-                await conn.execute(f"UPDATE {table} SET scope_id = ? WHERE platform = ? AND scope_id = ?",
-                                   (dm_tag, platform, dm_scope))
+            await conn.execute("UPDATE jobs SET scope_id = ? WHERE platform = ? AND scope_id = ?",
+                               (dm_tag, platform, dm_scope))
+            await conn.execute("UPDATE ledger SET scope_id = ? WHERE platform = ? AND scope_id = ? "
+                               "AND (job_id IS NULL OR window_at < ?)", (dm_tag, platform, dm_scope, recent))
             cur = await conn.execute("DELETE FROM scopes WHERE platform = ? AND scope_id = ?", (platform, dm_scope))
             removed.scopes = cur.rowcount
             await conn.execute("DELETE FROM scope_settings WHERE scope_id = ?", (dm_scope,))

@@ -39,6 +39,7 @@ class RetentionTask:
 
     async def prune_once(self) -> tuple[int, int]:
         """One bounded pass: (jobs scrubbed, files deleted)."""
+        await self._scrubber.anonymize_spent_quota()  # even with retention off: forget-me relies on it
         if not self.enabled:
             return 0, 0
         cutoff = self._clock.now() - self._days * DAY
@@ -54,7 +55,7 @@ class RetentionTask:
         return len(job_ids), files
 
     def start(self) -> None:
-        if self.enabled and self._task is None:
+        if self._task is None:
             self._task = asyncio.create_task(self._loop(), name="retention")
 
     async def stop(self) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from core.privacy import QUOTA_MEMORY
 from tests.privacy.conftest import photos, walk_data
 
 pytestmark = pytest.mark.timeout(120)
@@ -32,15 +33,23 @@ async def test_forget_me_asks_then_removes_everything_of_that_person(console, tm
     assert "1 saved character(s)" in preview and "2 job(s)" in preview and "--confirm" in preview
     assert walk_data(data, ("Lovelace",)) and _files(data, "outputs")  # asking removed nothing
 
+    quota_before = await console.line("/quota")
     done = await console.line("/forget-me --confirm")
 
     assert done.startswith("Forgotten. Removed 1 character(s), the prompts and images of 2 job(s)"), done
-    assert walk_data(data, SECRETS) == []
     assert _files(data, "characters") == _files(data, "inputs") == _files(data, "outputs") == set()
+    assert "no jobs yet" in await console.line("/history")
+    # Today's charges still count: forgetting is no way to refill the daily allowance ...
+    assert await console.line("/quota") == quota_before
+    kept = walk_data(data, SECRETS)
+    assert kept and all(hit.startswith("ledger: ") for hit in kept), kept  # ... and they are all that names her
+    # ... until the quota window is long past: then the retention pass retags them too.
+    await console.clock.advance(QUOTA_MEMORY + 60)
+    await app.retention.prune_once()
+    assert walk_data(data, SECRETS) == []
     ledger = await app.store.fetch_all("SELECT DISTINCT user_id, scope_id FROM ledger")
     assert ledger and all(u.startswith("forgotten:") and s.startswith("dm:forgotten:") for u, s in ledger)
     assert await app.store.ledger_totals()  # the ledger still adds up
-    assert "no jobs yet" in await console.line("/history")
 
 
 async def test_forget_me_waits_for_a_running_job(console, tmp_path: Path) -> None:
