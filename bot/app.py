@@ -20,6 +20,8 @@ from core.clock import Clock, SystemClock
 from core.jobs.admission import Limits
 from core.jobs.engine import EngineConfig, JobEngine
 from core.metrics import observe_segmind
+from core.privacy import Scrubber
+from core.retention import RetentionTask
 from core.segmind.client import SegmindClient
 from core.segmind.remote import RemoteRunner
 from core.service import CastService
@@ -38,6 +40,8 @@ class App:
     engine: JobEngine
     service: CastService
     book: CharacterBook
+    scrubber: Scrubber
+    retention: RetentionTask
     simulator: Simulator | None = None
     adapters: list[Any] = field(default_factory=list)
 
@@ -89,4 +93,8 @@ async def build_app(
         service = CastService(store=store, book=book, engine=engine, data_dir=settings.data_dir, rng=rng)
         await engine.start()
         stack.push_async_callback(engine.stop)
-        yield App(settings, clock, store, client, engine, service, book, simulator)
+        scrubber = Scrubber(store, settings.data_dir)
+        retention = RetentionTask(store, scrubber, clock=clock, days=settings.retention_days)
+        retention.start()
+        stack.push_async_callback(retention.stop)
+        yield App(settings, clock, store, client, engine, service, book, scrubber, retention, simulator)

@@ -14,6 +14,7 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("console", "bot.console", "talk to castbot in this terminal (no tokens needed)"),
     ("doctor", "bot.doctor", "check settings, tokens, the Segmind key, data dir and database"),
     ("backup", "bot.backup", "copy the database safely while castbot runs"),
+    ("purge", "bot.purge", "remove one person's or one community's data (see docs/privacy.md)"),
 )
 
 

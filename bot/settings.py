@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     max_per_scope: int = Field(default=6, alias="CASTBOT_MAX_PER_SCOPE", ge=1)
     status_rps: float = Field(default=5.0, alias="CASTBOT_STATUS_RPS", gt=0)
     default_daily_units: int = Field(default=40, alias="CASTBOT_DAILY_UNITS", ge=0)
+    # Days a finished job keeps its prompt, input photos and images (docs/privacy.md); 0 keeps them forever.
+    retention_days: int = Field(default=30, alias="CASTBOT_RETENTION_DAYS", ge=0)
 
     @property
     def uses_simulator(self) -> bool:

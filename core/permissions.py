@@ -41,6 +41,7 @@ class Action(enum.StrEnum):
     ADMIN_QUOTA = "admin_quota"  # change the community's quota policy
     ADMIN_BAN = "admin_ban"  # ban or unban a member
     ADMIN_STATS = "admin_stats"
+    FORGET_ME = "forget_me"  # remove everything of the actor on this platform
 
 
 class Role(enum.StrEnum):
@@ -62,6 +63,7 @@ TABLE: dict[Action, tuple[bool | None, bool | None, bool | None, bool | None]] =
     Action.GENERATE: (Y, NA, NA, N),
     Action.VIEW_QUOTA: (Y, NA, NA, Y),
     Action.VIEW_HISTORY: (Y, NA, NA, Y),
+    Action.FORGET_ME: (Y, NA, NA, Y),
     # Saving a face: the one who sent it must be the one who confirms (consent is personal).
     Action.CHARACTER_SAVE: (Y, N, N, N),
     # A saved character: its saver owns it.
@@ -86,6 +88,7 @@ _WHAT = {  # action -> what the refusal says the actor tried
     Action.GENERATE: "generate images",
     Action.VIEW_QUOTA: "see this quota",
     Action.VIEW_HISTORY: "see this history",
+    Action.FORGET_ME: "remove this person's data",
     Action.CHARACTER_SAVE: "confirm it",
     Action.CHARACTER_RENAME: "rename it",
     Action.CHARACTER_DELETE: "delete it",

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.catalog import SEED_MAX, Model, get_model
+from core.commands.answers import ForgetPreview, Forgotten
 from core.commands.precheck import Prepared, command_for_model, prepare
 from core.commands.types import Generate, ImageSource
 from core.errors import ConsentRequired, NotAllowed, NotFoundError
@@ -28,6 +29,7 @@ from core.images import normalize_image
 from core.jobs.messenger import Messenger
 from core.jobs.outputs import load_outputs
 from core.permissions import Action, authorize, role_of
+from core.privacy import Scrubber
 from core.store.sqlite import NewJob
 from core.types import (
     Actor,
@@ -251,6 +253,19 @@ class CastService:
         character = await self.book.get(scope_id=place.scope_id, name=name)
         await self._authorize(Action.CHARACTER_DELETE, actor, place, owner_id=character.owner_id)
         await self.book.delete(scope_id=place.scope_id, name=name)
+
+    # --- forget me (core/privacy.py does the removing) ---------------------------------------------
+
+    async def forget_preview(self, actor: Actor, place: Place) -> ForgetPreview:
+        await self._authorize(Action.FORGET_ME, actor, place, owner_id=actor.user_id)
+        characters, jobs = await Scrubber(self.store, self.data_dir).count_user(actor.platform, actor.user_id)
+        return ForgetPreview(characters=characters, jobs=jobs)
+
+    async def forget_me(self, actor: Actor, place: Place) -> Forgotten:
+        await self._authorize(Action.FORGET_ME, actor, place, owner_id=actor.user_id)
+        removed = await Scrubber(self.store, self.data_dir).forget_user(actor.platform, actor.user_id)
+        return Forgotten(characters=removed.characters, jobs=removed.jobs, files=removed.files,
+                         usernames=removed.usernames, kept=tuple(removed.kept))
 
     # --- quota, history, admin -------------------------------------------------------------------
 

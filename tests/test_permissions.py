@@ -81,9 +81,9 @@ class World:
 
 
 async def _account(w: World, action: Action, role: Role) -> Attempt:
-    """Generate, quota, history: the actor's own account."""
+    """Generate, quota, history, forget-me: the actor's own account."""
     s, actor = w.service, ACTOR_OF[role]
-    if action == Action.VIEW_HISTORY:
+    if action in (Action.VIEW_HISTORY, Action.FORGET_ME):
         await w.job(actor, deliver=True)
 
     async def attempt() -> object:
@@ -91,6 +91,9 @@ async def _account(w: World, action: Action, role: Role) -> Attempt:
             view = await s.submit(w.h.request(actor.user_id))
             assert view.owner_id == actor.user_id and view.state == JobState.ACCEPTED
             await w.h.run_until_state(view.job_id, JobState.DELIVERED)  # settled: no charge lands mid-snapshot
+        elif action == Action.FORGET_ME:
+            assert (await s.forget_me(actor, PLACE)).jobs >= 1
+            assert await s.history(actor, PLACE) == []
         elif action == Action.VIEW_QUOTA:
             assert (await s.quota(actor, PLACE)).banned == (role == Role.BANNED)
         else:
@@ -162,7 +165,7 @@ async def _admin(w: World, action: Action, role: Role) -> Attempt:
 
 
 SCENARIOS: dict[Action, Callable[[World, Action, Role], Awaitable[Attempt]]] = {
-    Action.GENERATE: _account, Action.VIEW_QUOTA: _account, Action.VIEW_HISTORY: _account,
+    Action.GENERATE: _account, Action.VIEW_QUOTA: _account, Action.VIEW_HISTORY: _account, Action.FORGET_ME: _account,
     Action.CHARACTER_SAVE: _character, Action.CHARACTER_RENAME: _character, Action.CHARACTER_DELETE: _character,
     Action.CHARACTER_SHOW: _character, Action.LIST_CHARACTERS: _character,
     Action.CANCEL: _job, Action.REROLL: _job, Action.REROLL_SAME_SEED: _job, Action.SAVE_FROM_JOB: _job,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from core.commands import answers as a
+from core.commands.forget import forgotten_text, preview_text
 from core.commands.help import help_lines
 from core.statustext import duration
 from core.types import CharacterView, JobState, JobView, QuotaView, StatsView
@@ -137,6 +138,10 @@ def answer_text(answer: a.Answer) -> str:
             return f"job {short_id(job_id)}: {len(images)} original file(s)"
         case a.HelpAnswer():
             return "\n".join(help_lines(answer))
+        case a.ForgetPreview():
+            return preview_text(answer, "send /forget-me --confirm")
+        case a.Forgotten():
+            return forgotten_text(answer)
         case a.JobAccepted(view=view):
             return f"job {short_id(view.job_id)} accepted: {view.model}, cost {view.cost} unit(s)"
     raise TypeError(f"no console text for {answer!r}")

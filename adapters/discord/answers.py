@@ -13,6 +13,7 @@ from typing import Any
 
 from adapters.discord.render import MAX_MESSAGE, plain
 from core.commands import answers as a
+from core.commands.forget import forgotten_text, preview_text
 from core.types import CharacterView, QuotaView, StatsView
 
 
@@ -146,6 +147,8 @@ _TEXT: dict[type, Callable[[Any], str]] = {  # answer type -> its Discord text
     a.OriginalFiles: lambda x: f"Job `{x.job_id}`: {len(x.images)} original file(s).",
     a.HelpAnswer: help_text,
     a.JobAccepted: lambda x: f"Job `{x.view.job_id}` accepted.",
+    a.ForgetPreview: lambda x: plain(preview_text(x, "run /forget_me with confirm: True")),
+    a.Forgotten: lambda x: plain(forgotten_text(x)),
 }
 
 

@@ -147,6 +147,11 @@ def _account_commands(tree: app_commands.CommandTree, h: CommandHandlers) -> Non
     async def quota(interaction: discord.Interaction) -> None:
         await h.run(interaction, c.Quota())
 
+    @tree.command(name="forget_me", description=SUMMARIES["forget_me"])
+    @app_commands.describe(confirm="True removes it; left out, castbot only says what would be removed")
+    async def forget_me(interaction: discord.Interaction, confirm: bool = False) -> None:
+        await h.run(interaction, c.ForgetMe(confirm=confirm))
+
     @tree.command(name="history", description=SUMMARIES["history"])
     @app_commands.describe(page="which page, newest first")
     async def history(interaction: discord.Interaction, page: Page = 1) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from adapters.telegram.render import clip, escape
 from core.commands import answers as a
+from core.commands.forget import forgotten_text, preview_text
 from core.commands.help import help_lines
 from core.phrasing import Phrasing
 from core.types import JobState, QuotaView
@@ -49,6 +50,8 @@ _ONE_LINERS: dict[type, Callable[[Any], str]] = {
     a.OutputDeleted: lambda r: f"Deleted the images of <code>{escape(r.job_id)}</code>.",
     a.OriginalFiles: lambda r: f"{len(r.images)} original file(s).",
     a.CharacterShown: lambda r: character_caption(r.view.name, r.view.description),
+    a.ForgetPreview: lambda r: escape(preview_text(r, "send /forget_me --confirm")),
+    a.Forgotten: lambda r: escape(forgotten_text(r)),
 }
 
 

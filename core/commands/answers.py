@@ -71,6 +71,25 @@ class Deleted:
 
 
 @dataclass(frozen=True, slots=True)
+class ForgetPreview:
+    """Nothing removed yet: what /forget_me --confirm would remove (counts), and that it asks first."""
+
+    characters: int
+    jobs: int
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    """Removed: counts of what went, and what deliberately stays (e.g. a community's ban)."""
+
+    characters: int
+    jobs: int
+    files: int
+    usernames: int
+    kept: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Cancelled:
     view: JobView
 
@@ -150,4 +169,5 @@ class HelpAnswer:
 Answer = (
     JobAccepted | QuotaShown | HistoryPage | CharacterPage | CharacterShown | CharacterSaved | ConsentNeeded
     | Renamed | Deleted | Cancelled | PolicyUpdated | BanChanged | Stats | OutputDeleted | OriginalFiles | HelpAnswer
+    | ForgetPreview | Forgotten
 )

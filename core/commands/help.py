@@ -26,7 +26,7 @@ def help_answer(topic: str | None = None, ph: Phrasing = TEXT, *, start: bool = 
     if start or not topic:
         return HelpAnswer(topic=None, summary="castbot commands", commands=tuple(command_list(ph)),
                           intro=START_INTRO if start else ())
-    name = topic.lstrip("/").lower()
+    name = topic.lstrip("/").lower().replace("-", "_")  # /help forget-me, as the command is typed
     if name not in COMMANDS:
         raise UnknownCommand(command=name, known=tuple(COMMANDS))
     summary = _say_options(COMMANDS[name], ph)

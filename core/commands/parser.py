@@ -29,9 +29,9 @@ from core.errors import (
 from core.store.quota import MAX_UNITS
 from core.types import ImageRole
 
-_COMMAND_RE = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(?:@(?P<bot>[A-Za-z0-9_]{1,64}))?(?:\s+|$)")
+_COMMAND_RE = re.compile(r"^/(?P<name>[A-Za-z0-9_-]{1,32})(?:@(?P<bot>[A-Za-z0-9_]{1,64}))?(?:\s+|$)")
 _FLAG_RE = re.compile(r"^--(?P<name>[a-z][a-z0-9-]*)(?:=(?P<value>.*))?$", re.IGNORECASE)
-_BARE_FLAGS = frozenset({"consent"})  # flags that take no value
+_BARE_FLAGS = frozenset({"consent", "confirm"})  # flags that take no value
 _TRUE, _FALSE = {"yes", "on", "true", "1", "y"}, {"no", "off", "false", "0", "n"}
 NOT_A_COMMAND = "Commands start with /, for example /imagine --char Luna on a beach. Try /help."
 
@@ -65,7 +65,8 @@ def parse_command(text: str) -> ParsedCommand | None:
     match = _COMMAND_RE.match(text.strip())
     if match is None:
         return None
-    return ParsedCommand(match["name"].lower(), match["bot"], text.strip()[match.end():].strip())
+    # "/forget-me" reads as typed; the table's name is forget_me (Telegram allows no "-" in commands)
+    return ParsedCommand(match["name"].lower().replace("-", "_"), match["bot"], text.strip()[match.end():].strip())
 
 
 def split_args(args: str) -> list[str]:
@@ -126,6 +127,8 @@ def to_command(name: str, args: str, images: ImageWords = NO_IMAGE_WORDS) -> Par
         return Parsed(c.Help(words[0].lstrip("/").lower() if words else None))
     if name == "start":
         return Parsed(c.Start())
+    if name == "forget_me":
+        return Parsed(c.ForgetMe(confirm="confirm" in flags))
     raise UnknownCommand(command=name, known=tuple(COMMANDS))
 
 

@@ -92,6 +92,10 @@ class CommandRouter:
             case c.DeleteOutput(job_id=job_id):
                 await s.delete_output(actor, place, job_id)
                 return a.OutputDeleted(job_id)
+            case c.ForgetMe(confirm=False):
+                return await s.forget_preview(actor, place)
+            case c.ForgetMe(confirm=True):
+                return await s.forget_me(actor, place)
             case c.Originals(job_id=job_id):
                 return a.OriginalFiles(job_id, tuple(await s.outputs(actor, place, job_id)))
         raise TypeError(f"not a command: {command!r}")

@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "quota": "how many units you have left and when they reset",
     "history": "your recent jobs",
     "cancel": "cancel your latest running job",
+    "forget_me": "delete everything castbot keeps about you (asks first)",
     "admin": "community settings: quota, ban, unban, stats (admins only)",
 }
 
@@ -59,6 +60,7 @@ USAGE: dict[str, tuple[str, ...]] = {
     "history": ("/history [PAGE]",),
     "cancel": ("/cancel [JOB_ID]",),
     "help": ("/help [COMMAND]",),
+    "forget_me": ("/forget_me — see what would be removed · /forget_me --confirm — remove it",),
 }
 
 START_INTRO = (

@@ -113,6 +113,13 @@ class Cancel:
 
 
 @dataclass(frozen=True, slots=True)
+class ForgetMe:
+    """Remove everything of the actor on this platform; without `confirm` only say what would go."""
+
+    confirm: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Help:
     topic: str | None = None  # a command name, or None for the list
 
@@ -200,5 +207,5 @@ class Originals:
 Command = (
     Generate | CharacterSave | CharacterList | CharacterShow | CharacterRename | CharacterDelete | Quota | History
     | Cancel | Help | Start | AdminQuota | AdminBan | AdminUnban | AdminStats | Reroll | SaveFromJob | DeleteOutput
-    | Originals
+    | Originals | ForgetMe
 )

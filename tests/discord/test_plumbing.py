@@ -14,8 +14,8 @@ async def test_start_logs_in_and_syncs_every_command_once(bare: DiscordWorld) ->
     puts = dc.find("PUT", f"/applications/{APP_ID}/commands")
     assert len(puts) == 1
     names = sorted(c["name"] for c in puts[0].json)
-    assert names == ["admin", "cancel", "character", "help", "history", "imagine", "pose", "quota", "scene",
-                     "sheet"]
+    assert names == ["admin", "cancel", "character", "forget_me", "help", "history", "imagine", "pose", "quota",
+                     "scene", "sheet"]
     imagine = next(c for c in puts[0].json if c["name"] == "imagine")
     count = next(o for o in imagine["options"] if o["name"] == "count")
     assert (count["min_value"], count["max_value"]) == (1, 20)  # the catalog's number_of_outputs range
