@@ -1,14 +1,8 @@
-"""The platform-neutral service every adapter calls. Adapters never touch the store or Segmind.
+"""The platform-neutral service the command router calls. Adapters never touch the store or Segmind.
 
-Contract (stable; adapters are written against it):
-
-- `submit(request)` validates, resolves the character, checks bans and quota, holds quota and writes the
-  job in one transaction, and returns the first `JobView`. A replayed `idem_key` returns the existing
-  job and charges nothing. User mistakes raise `core.errors.UserError` subclasses whose `str()` is a
-  friendly message.
-- Progress comes back only through the `Messenger` registered for `request.actor.platform`:
-  `show(reply_ref, view)` for every changed status, `deliver(reply_ref, view, images)` once with the
-  images. After a restart the engine calls them again with the persisted `reply_ref`.
+Every method that acts takes the actor and place and authorizes there (core/permissions.py). `precheck`
+validates a generation before any download and `submit_prepared` writes the job (a replayed event id
+finds the existing job: charged once). Progress goes back through each platform's `Messenger`.
 """
 
 from __future__ import annotations
@@ -31,17 +25,7 @@ from core.jobs.outputs import load_outputs
 from core.permissions import Action, authorize, role_of
 from core.privacy import Scrubber
 from core.store.sqlite import NewJob
-from core.types import (
-    Actor,
-    CharacterView,
-    ImageRole,
-    JobView,
-    OutputImage,
-    Place,
-    QuotaView,
-    Request,
-    StatsView,
-)
+from core.types import Actor, CharacterView, ImageRole, JobView, OutputImage, Place, QuotaView, Request, StatsView
 
 if TYPE_CHECKING:
     from core.characters import CharacterBook
