@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.simulator.server import Simulator
-from tests.chaos import hostile, invariants
+from tests.chaos import hostile, invariants, transcript
 from tests.chaos.discord_side import ANSWER_LIMIT, DISCORD_TOKEN, DiscordSide
 from tests.chaos.fake_telegram import ChaosTelegramServer
 from tests.chaos.faults import FaultInjector, sim_config
@@ -122,7 +122,8 @@ class ChaosRun:
         if code not in (0, None):
             self.crashes.append(f"castbot exited {code} on SIGTERM")
         faults.count_steady()
-        _dump_calls(fake, self.workdir / "telegram-calls.txt")
+        transcript.dump_calls(fake, self.workdir / "telegram-calls.txt")
+        transcript.dump_commands(fake, self.play, bot.kill_times, self.workdir / "commands.txt")
         self._check(bot, fake, faults, hostile_problems, latencies, warm_rss, end_rss, played, started)
 
     async def _burst(self, fake: ChaosTelegramServer) -> dict[str, list[float]]:
@@ -250,18 +251,6 @@ def _unanswered(fake: ChaosTelegramServer, play: Play, kills: list[float]) -> li
         if not any(at - 1.0 <= k <= at + invariants.KILL_GRACE for k in kills):
             problems.append(f"'{command.text[:40]}' in chat {command.chat_id} was never answered")
     return problems
-
-
-def _dump_calls(fake: ChaosTelegramServer, path: Path) -> None:
-    """Every Bot API call, one line each, for reading a violation after the run."""
-    lines = []
-    for c in fake.calls:
-        if c.method == "getUpdates":
-            continue
-        text = str(c.params.get("text") or c.params.get("caption") or "")[:60].replace("\n", " | ")
-        lines.append(f"{c.at:.3f} {c.status} {c.method} chat={c.chat_id} msg={c.params.get('message_id')} "
-                     f"reply={(c.params.get('reply_parameters') or {}).get('message_id')} {text!r}")
-    path.write_text("\n".join(lines) + "\n")
 
 
 def _latency(values: list[float]) -> str:
