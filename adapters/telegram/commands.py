@@ -71,11 +71,11 @@ class TelegramCommands:
             case a.CharacterShown(view=view, image=image):
                 caption = replies.character_caption(view.name, view.description)  # fits: fields are clipped
                 await self._messenger.send(chat_id, lambda: self._bot.send_photo(
-                    chat_id, image, caption=caption, parse_mode=ParseMode.HTML))
+                    chat_id, image, caption=caption, parse_mode=ParseMode.HTML), answer=True)
             case a.OriginalFiles(images=images):
                 for image in images:
                     await self._messenger.send(chat_id, lambda image=image: self._bot.send_document(
-                        chat_id, image.data, filename=image.filename))
+                        chat_id, image.data, filename=image.filename), answer=True)
             case _:
                 await self._messenger.send_text(chat_id, replies.answer_html(answer), reply_to=reply_to)
 

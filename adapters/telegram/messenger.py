@@ -109,11 +109,14 @@ class TelegramMessenger:
 
     # --- paced sends for the adapter -------------------------------------------------------------
 
-    async def send(self, chat_id: int, call: Callable[[], Awaitable[T]]) -> T:
-        """Run one Telegram call in the chat's turn; RetryAfter blocks only this chat, then we retry."""
+    async def send(self, chat_id: int, call: Callable[[], Awaitable[T]], *, answer: bool = False) -> T:
+        """Run one Telegram call in the chat's turn; RetryAfter blocks only this chat, then we retry.
+
+        `answer`: the call answers a command, so it goes ahead of job traffic (see pacing.py).
+        """
         error: RetryAfter | None = None
         for _ in range(SEND_ATTEMPTS):
-            async with self._pacer.turn(chat_id):
+            async with self._pacer.turn(chat_id, answer=answer):
                 try:
                     return await call()
                 except RetryAfter as exc:
@@ -125,14 +128,15 @@ class TelegramMessenger:
 
     async def send_text(self, chat_id: int, text: str, *, reply_to: int | None = None,
                         markup: InlineKeyboardMarkup | None = None) -> Message:
-        """Send our HTML, in pages if longer than a message: the first replies, the last carries the buttons."""
+        """Answer a command with our HTML, in pages if longer than a message: the first replies, the last
+        carries the buttons."""
         pages = render.pages(text, render.MAX_TEXT)
         message: Message | None = None
         for n, page in enumerate(pages):
             last = n == len(pages) - 1
             message = await self.send(chat_id, lambda page=page, n=n, last=last: self._bot.send_message(
                 chat_id, page, parse_mode=ParseMode.HTML, reply_markup=markup if last else None,
-                reply_parameters=_reply(reply_to) if n == 0 else None))
+                reply_parameters=_reply(reply_to) if n == 0 else None), answer=True)
         assert message is not None
         return message
 
@@ -171,13 +175,13 @@ class TelegramMessenger:
                 await self._record(view.job_id, shown)
 
     async def post_status(self, reply_ref: str, view: JobView) -> None:
-        """Post a new job's status message in the chat's turn (the job is already persisted)."""
+        """Post a new job's status message, its command's answer (the job is already persisted)."""
         ref = StatusRef.decode(reply_ref)
         self._posting[view.job_id] = None
         try:
             message = await self.send(ref.chat_id, lambda: self._bot.send_message(
                 ref.chat_id, render.status_text(view), parse_mode=ParseMode.HTML,
-                reply_markup=self._codec.status_markup(view), reply_parameters=_reply(ref.reply_to)))
+                reply_markup=self._codec.status_markup(view), reply_parameters=_reply(ref.reply_to)), answer=True)
         except TelegramError as exc:  # the job runs regardless; its next view tries to post again
             log.warning("status message for job %s could not be posted: %s", view.job_id, exc)
             newer = self._posting.pop(view.job_id, None)

@@ -1,16 +1,24 @@
 """Per-chat pacing under Telegram's flood limits, on the injected clock.
 
 About one message per second in a private chat, at most 20 per minute in a group, 30 per second over
-all chats. Each chat has its own turn lock and next-allowed time, so a RetryAfter in one chat (which
+all chats. Each chat has its own queue of turns and next-allowed time, so a RetryAfter in one chat (which
 pushes that chat's time forward) never delays another.
+
+A command's answer takes the chat's next turn, ahead of waiting job traffic (deliveries, status posts):
+Telegram counts an update as handled once the next getUpdates asks past it, so an answer still queued
+when the process dies is lost for good, and in a busy group the job traffic alone can be minutes long.
+Job traffic survives a restart (jobs resume from the store), so it is the part that can wait.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from telegram.error import RetryAfter
@@ -31,6 +39,14 @@ def retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+@dataclass
+class _Turns:
+    """One chat's turns: whether one is held, and who waits (answers first, then arrival order)."""
+
+    held: bool = False
+    waiting: list[tuple[int, int, asyncio.Future[None]]] = field(default_factory=list)
+
+
 def is_group(chat_id: int) -> bool:
     """Telegram gives groups, supergroups and channels negative ids; users positive ones."""
     return chat_id < 0
@@ -44,17 +60,22 @@ class ChatPacer:
         self._group = group_interval
         self._global = global_interval
         self._next: dict[int, float] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._turns: dict[int, _Turns] = {}
+        self._arrivals = itertools.count()
         self._global_next = 0.0
 
     def interval(self, chat_id: int) -> float:
         return self._group if is_group(chat_id) else self._private
 
     @asynccontextmanager
-    async def turn(self, chat_id: int) -> AsyncIterator[None]:
-        """Hold this chat's turn: waits until the chat (and the global budget) allows one more call."""
-        lock = self._locks.setdefault(chat_id, asyncio.Lock())
-        async with lock:
+    async def turn(self, chat_id: int, *, answer: bool = False) -> AsyncIterator[None]:
+        """Hold this chat's turn: waits until the chat (and the global budget) allows one more call.
+
+        `answer`: a command's answer, served before every waiting call that is not one.
+        """
+        turns = self._turns.setdefault(chat_id, _Turns())
+        await self._acquire(turns, answer)
+        try:
             await self._sleep_until(self._next.get(chat_id, 0.0))
             await self._global_turn()
             try:
@@ -62,14 +83,38 @@ class ChatPacer:
             finally:
                 done = self._clock.now() + self.interval(chat_id)
                 self._next[chat_id] = max(self._next.get(chat_id, 0.0), done)
+        finally:
+            self._release(turns)
+
+    async def _acquire(self, turns: _Turns, answer: bool) -> None:
+        if not turns.held and not turns.waiting:
+            turns.held = True
+            return
+        handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(turns.waiting, (0 if answer else 1, next(self._arrivals), handed))
+        try:
+            await handed
+        except asyncio.CancelledError:
+            if handed.done() and not handed.cancelled():
+                self._release(turns)  # the turn reached us just as we were cancelled: pass it on
+            raise
+
+    @staticmethod
+    def _release(turns: _Turns) -> None:
+        while turns.waiting:
+            _, _, handed = heapq.heappop(turns.waiting)
+            if not handed.done():  # a cancelled waiter's future is done: skip it
+                handed.set_result(None)
+                return
+        turns.held = False
 
     def block(self, chat_id: int, seconds: float) -> None:
         """Telegram said RetryAfter for this chat: nothing goes there for `seconds`."""
         self._next[chat_id] = max(self._next.get(chat_id, 0.0), self._clock.now() + seconds)
 
     def busy(self, chat_id: int) -> bool:
-        lock = self._locks.get(chat_id)
-        return bool(lock and lock.locked())
+        turns = self._turns.get(chat_id)
+        return bool(turns and turns.held)
 
     async def _global_turn(self) -> None:
         slot = max(self._clock.now(), self._global_next)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -229,3 +230,34 @@ async def test_long_html_goes_out_in_pages_cut_between_tags(rig: Rig) -> None:
     assert [bool(c.params.get("reply_markup")) for c in pages] == [False, False, False, True]
     assert [bool(c.params.get("reply_parameters")) for c in pages] == [True, False, False, False]
     assert "character 299" in pages[-1].params["text"]
+
+
+async def test_a_commands_answer_goes_ahead_of_the_groups_waiting_job_traffic(rig: Rig) -> None:
+    # A busy group: five results wait for their turns (3 s apart). A /cancel's answer must not wait
+    # behind them: Telegram already counts the /cancel as handled, so a kill meanwhile would lose it.
+    bot = rig.messenger._bot
+    start = rig.clock.now()
+    results = [asyncio.ensure_future(rig.messenger.send(GROUP, lambda i=i: bot.send_message(GROUP, f"result {i}")))
+               for i in range(5)]
+    await rig.until(results[0].done)  # result 1 now holds the turn, waiting out the group's interval
+    answer = asyncio.ensure_future(rig.messenger.send_text(GROUP, "Cancelling it.", reply_to=1))
+    later = asyncio.ensure_future(rig.messenger.send(GROUP, lambda: bot.send_message(GROUP, "result 5")))
+    await rig.until(lambda: all(t.done() for t in [*results, answer, later]))
+    sent = [(c.params["text"], c.at) for c in rig.tg.calls_to("sendMessage", GROUP) if c.status == 200]
+    assert [text for text, _ in sent] == ["result 0", "result 1", "Cancelling it.",
+                                          *(f"result {i}" for i in range(2, 6))]
+    assert sent[2][1] - start <= 6.5  # the next turn that was not yet handed out: two group intervals in
+    assert [b - a for (_, a), (_, b) in itertools.pairwise(sent)] == pytest.approx([3.0] * 6, abs=0.3)
+
+
+async def test_a_waiter_cancelled_in_the_queue_does_not_hold_up_the_chat(rig: Rig) -> None:
+    bot = rig.messenger._bot
+    first = asyncio.ensure_future(rig.messenger.send(GROUP, lambda: bot.send_message(GROUP, "first")))
+    await rig.until(lambda: rig.tg.calls_to("sendMessage", GROUP))
+    gone = asyncio.ensure_future(rig.messenger.send_text(GROUP, "never sent"))
+    last = asyncio.ensure_future(rig.messenger.send(GROUP, lambda: bot.send_message(GROUP, "last")))
+    await asyncio.sleep(0.01)
+    gone.cancel()
+    await rig.until(lambda: first.done() and last.done())
+    assert [c.params["text"] for c in rig.tg.calls_to("sendMessage", GROUP)] == ["first", "last"]
+    assert not rig.messenger._pacer.busy(GROUP)
