@@ -67,7 +67,9 @@ class DiscordSide:
                 break
         for i in range(jobs):
             await asyncio.sleep(rng.uniform(0.5, 1.5) * seconds / jobs)
-            sent = await self.fake.slash("imagine", [option("prompt", f"{rng.choice(PROMPTS)} #{i}"),
+            # the first prompt is hostile (issue 14): results quote it, and the strict fake records any ping
+            ping = " @everyone @here" if i == 0 else ""
+            sent = await self.fake.slash("imagine", [option("prompt", f"{rng.choice(PROMPTS)} #{i}{ping}"),
                                                      option("character", name)], user_id=uid, guild_id=GUILD)
             self.sent.append(sent)
             if rng.random() < 0.25:  # the 15-minute token runs out after the defer, before the result

@@ -20,7 +20,7 @@ from typing import Any
 
 from tests.chaos.fake_telegram import ChaosTelegramServer
 from tests.chaos.invariants import connect_ro
-from tests.chaos.scenario import bot_replies, button_data, until
+from tests.chaos.scenario import bot_replies, button_data, community_chat, until, user_id
 from tests.fakes import hostile_images as hi
 
 OOPS = "Something went wrong on our side"
@@ -41,6 +41,7 @@ class Case:
     expect: str  # "refused" or "accepted"
     chat: int | None = None  # None: a private chat of its own
     user: int | None = None
+    says: str = ""  # a refusal must say this, when a generic "no" would not be clear enough
 
 
 def _text(text: str) -> Callable[[ChaosTelegramServer, int, int], dict[str, Any]]:
@@ -58,6 +59,49 @@ def _document(data: bytes, mime: str, caption: str, size: int | None = None,
         fake.offered[(chat, msg["message_id"])] = time.monotonic()
         return msg
     return send
+
+
+# Telegram's stand-ins for "no person": every anonymous admin, and every post made as a channel
+ANON_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+CHANNEL_BOT = {"id": 136817688, "is_bot": True, "first_name": "Channel", "username": "Channel_Bot"}
+AS_YOURSELF = "Send the command as yourself"
+
+
+def _faceless(sender: dict[str, Any], sender_chat: dict[str, Any] | None, text: str,
+              data: bytes | None = None) -> Callable[[ChaosTelegramServer, int, int], dict[str, Any]]:
+    """A message with `sender_chat` set: from an anonymous admin (the group itself) or "as a channel"."""
+    def send(fake: ChaosTelegramServer, chat: int, uid: int) -> dict[str, Any]:
+        where = {"from": sender, "sender_chat": sender_chat or {"id": chat, "type": "supergroup", "title": "G"}}
+        msg = (fake.send_photo(chat, uid, data, caption=text, **where) if data is not None
+               else fake.send_text(chat, uid, text, **where))
+        fake.offered[(chat, msg["message_id"])] = time.monotonic()
+        return msg
+    return send
+
+
+def _look_alike(name: str) -> str:
+    """The same name with its Latin letters swapped for Cyrillic ones that render identically."""
+    return name.translate(str.maketrans("CAEOPcaeop", "САЕОРсаеор"))
+
+
+def issue_14_cases(other_community_character: str) -> list[Case]:
+    """Issue 14's hostile inputs; each is refused with a clear reply and saves nothing."""
+    good = hi.photo_jpeg(96, 96)
+    lookalike = _look_alike(other_community_character)
+    assert lookalike != other_community_character
+    channel = {"id": -1_009_001, "type": "channel", "title": "News"}
+    return [
+        Case("save without consent", _photo(good, "/character save Mia she always says yes"), "refused",
+             says="right to use"),
+        Case("look-alike of an existing character's name", _photo(good, f"/character save {lookalike} --consent"),
+             "refused", community_chat(1), user_id(1, 1), says="looks the same"),
+        Case("1-bit 6300x6300 PNG bomb", _document(hi.zero_png(6300, 6300), "image/png",
+                                                   "/character save Bit --consent", name="bit.png"), "refused"),
+        Case("save by an anonymous admin", _faceless(ANON_ADMIN, None, "/character save Anon --consent", good),
+             "refused", HOSTILE_GROUP, ANON_ADMIN["id"], says=AS_YOURSELF),
+        Case("/imagine as a channel", _faceless(CHANNEL_BOT, channel, "/imagine a lighthouse", good), "refused",
+             HOSTILE_GROUP, CHANNEL_BOT["id"], says=AS_YOURSELF),
+    ]
 
 
 def cases(other_community_character: str) -> list[Case]:
@@ -96,7 +140,7 @@ def cases(other_community_character: str) -> list[Case]:
     ]
     for i, script in enumerate(SCRIPTS + MARKUP):
         out.append(Case(f"prompt in script/markup #{i}", _photo(good, f"/imagine {script}"), "accepted"))
-    return out
+    return out + issue_14_cases(other_community_character)
 
 
 def _job_exists(db: Path, idem_key: str) -> bool:
@@ -132,6 +176,8 @@ async def _play_case(fake: ChaosTelegramServer, db: Path, case: Case, chat: int,
     transcript.append(f"{case.label} [{case.expect}] -> {text[:160]!r}")
     if OOPS in text:
         return [f"hostile '{case.label}': answered with the unexpected-error fallback"]
+    if case.says and case.says not in text:
+        return [f"hostile '{case.label}': the refusal does not say {case.says!r}: {text[:120]!r}"]
     if case.expect == "accepted":
         if not await until(lambda: _job_exists(db, idem), 10.0):
             return [f"hostile '{case.label}': should be accepted, but no job (answer {text[:80]!r})"]
@@ -156,13 +202,40 @@ async def hostile_sweep(fake: ChaosTelegramServer, db: Path, other_community_cha
     for case in group:  # one group chat, one after another
         assert case.chat is not None and case.user is not None
         problems += await _play_case(fake, db, case, case.chat, case.user, transcript)
+    raw_photo_chat = 95_000 + next(i for i, c in enumerate(private) if c.expect == "accepted")
+    problems += await _save_unconfirmed(fake, raw_photo_chat, transcript)
     if _characters(db) != before:
         problems.append(f"hostile saves changed the characters: {before} -> {_characters(db)}")
-    played = len(all_cases)
+    played = len(all_cases) + 1
     if pre_restart is not None:
         played += 2
         problems += await _presses(fake, db, pre_restart, intruder, transcript)
     return played, problems
+
+
+async def _save_unconfirmed(fake: ChaosTelegramServer, chat: int, transcript: list[str]) -> list[str]:
+    """"Save as character" pressed on a raw photo's result asks for consent and saves nothing by itself
+    (the sweep's character count says nothing was saved)."""
+    label = "save-as-character from a raw photo's result"
+    result = await until(lambda: next((m for m in fake.bot_messages(chat) if button_data(m, "sv:")), None),
+                         ANSWER_SECONDS * 2)
+    if result is None:
+        return [f"hostile '{label}': no result with a save button to press"]
+    data = button_data(result, "sv:")
+    assert data is not None
+    before = len(fake.bot_messages(chat))
+    fake.press(chat, result, data)  # a private chat: the chat's id is its owner's
+
+    def asked() -> dict[str, Any] | None:
+        return next((m for m in fake.bot_messages(chat)[before:] if "right to use" in str(m.get("text", ""))), None)
+
+    ask = await until(asked, ANSWER_SECONDS)
+    transcript.append(f"{label} [refused] -> {str((ask or {}).get('text', ''))[:160]!r}")
+    if ask is None:
+        return [f"hostile '{label}': no request to confirm consent"]
+    if button_data(ask, "ok:") is None:
+        return [f"hostile '{label}': the consent request has no confirm button"]
+    return []
 
 
 async def _presses(fake: ChaosTelegramServer, db: Path, pre_restart: tuple[int, int, dict[str, Any]],

@@ -1,5 +1,6 @@
-"""A DEBUG run of `castbot run` on both fakes, a character saved and a job delivered on Discord: its whole
-output holds no bot token, interaction token, Segmind key or storage URL (issue 14)."""
+"""A DEBUG run of `castbot run` on both fakes, a character saved and a job delivered on each platform: its
+whole output holds no bot token (nor Telegram's /file/bot<token>/ download path), interaction token,
+Segmind key or storage URL (issue 14)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from core.simulator.server import SimConfig, Simulator
 from tests.discord.conftest import option, photo, sub
 from tests.fakes.discord_server import APP_ID, FakeDiscord
 from tests.fakes.telegram import FakeTelegramServer
-from tests.ops.test_run import _free_port, _start, _stop, _until
+from tests.ops.test_run import ALICE, _delivered, _free_port, _photo, _start, _stop, _until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -53,6 +54,12 @@ async def test_a_debug_run_leaks_no_token_key_or_storage_url(tmp_path) -> None:
                                 token=imagine_token)
             await discord.wait_for(lambda: [c for c in discord.find("POST", f"/webhooks/{APP_ID}/{imagine_token}")
                                             if c.status == 200 and c.files], within=60)
+            # Telegram downloads the photo through /file/bot<token>/ and delivers through /bot<token>/
+            tg.send_photo(ALICE, ALICE, _photo(), caption="/character save Mia --consent")
+            await _until(lambda: any("Mia" in str(m.get("text", "")) for m in tg.bot_messages(ALICE)),
+                         "the Telegram save to be answered")
+            tg.send_text(ALICE, ALICE, "/imagine --char Mia on a beach")
+            await _until(lambda: _delivered(tg), "the Telegram job to be delivered")
             _, output = await _stop(proc, signal.SIGTERM)
     finally:
         await discord.close()
@@ -62,6 +69,6 @@ async def test_a_debug_run_leaks_no_token_key_or_storage_url(tmp_path) -> None:
     secrets = {"telegram token": tg.token, "telegram token secret part": tg.token.split(":")[1],
                "discord token": DISCORD_TOKEN, "segmind key": SEGMIND_KEY,
                "save interaction token": save_token, "imagine interaction token": imagine_token,
-               "storage URL": f"{sim.url}/files/"}
+               "storage URL": f"{sim.url}/files/", "telegram download path": f"/file/bot{tg.token}"}
     leaked = [what for what, secret in secrets.items() if secret in output]
     assert not leaked, leaked
