@@ -6,7 +6,17 @@ the console.
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 BAR_CELLS = 12
+
+
+def content_digest(*shown: object) -> str:
+    """A short digest of what a message shows (its text, its buttons as plain data): messengers keep it, also
+    across restarts inside the job's reply reference, so an identical edit is never sent."""
+    payload = json.dumps(shown, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def progress_bar(fraction: float, cells: int = BAR_CELLS) -> str:

@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 GRAMMAR_OPTIONS = frozenset({"prompt", "character", "negative", "model", "image", "pose_image", "scene_image"})
 CORE_NAMES = {platform: core for core, platform in PHRASING.option_names.items()}  # count -> n
 REMEMBERED = 256  # outcomes kept per process, newest last
-MAX_PENDING_CONSENTS = 200  # open "I may use this face" buttons; the oldest stops answering beyond this
 Attachments = Mapping[ImageRole, discord.Attachment | None]
 
 
@@ -85,7 +84,7 @@ class CommandHandlers:
         self.outcomes: OrderedDict[int, a.Answer | UserError] = OrderedDict()
         # A pending save holds only Discord's attachment metadata (core downloads nothing before consent), but
         # each open button is a view discord.py keeps for 15 minutes: bounded, so a flood of saves can't grow it.
-        self.max_pending = MAX_PENDING_CONSENTS
+        self.max_pending = a.MAX_PENDING_CONSENTS
         self.pending: deque[ConsentView] = deque()
 
     async def generate(self, interaction: discord.Interaction, command: str, *, prompt: str | None,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import logging
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,6 +24,7 @@ from adapters.discord.files import UPLOAD_LIMIT, batches
 from adapters.discord.render import result_caption, status_text
 from adapters.discord.views import result_view, status_view
 from core.clock import Clock
+from core.statustext import content_digest
 from core.types import JobView, OutputImage
 
 log = logging.getLogger(__name__)
@@ -219,5 +219,4 @@ class DiscordMessenger:
 
 def shown_digest(view: JobView) -> str:
     """What a status message shows — its text and whether it has a Cancel button — in a few bytes."""
-    shown = f"{status_text(view)}\x00{view.state.is_cancellable}"
-    return hashlib.blake2b(shown.encode(), digest_size=8).hexdigest()
+    return content_digest(status_text(view), view.state.is_cancellable)

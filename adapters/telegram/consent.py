@@ -12,11 +12,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from core.clock import Clock
+from core.commands.answers import MAX_PENDING_CONSENTS
 from core.commands.types import CharacterSave, ImageSource, SaveFromJob
 from core.types import Actor, Place
 
 CONSENT_TTL = 15 * 60  # seconds a pending save waits for its button press
-MAX_PENDING = 200  # oldest pending saves are dropped beyond this
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,7 @@ class ConsentBook:
     def add(self, pending: PendingSave) -> str:
         token = f"c{next(self._ids)}"
         self._pending[token] = (self._clock.now() + CONSENT_TTL, pending)
-        while len(self._pending) > MAX_PENDING:
+        while len(self._pending) > MAX_PENDING_CONSENTS:
             self._pending.popitem(last=False)
         return token
 

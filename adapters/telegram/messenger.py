@@ -26,7 +26,7 @@ from adapters.telegram import render
 from adapters.telegram.buttons import ButtonCodec
 from adapters.telegram.files import photo_bytes
 from adapters.telegram.pacing import ChatPacer, retry_seconds
-from adapters.telegram.statusref import StatusRef, content_digest
+from adapters.telegram.statusref import StatusRef, shown_digest
 from core.types import JobView, OutputImage
 
 log = logging.getLogger(__name__)
@@ -214,7 +214,7 @@ class TelegramMessenger:
             log.warning("could not record the status message of job %s", job_id, exc_info=True)
 
     def _digest(self, view: JobView) -> str:
-        return content_digest(render.status_text(view), self._codec.status_markup(view))
+        return shown_digest(render.status_text(view), self._codec.status_markup(view))
 
     def _shows(self, ref: StatusRef, message_id: int, view: JobView) -> bool:
         """Does the status message already show exactly this view? (The reference may predate our last edit.)"""

@@ -8,11 +8,12 @@ message, it is already written whenever the message changes, and core never need
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup
+
+from core.statustext import content_digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +38,6 @@ class StatusRef:
         return cls(int(data["c"]), None if message is None else int(message), data.get("r"), data.get("s"))
 
 
-def content_digest(text: str, markup: InlineKeyboardMarkup | None) -> str:
+def shown_digest(text: str, markup: InlineKeyboardMarkup | None) -> str:
     """What Telegram compares for "message is not modified": the text and the buttons."""
-    payload = json.dumps([text, markup.to_dict() if markup else None], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+    return content_digest(text, markup.to_dict() if markup else None)

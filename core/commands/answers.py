@@ -50,6 +50,9 @@ class CharacterSaved:
     view: CharacterView
 
 
+MAX_PENDING_CONSENTS = 200  # confirmations an adapter keeps waiting at once; beyond it the oldest lapses
+
+
 @dataclass(frozen=True, slots=True)
 class ConsentNeeded:
     """Nothing was stored: the user must confirm they may use this face (the same command with consent)."""

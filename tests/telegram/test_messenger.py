@@ -16,7 +16,7 @@ from adapters.telegram import render
 from adapters.telegram.buttons import ButtonCodec
 from adapters.telegram.messenger import TelegramMessenger
 from adapters.telegram.pacing import ChatPacer
-from adapters.telegram.statusref import StatusRef, content_digest
+from adapters.telegram.statusref import StatusRef, shown_digest
 from core.types import JobState, JobView, OutputImage
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram import FakeTelegramServer
@@ -190,7 +190,7 @@ async def test_a_view_the_message_already_shows_costs_no_edit_and_what_it_shows_
     await rig.messenger.flush()
     assert len(rig.tg.calls_to("editMessageText", PRIVATE)) == 1
     shown = StatusRef.decode(recorded[-1])
-    assert shown.shown == content_digest(render.status_text(done), None)
+    assert shown.shown == shown_digest(render.status_text(done), None)
 
     # a restarted bot has no memory but the stored reference: that is enough
     restarted = TelegramMessenger(rig.messenger._bot, pacer=ChatPacer(rig.clock), codec=ButtonCodec())

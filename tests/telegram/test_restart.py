@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from adapters.telegram.statusref import StatusRef, content_digest
+from adapters.telegram.statusref import StatusRef, shown_digest
 from core.simulator.server import SimConfig, Simulator
 from tests.fakes.telegram import FakeTelegramServer
 from tests.telegram.helpers import photo
@@ -72,7 +72,7 @@ def _shown_digest(db: Path) -> str | None:
 def _last_edit_digest(tg: FakeTelegramServer) -> str:
     (*_, last) = [c for c in tg.calls_to("editMessageText", ALICE) if c.status == 200]
     assert not last.params.get("reply_markup"), "a final status has no buttons"
-    return content_digest(str(last.params["text"]), None)
+    return shown_digest(str(last.params["text"]), None)
 
 
 def _deliveries(tg: FakeTelegramServer) -> list:
