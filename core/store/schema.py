@@ -88,6 +88,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE characters ADD COLUMN consent_by TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE characters ADD COLUMN consent_how TEXT NOT NULL DEFAULT ''",
     ),
+    # 4: the moderation log (core.store.modlog): refusals, withheld images, reports, admins' actions.
+    (
+        """CREATE TABLE mod_events (
+            event_id INTEGER PRIMARY KEY, scope_id TEXT NOT NULL, platform TEXT NOT NULL, kind TEXT NOT NULL,
+            user_id TEXT NOT NULL DEFAULT '', actor_id TEXT NOT NULL DEFAULT '', job_id TEXT,
+            detail TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL)""",
+        "CREATE INDEX mod_events_by_scope ON mod_events (scope_id, event_id)",
+        "CREATE INDEX mod_events_by_user ON mod_events (scope_id, user_id, event_id)",
+        "CREATE INDEX mod_events_by_age ON mod_events (created_at)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
