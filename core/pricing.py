@@ -127,7 +127,7 @@ def parse_weights(text: str) -> dict[str, int]:
     text = text.strip()
     if not text:
         return {}
-    if text.startswith("{"):
+    if text[0] in "{[":  # JSON
         raw = json.loads(text)
         if not isinstance(raw, dict):
             raise ValueError("model units must map model names to units")
