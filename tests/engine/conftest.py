@@ -14,9 +14,9 @@ import pytest
 from core.characters import CharacterBook
 from core.jobs.admission import Limits
 from core.jobs.engine import EngineConfig, JobEngine
+from core.pricing import Pricing
 from core.segmind.client import SegmindClient
 from core.segmind.remote import RemoteRunner
-from core.pricing import Pricing
 from core.service import CastService
 from core.simulator.server import SimConfig, Simulator
 from core.store.sqlite import SqliteStore
