@@ -162,6 +162,14 @@ async def test_images_that_cannot_be_written_are_retried_then_not_charged(consol
     assert (await console.line("/quota")).startswith("quota: 40 unit(s) left; used today 0")
 
 
+async def test_the_accepted_line_states_the_compute_cost(console):
+    """core.pricing through the console: a 4x upscaled sheet is (20 + 320 + 20) / 120 x 2 = 6 units, not 2."""
+    await console.line(f"/character save Luna {SAMPLE_CHARACTER} --consent")
+    sheet = await console.line("/sheet --char Luna --upscale 4 a knight")
+    assert "accepted: sheet · Cost: 6 units" in sheet
+    assert (await console.line("/quota")).startswith("quota: 34 unit(s) left")
+
+
 async def test_pose_with_a_saved_character_takes_the_positional_image_as_the_pose(console):
     """`--image` next to `--char` on /pose is the pose image (it used to answer "either a photo or --char")."""
     assets = SAMPLE_CHARACTER.parent
