@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -127,3 +130,9 @@ def test_help_states_the_price_before_submit() -> None:
     discord = help_answer("imagine", DISCORD, weights={"poses": 3, "illustration": 2})
     assert [m.price for m in discord.models] == ["3 units at defaults, up to 60 with more images (`count`)",
                                                  "2 units at defaults, whatever the settings"]
+
+
+def test_the_operators_guide_shows_the_same_table() -> None:
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "operators.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \| (\d+) \| (\d+)", guide, re.M)
+    assert {key: (int(low), int(high)) for key, low, high in rows} == EXPECTED
