@@ -94,9 +94,10 @@ def maximum_payload(model: Model, offered: Callable[[str], bool] = lambda flag: 
 
 def job_units(model: Model, payload: Mapping[str, Any], *, weight: int) -> int:
     """A job's units: `weight` per image at default settings, scaled by its work against the defaults."""
-    passes = PASSES[model.key]
-    work = sum((p.work(payload) for p in passes), Fraction(0))
-    base = sum((p.work(default_payload(model)) for p in passes), Fraction(0))
+    passes, defaults = PASSES[model.key], default_payload(model)
+    full = {**defaults, **payload}  # a stored payload from before a parameter existed is priced at its default
+    work = sum((p.work(full) for p in passes), Fraction(0))
+    base = sum((p.work(defaults) for p in passes), Fraction(0))
     return max(1, math.ceil(weight * model.output_count(payload) * work / base))
 
 

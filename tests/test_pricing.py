@@ -136,3 +136,17 @@ def test_the_operators_guide_shows_the_same_table() -> None:
     guide = (Path(__file__).resolve().parents[1] / "docs" / "operators.md").read_text()
     rows = re.findall(r"^\| `(\w+)` \| (\d+) \| (\d+)", guide, re.M)
     assert {key: (int(low), int(high)) for key, low, high in rows} == EXPECTED
+
+
+@pytest.mark.parametrize("key", list(MODELS))
+def test_raising_any_setting_never_lowers_the_price(key: str) -> None:
+    model = get_model(key)
+    for param in model.params:
+        if param.type is not int or param.minimum is None or param.maximum is None or not param.flag:
+            continue
+        values = sorted({int(param.minimum), int(param.default), int(param.maximum)})
+        for size_from_input in ("yes", "no") if key == "pose" else ("",):
+            flags = {"input-size": size_from_input} if size_from_input else {}
+            prices = [price(key, build_payload(model, prompt="x", flags={**flags, param.flag: v})) for v in values]
+            assert prices == sorted(prices), (key, param.name, prices)
+    assert price(key, {}) == model.weight  # a payload missing every setting is priced at the defaults
