@@ -5,8 +5,9 @@ states a price — "~$0.1224" a run — and it has no parameter that changes the
 Prompt). The other four pages state no price and no pricing rule, so castbot assumes Segmind's charge
 follows the compute a request asks for (their v2 results report it: `metrics.inference_time`, "server
 compute seconds"). A diffusion pass costs about steps x pixels, so a job's work is the sum over the
-model's passes of steps x pixels, times its number of images; settings the pages show do not change the
-work (guidance, seed, quality, format, strength, sampler) are not priced.
+model's passes of steps x pixels, times its number of images. Guidance, seed, quality, format and the
+samplers do not change the work and are not priced; nor is the sheet's `strength`, which the page does not
+say is a denoise fraction (if it is, a strength below 1 runs fewer steps: pricing it at full is the safe side).
 
 Units = ceil(weight x images x work / work at the model's default settings). `weight` is the price of
 one image at default settings: the catalog's `Model.weight` unless the operator overrides it
