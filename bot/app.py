@@ -90,7 +90,8 @@ async def build_app(
         engine = JobEngine(store=store, runner=RemoteRunner(client), clock=clock, data_dir=settings.data_dir,
                            config=engine_config_override or engine_config(settings, speed=speed), rng=rng,
                            uploads=book)
-        service = CastService(store=store, book=book, engine=engine, data_dir=settings.data_dir, rng=rng)
+        service = CastService(store=store, book=book, engine=engine, data_dir=settings.data_dir, rng=rng,
+                              pricing=settings.pricing)
         await engine.start()
         stack.push_async_callback(engine.stop)
         scrubber = Scrubber(store, settings.data_dir)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.pricing import Pricing, parse_weights
 
 
 class Settings(BaseSettings):
@@ -39,8 +41,21 @@ class Settings(BaseSettings):
     max_per_scope: int = Field(default=6, alias="CASTBOT_MAX_PER_SCOPE", ge=1)
     status_rps: float = Field(default=5.0, alias="CASTBOT_STATUS_RPS", gt=0)
     default_daily_units: int = Field(default=40, alias="CASTBOT_DAILY_UNITS", ge=0)
+    # Units per image at default settings, per model: "poses=2,sheet=3" or JSON. Unset models keep the catalog's;
+    # a community's own weight can raise a price, never lower it (docs/operators.md, costs).
+    model_units: str = Field(default="", alias="CASTBOT_MODEL_UNITS")
     # Days a finished job keeps its prompt, input photos and images (docs/privacy.md); 0 keeps them forever.
     retention_days: int = Field(default=30, alias="CASTBOT_RETENTION_DAYS", ge=0)
+
+    @field_validator("model_units")
+    @classmethod
+    def _check_model_units(cls, value: str) -> str:
+        parse_weights(value)  # a typo fails at start, naming the entry, not at the first job
+        return value
+
+    @property
+    def pricing(self) -> Pricing:
+        return Pricing(parse_weights(self.model_units))
 
     @property
     def uses_simulator(self) -> bool:

@@ -87,7 +87,7 @@ class Model:
     seed_field: str | None = None
     count_field: str | None = None  # the parameter `--n` sets
     per_pose_field: str | None = None
-    weight: int = 1  # quota units per output image
+    weight: int = 1  # quota units per output image at default settings; core.pricing scales it by compute
     typical_seconds: float = 60.0
     summary: str = ""
     fixed: Mapping[str, Any] = field(default_factory=dict)  # sent as is, never user-set
@@ -109,9 +109,6 @@ class Model:
         if self.per_pose_field:
             count *= int(payload.get(self.per_pose_field, 1))
         return count
-
-    def cost(self, payload: Mapping[str, Any]) -> int:
-        return self.output_count(payload) * self.weight
 
 
 def _num(x: float) -> str:

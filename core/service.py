@@ -23,6 +23,7 @@ from core.images import normalize_image
 from core.jobs.messenger import Messenger
 from core.jobs.outputs import load_outputs
 from core.permissions import Action, authorize, role_of
+from core.pricing import Pricing
 from core.privacy import Scrubber
 from core.store.sqlite import NewJob
 from core.types import Actor, CharacterView, ImageRole, JobView, OutputImage, Place, QuotaView, Request, StatsView
@@ -38,8 +39,9 @@ class CastService:
     """What adapters call. Validation, characters, quota and permissions meet the engine here."""
 
     def __init__(self, *, store: SqliteStore, book: CharacterBook, engine: JobEngine, data_dir: Path,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, pricing: Pricing | None = None) -> None:
         self.store = store
+        self.pricing = pricing or Pricing()  # the operator's prices (CASTBOT_MODEL_UNITS), core.pricing
         self.book = book
         self.engine = engine
         self.data_dir = Path(data_dir)
@@ -100,8 +102,11 @@ class CastService:
         return await self.engine.enqueue(job)
 
     async def _cost(self, scope_id: str, model: Model, payload: dict) -> int:
-        policy = await self.store.policy(scope_id)
-        return model.output_count(payload) * policy.weight_for(model.key, model.weight)
+        return self.pricing.units(model, payload, (await self.store.policy(scope_id)).model_weights)
+
+    async def weights(self, place: Place) -> dict[str, int]:
+        """Units per image at default settings, per model, here: for /help's prices (core.pricing)."""
+        return self.pricing.weights_for((await self.store.policy(place.scope_id)).model_weights)
 
     async def _store_input(self, data: bytes, filename: str) -> str:
         image = await asyncio.to_thread(normalize_image, data, filename=filename)

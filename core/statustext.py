@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+from core.types import JobState, JobView
+
 BAR_CELLS = 12
 
 
@@ -35,3 +37,13 @@ def duration(seconds: float | None) -> str:
         return f"{minutes}m{secs:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m"
+
+
+def cost_text(view: JobView) -> str:
+    """`Cost: 2 units`, as every adapter's accepted and status message says it (units from core.pricing).
+
+    Empty once a job ended without images (failed, cancelled, expired): nothing was charged for it.
+    """
+    if view.cost <= 0 or (view.state.is_final and view.state != JobState.DELIVERED):
+        return ""
+    return f"Cost: {view.cost} unit{'s' if view.cost != 1 else ''}"

@@ -96,7 +96,7 @@ def test_payload_uses_defaults_and_user_flags() -> None:
     payload = build_payload(get_model("poses"), prompt="on a beach", flags={"n": "4", "seed": "7"})
     assert payload["number_of_outputs"] == 4 and payload["seed"] == 7
     assert payload["prompt"] == "on a beach" and payload["output_quality"] == 80
-    assert get_model("poses").cost(payload) == 4
+    assert get_model("poses").output_count(payload) == 4  # units: core.pricing (tests/test_pricing.py)
 
 
 def test_missing_seed_is_random_and_reproducible_from_the_payload() -> None:

@@ -7,7 +7,7 @@ import time
 from core.commands import answers as a
 from core.commands.forget import forgotten_text, preview_text
 from core.commands.help import help_lines
-from core.statustext import duration
+from core.statustext import cost_text, duration
 from core.types import CharacterView, JobState, JobView, QuotaView, StatsView
 
 _STATE_WORDS = {
@@ -143,5 +143,5 @@ def answer_text(answer: a.Answer) -> str:
         case a.Forgotten():
             return forgotten_text(answer)
         case a.JobAccepted(view=view):
-            return f"job {short_id(view.job_id)} accepted: {view.model}, cost {view.cost} unit(s)"
+            return f"job {short_id(view.job_id)} accepted: {view.model} · {cost_text(view)}"
     raise TypeError(f"no console text for {answer!r}")

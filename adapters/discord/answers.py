@@ -114,7 +114,7 @@ def help_text(answer: a.HelpAnswer) -> str:
     if not answer.models:
         lines += [f"`{u}`" for u in answer.usage]
     for model in answer.models:
-        lines.append(f"**{model.key}**: {model.summary} ({model.units_per_image} unit(s) per image)")
+        lines.append(f"**{model.key}**: {model.summary}. Cost: {model.price}.")
         lines += [f"• {image}" for image in model.images]
         for option in model.options:
             default = f", default {option.default}" if option.default else ""

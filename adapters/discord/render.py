@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from core.statustext import duration
+from core.statustext import cost_text, duration
 from core.statustext import progress_bar as bar
 from core.types import JobState, JobView
 
@@ -25,7 +25,8 @@ def progress_bar(fraction: float) -> str:
 
 def status_text(view: JobView) -> str:
     """One status message; identical views render identically, so unchanged status is never re-sent."""
-    head = f"**{view.model}** · job `{view.job_id}`"
+    cost = f" · {cost_text(view)}" if cost_text(view) else ""
+    head = f"**{view.model}** · job `{view.job_id}`{cost}"
     prompt = f"\n> {plain(view.prompt, 300)}" if view.prompt else ""
     state = view.state
     if state == JobState.ACCEPTED:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import re
 
-from core.statustext import duration, progress_bar
+from core.statustext import cost_text, duration, progress_bar
 from core.types import JobState, JobView
 
 MAX_CAPTION = 1024
@@ -106,6 +106,8 @@ def fit(text: str, limit: int) -> str:
 def status_text(view: JobView) -> str:
     """The live status message of one job."""
     lines = [f"<b>{_STATE_LINES.get(view.state, view.state)}</b> · {escape(view.model)}"]
+    if cost := cost_text(view):
+        lines.append(cost)
     if view.state == JobState.ACCEPTED and view.position:
         lines.append(f"Position in queue: {view.position}")
     if not view.state.is_final:

@@ -146,7 +146,9 @@ class OptionHelp:
 class ModelHelp:
     key: str
     summary: str
-    units_per_image: int
+    units: int  # a job at default settings, here (core.pricing)
+    max_units: int  # a job with every setting this platform offers at its dearest
+    price: str  # both in words, with what raises the price: "2 units at defaults, up to 8 with ..."
     images: tuple[str, ...]  # one line per image role: "character (required): --image PATH"
     options: tuple[OptionHelp, ...]
 

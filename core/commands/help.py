@@ -7,11 +7,14 @@ Discord's command descriptions; `option_descriptions` feeds Discord's option des
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from core.catalog import MODELS, Model, Param
 from core.commands.answers import CommandHelp, HelpAnswer, ModelHelp, OptionHelp
 from core.commands.table import COMMANDS, GENERATION, START_INTRO, USAGE
 from core.errors import UnknownCommand
 from core.phrasing import TEXT, Phrasing
+from core.pricing import PASSES, default_payload, job_units, maximum_payload
 
 DESCRIPTION_MAX = 100  # Discord's limit for command and option descriptions; Telegram allows 256
 LONG_DEFAULT = 40  # a text default longer than this is summarised, not printed
@@ -22,7 +25,9 @@ def command_list(ph: Phrasing = TEXT) -> list[CommandHelp]:
     return [CommandHelp(name, _say_options(summary, ph)) for name, summary in COMMANDS.items()]
 
 
-def help_answer(topic: str | None = None, ph: Phrasing = TEXT, *, start: bool = False) -> HelpAnswer:
+def help_answer(topic: str | None = None, ph: Phrasing = TEXT, *, start: bool = False,
+                weights: Mapping[str, int] | None = None) -> HelpAnswer:
+    """`weights`: units per image at default settings here (CastService.weights); the catalog's when None."""
     if start or not topic:
         return HelpAnswer(topic=None, summary="castbot commands", commands=tuple(command_list(ph)),
                           intro=START_INTRO if start else ())
@@ -37,11 +42,11 @@ def help_answer(topic: str | None = None, ph: Phrasing = TEXT, *, start: bool = 
     usage = (f"/{name} [prompt] [{ph.with_value('char', 'NAME')}] "
              f"[{ph.with_value('model', '|'.join(allowed))}] [options]",) if len(allowed) > 1 else (
         f"/{name} [prompt] [{ph.with_value('char', 'NAME')}] [options]",)
-    models = tuple(model_help(MODELS[key], ph) for key in allowed)
+    models = tuple(model_help(MODELS[key], ph, (weights or {}).get(key)) for key in allowed)
     return HelpAnswer(topic=name, summary=summary, usage=usage, models=models)
 
 
-def model_help(model: Model, ph: Phrasing) -> ModelHelp:
+def model_help(model: Model, ph: Phrasing, weight: int | None = None) -> ModelHelp:
     images = []
     for slot in model.images:
         how = ph.attach_role(slot.role)
@@ -49,7 +54,36 @@ def model_help(model: Model, ph: Phrasing) -> ModelHelp:
             how += f", or {ph.saved_character} for a saved character"
         images.append(f"{slot.role} image ({'required' if slot.required else 'optional'}): {how}")
     options = tuple(option_help(model, p, ph) for p in model.params if p.flag and ph.offers(p.flag))
-    return ModelHelp(model.key, model.summary, model.weight, tuple(images), options)
+    weight = model.weight if weight is None else weight
+    units = job_units(model, default_payload(model), weight=weight)
+    most = job_units(model, maximum_payload(model, ph.offers), weight=weight)
+    return ModelHelp(model.key, model.summary, units, most, price_words(model, units, most, ph), tuple(images),
+                     options)
+
+
+def price_words(model: Model, units: int, most: int, ph: Phrasing) -> str:
+    """`2 units at defaults, up to 8 with more --steps or a bigger --upscale`: what raises it is core.pricing's."""
+    text = f"{units} unit{'s' if units != 1 else ''} at defaults"
+    if most <= units:
+        return text + ", whatever the settings"
+    raisers = [f"more images ({', '.join(ph.option(f) for f in counts)})"] if (counts := _flags(
+        model, (model.count_field, model.per_pose_field), ph)) else []
+    for p in PASSES[model.key]:
+        if steps := _flags(model, (p.steps,), ph):
+            raisers.append(f"more {ph.option(steps[0])}")
+        if size := _flags(model, p.size or (), ph):
+            unless = _flags(model, (p.unless,), ph)
+            raisers.append("a larger " + " x ".join(ph.option(f) for f in size)
+                           + (f" and {ph.with_value(unless[0], 'no')}" if unless else ""))
+        if scale := _flags(model, (p.scale,), ph):
+            raisers.append(f"a bigger {ph.option(scale[0])}")
+    return f"{text}, up to {most} with " + " or ".join(raisers)
+
+
+def _flags(model: Model, names: tuple[str | None, ...], ph: Phrasing) -> list[str]:
+    """The user-facing flags, offered on this platform, of these catalog parameters."""
+    params = [model.param(n) for n in names if n]
+    return [p.flag for p in params if p.flag and ph.offers(p.flag)]
 
 
 def option_help(model: Model, param: Param, ph: Phrasing) -> OptionHelp:
@@ -97,7 +131,7 @@ def help_lines(answer: HelpAnswer) -> list[str]:
     lines.append(f"/{answer.topic} — {answer.summary}")
     lines += [f"Usage: {u}" if answer.models else u for u in answer.usage]
     for model in answer.models:
-        lines.append(f"Model {model.key}: {model.summary}. Cost: {model.units_per_image} unit(s) per image.")
+        lines.append(f"Model {model.key}: {model.summary}. Cost: {model.price}.")
         lines += [f"  {image}" for image in model.images]
         for option in model.options:
             what = f"{option.what}: " if option.what else ""

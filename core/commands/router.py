@@ -65,7 +65,7 @@ class CommandRouter:
             case c.Cancel(job_id=job_id):
                 return a.Cancelled(await s.cancel(actor, place, job_id))
             case c.Help(topic=topic):
-                return help_answer(topic, ph)
+                return help_answer(topic, ph, weights=await s.weights(place))
             case c.Start():
                 return help_answer(None, ph, start=True)
             case c.AdminQuota():

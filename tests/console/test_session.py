@@ -35,7 +35,7 @@ async def test_save_generate_quota_history(console, tmp_path):
     history = await console.line("/history")
 
     assert saved.strip() == "saved character Luna: use it with /imagine --char Luna ..."
-    assert "accepted: poses, cost 4 unit(s)" in generated
+    assert "accepted: poses · Cost: 4 units" in generated
     paths = _written(generated)
     assert len(paths) == 4 and all(p.startswith(str(console.images_dir)) for p in paths)
     assert len(_valid_images(paths)) == 4
@@ -162,12 +162,20 @@ async def test_images_that_cannot_be_written_are_retried_then_not_charged(consol
     assert (await console.line("/quota")).startswith("quota: 40 unit(s) left; used today 0")
 
 
+async def test_the_accepted_line_states_the_compute_cost(console):
+    """core.pricing through the console: a 4x upscaled sheet is (20 + 320 + 20) / 120 x 2 = 6 units, not 2."""
+    await console.line(f"/character save Luna {SAMPLE_CHARACTER} --consent")
+    sheet = await console.line("/sheet --char Luna --upscale 4 a knight")
+    assert "accepted: sheet · Cost: 6 units" in sheet
+    assert (await console.line("/quota")).startswith("quota: 34 unit(s) left")
+
+
 async def test_pose_with_a_saved_character_takes_the_positional_image_as_the_pose(console):
     """`--image` next to `--char` on /pose is the pose image (it used to answer "either a photo or --char")."""
     assets = SAMPLE_CHARACTER.parent
     await console.line(f"/character save Luna {SAMPLE_CHARACTER} --consent")
     posed = await console.line(f"/pose --char Luna --image {assets / 'sample_pose.png'} dancing")
-    assert "accepted: pose, cost 1 unit(s)" in posed
+    assert "accepted: pose · Cost: 1 unit" in posed
     assert len(_valid_images(_written(posed))) == 1, posed
     both = await console.line(f"/imagine --char Luna --image {SAMPLE_CHARACTER} at sea")
     assert both.strip() == "error: Send either a character photo or --char NAME, not both."

@@ -109,6 +109,9 @@ class Plumbing:
     async def rebind_reply(self, job_id: str, reply_ref: str) -> None:
         self.replies[job_id] = reply_ref
 
+    async def weights(self, place: Any) -> dict[str, int]:
+        return {}  # /help's prices: the catalog's, as with no operator or community prices set
+
 
 @pytest.fixture
 async def bare(dc: FakeDiscord) -> AsyncIterator[DiscordWorld]:

@@ -56,6 +56,7 @@ async def test_save_character_then_imagine_with_it(world: DiscordWorld) -> None:
                                         if "Generating" in c.json["content"] or "Queued" in c.json["content"]],
                                what="a status edit")
     assert "cb:cancel:" in custom_ids(status[0])[0]
+    assert "Cost: 2 units" in status[0].json["content"]  # the accepted status states core.pricing's units
     result = await delivered(world, sent["token"])
     assert len(result.files) == 2
     job_id = custom_ids(result)[0].split(":")[2]
@@ -63,6 +64,7 @@ async def test_save_character_then_imagine_with_it(world: DiscordWorld) -> None:
     final = await world.until(lambda: [c for c in world.dc.find("PATCH", f"{sent['token']}/messages/@original")
                                        if "Done" in c.json["content"]], what="final status")
     assert final[-1].json.get("components") in ([], None)  # Cancel button gone
+    assert "Cost: 2 units" in final[-1].json["content"] and await quota_used(world) == 2
     view = await world.app.service.job_view(job_id)
     assert view.owner_id == str(USER)
     texts = [c.json["content"] for c in world.dc.find("PATCH", f"{sent['token']}/messages/@original")]

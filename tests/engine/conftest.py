@@ -14,6 +14,7 @@ import pytest
 from core.characters import CharacterBook
 from core.jobs.admission import Limits
 from core.jobs.engine import EngineConfig, JobEngine
+from core.pricing import Pricing
 from core.segmind.client import SegmindClient
 from core.segmind.remote import RemoteRunner
 from core.service import CastService
@@ -59,13 +60,13 @@ class Harness:
     service: CastService | None = None
     _events: itertools.count = field(default_factory=itertools.count)
 
-    async def start_engine(self, *, connected: bool = True) -> CastService:
+    async def start_engine(self, *, connected: bool = True, pricing: Pricing | None = None) -> CastService:
         """`connected=False`: start as `castbot run` does, before the platform adapter registers."""
         book = CharacterBook(self.store, self.data_dir, clock=self.clock)
         self.engine = JobEngine(store=self.store, runner=RemoteRunner(self.client), clock=self.clock,
                                 data_dir=self.data_dir, config=self.config, rng=random.Random(3), uploads=book)
         self.service = CastService(store=self.store, book=book, engine=self.engine, data_dir=self.data_dir,
-                                   rng=random.Random(4))
+                                   rng=random.Random(4), pricing=pricing)
         if connected:
             self.service.register_messenger("console", self.messenger)
         await self.engine.start()

@@ -63,6 +63,19 @@ async def test_imagine_with_a_saved_character_edits_status_then_delivers_with_bu
     await world.until(lambda: len(world.tg.calls_to("sendMediaGroup", ALICE)) == 2, step=0.5, what="re-roll")
 
 
+async def test_the_accepted_status_states_the_jobs_compute_cost(world: TelegramWorld) -> None:
+    """core.pricing through Telegram: 20 steps at 1536x1024 is 2 x 1.5 = 3 units; the status message says so
+    and the quota moves by the same."""
+    await save_luna(world)
+    world.tg.send_text(ALICE, ALICE, "/imagine --char Luna --model illustration --steps 20 --width 1536 a knight")
+    await world.until(lambda: len(world.texts(ALICE)) >= 2, what="status message")
+    assert "Cost: 3 units" in world.texts(ALICE)[1]
+    await world.until(lambda: "Done" in world.tg.bot_messages(ALICE)[1]["text"], step=0.5, what="status says done")
+    assert "Cost: 3 units" in world.tg.bot_messages(ALICE)[1]["text"]
+    world.tg.send_text(ALICE, ALICE, "/quota")
+    await world.until(lambda: "Units left: 37" in world.texts(ALICE)[-1], what="quota moved by the cost")
+
+
 async def test_button_press_by_someone_else_changes_nothing(world: TelegramWorld) -> None:
     await save_luna(world, GROUP)
     world.tg.send_text(GROUP, ALICE, "/imagine --char Luna in the snow")
