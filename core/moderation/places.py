@@ -11,7 +11,7 @@ from typing import Any
 
 from core.clock import Clock
 from core.commands.answers import RatingShown
-from core.errors import BadChoice
+from core.errors import BadChoice, InvalidParameter
 from core.moderation.gate import SafetyGate
 from core.moderation.ratings import Flagged, Rating, check_settable, effective
 from core.store.database import Database
@@ -53,4 +53,7 @@ def _choice(kind: type[enum.StrEnum], raw: str | None, option: str) -> Any:
     try:
         return kind(raw)
     except ValueError:
-        raise BadChoice(model="", option=option, choices=tuple(k.value for k in kind), value=raw) from None
+        choices = tuple(k.value for k in kind)
+        if option == "rating":  # a word, not an --option, in the text grammar: say it plainly everywhere
+            raise InvalidParameter(f"A rating is {' or '.join(choices)}; got “{raw[:40]}”.", param=option) from None
+        raise BadChoice(model="", option=option, choices=choices, value=raw) from None
