@@ -178,7 +178,7 @@ class CastService:
         job = await self._job_for(Action.ORIGINALS, actor, place, job_id)
         if not job.outputs:
             raise NotFoundError("That job has no images.")
-        return await load_outputs(job)
+        return await self.engine.gate.released(job, await load_outputs(job))
 
     async def delete_output(self, actor: Actor, place: Place, job_id: str) -> None:
         """May this result message go? Returning is the yes; the adapter then deletes the platform message."""
@@ -199,7 +199,7 @@ class CastService:
                                       confirmed_by: Actor | None = None) -> CharacterView:
         """Raises ConsentRequired unless `consent` or the job's face is already the saver's consented one."""
         job = await self._job_for(Action.SAVE_FROM_JOB, actor, place, job_id)
-        images = await load_outputs(job)
+        images = await self.engine.gate.released(job, await load_outputs(job))
         if not 0 <= index < len(images):
             raise NotFoundError(f"That job has {len(images)} image(s); pick one of 1 to {len(images)}.")
         if consent:

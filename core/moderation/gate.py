@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.clock import Clock
+from core.errors import ImageFlagged
 from core.moderation.classifier import Classifier, Verdict
 from core.moderation.ratings import Flagged, Rating
 from core.store.database import Database
@@ -35,6 +36,10 @@ WITHHELD_REFUNDED = ("The safety check flagged this result, and this place is ra
 WITHHELD_CHARGED = ("The safety check flagged this result, and this place is rated safe for work, so it was "
                     "not posted. The images were made, so their units were used. The community's admins can "
                     "see this in their log.")
+
+
+NOT_RELEASED = ("The safety check flagged this result, and this place is rated safe for work, so its images can't "
+                "be sent again as files or saved as a character here.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,15 @@ class SafetyGate:
         await self._log(job, "image_withheld", f"{detail}; withheld, units {'refunded' if refund else 'charged'}")
         return Screened((), withheld=True, charge=not refund,
                         message=WITHHELD_REFUNDED if refund else WITHHELD_CHARGED)
+
+    async def released(self, job: JobRecord, images: list[OutputImage]) -> list[OutputImage]:
+        """The images, for sending again (originals) or keeping (save as character); ImageFlagged when the gate
+        flags one in an SFW place. A spoiler cover can't follow them there (a file, a character's picture)."""
+        if job.rating == Rating.SFW and self.active:
+            verdicts = [await self._classify(job.job_id, image) for image in images]
+            if any(v is None or v.score >= self.config.threshold for v in verdicts):
+                raise ImageFlagged(NOT_RELEASED)
+        return images
 
     async def _classify(self, job_id: str, image: OutputImage) -> Verdict | None:
         try:

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from core.commands.types import AdminRating
-from core.errors import InvalidParameter, NotAllowed, NotFoundError
+from core.errors import ImageFlagged, InvalidParameter, NotAllowed, NotFoundError
 from core.moderation.gate import WITHHELD_CHARGED, WITHHELD_REFUNDED, GateConfig
 from core.moderation.ratings import SAFETY_NEGATIVE
 from core.store.modlog import ModLog
@@ -73,6 +73,12 @@ async def test_spoiler_choice_posts_flagged_images_behind_a_cover(harness: Harne
     assert [image.spoiler for image in images] == [True, True]
     [event] = await _events(harness)
     assert event.kind == "image_spoilered" and event.job_id == job_id
+    alice = Actor("console", "alice")
+    with pytest.raises(ImageFlagged):  # a file or a character's picture can't carry the cover
+        await service.outputs(alice, PLACE, job_id)
+    with pytest.raises(ImageFlagged):
+        await service.save_character_from_job(alice, PLACE, job_id=job_id, name="Kept", consent=True)
+    assert await service.book.list(scope_id="g1") == []
 
 
 async def test_clean_results_pass_and_nsfw_places_are_not_gated(harness: Harness) -> None:  # noqa: F811
