@@ -90,7 +90,7 @@ async def _finish(ctx: JobContext, job_id: str, state: JobState, message: str | 
     job, changed = await ctx.store.finish_job(job_id, state, error=message, charge=charge)
     if changed:
         await ctx.host.record(job)
-        if state == JobState.DELIVERED:
+        if state == JobState.DELIVERED or (charge and state == JobState.WITHHELD):
             metrics.QUOTA_UNITS_SPENT.labels(model=job.model).inc(job.cost)
     return job
 
