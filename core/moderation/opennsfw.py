@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 from typing import Any
 
 from PIL import Image
@@ -28,6 +29,9 @@ NAME = "open-nsfw"
 INPUT_SIDE = 512  # the model looks at 224x224 after a 256 resize: decode no more than a little above that
 MAX_PIXELS = 40_000_000  # our own outputs, but a broken or hostile one must not decode into gigabytes
 MISSING = "the safety extra is not installed (uv sync --extra safety)"
+# Inference is CPU-bound and the bot shares a small machine: at most this many images are scored at once,
+# whatever the number of jobs finishing together (the others wait in their worker thread).
+MODEL_SLOTS = threading.BoundedSemaphore(2)
 
 
 class OpenNsfwClassifier:
@@ -48,7 +52,8 @@ class OpenNsfwClassifier:
                 raise ValueError(f"image too large to classify ({im.width}x{im.height})")
             draft_within_budget(im, INPUT_SIDE)
             image = shrink(im, INPUT_SIDE).convert("RGB")
-        score = float(self._model.score(image))  # outside the decode slots: they bound memory, not the model
+        with MODEL_SLOTS:  # outside the decode slots: those bound decoding memory, these the model's CPU
+            score = float(self._model.score(image))
         return Verdict(score, ("porn",) if score >= 0.5 else ())
 
 

@@ -15,6 +15,7 @@ from core.errors import BadChoice, InvalidParameter
 from core.moderation.gate import SafetyGate
 from core.moderation.ratings import Flagged, Rating, check_settable, effective
 from core.store.database import Database
+from core.store.modlog import ModLog
 from core.store.ratings import RatingBook
 from core.types import Actor, Place
 
@@ -22,8 +23,13 @@ from core.types import Actor, Place
 class PlaceRatings:
     def __init__(self, store: Database, *, clock: Clock, gate: SafetyGate) -> None:
         self.book = RatingBook(store)
+        self.modlog = ModLog(store)
         self.clock = clock
         self.gate = gate
+
+    async def _log(self, actor: Actor, place: Place, kind: str, detail: str, now: float) -> None:
+        await self.modlog.record(scope_id=place.scope_id, platform=place.platform, kind=kind, now=now,
+                                 actor_id=actor.user_id, detail=detail)
 
     async def rating(self, place: Place) -> Rating:
         """What a job asked here now runs under (stored with the job: the gate judges it by this)."""
@@ -37,9 +43,11 @@ class PlaceRatings:
         if new_rating is not None:
             check_settable(place, new_rating)
             await self.book.set_rating(platform=place.platform, chat_id=place.chat_id, scope_id=place.scope_id,
-                                       rating=new_rating, actor_id=actor.user_id, now=now)
+                                       rating=new_rating, now=now)
+            await self._log(actor, place, "rating_set", f"chat {place.chat_id} rated {new_rating.value}", now)
         if new_flagged is not None:
             await self.book.set_flagged(place.scope_id, new_flagged, now=now)
+            await self._log(actor, place, "gate_choice_set", f"flagged images: {new_flagged.value}", now)
         classifier = self.gate.classifier
         return RatingShown(rating=(await self.rating(place)).value, platform_sfw=place.nsfw is False,
                            flagged=(await self.book.flagged(place.scope_id)).value,

@@ -21,14 +21,14 @@ class RatingBook:
                                       (platform, chat_id))
         return Rating(row[0]) if row else None
 
-    async def set_rating(self, *, platform: str, chat_id: str, scope_id: str, rating: Rating, actor_id: str,
-                         now: float) -> None:
+    async def set_rating(self, *, platform: str, chat_id: str, scope_id: str, rating: Rating, now: float) -> None:
+        """Who changed it goes to the admins' log (core.store.modlog), not here: one place to forget a person."""
         async with self.db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO place_ratings (platform, chat_id, scope_id, rating, set_by, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, chat_id) DO UPDATE SET "
-                "scope_id = excluded.scope_id, rating = excluded.rating, set_by = excluded.set_by, "
-                "updated_at = excluded.updated_at", (platform, chat_id, scope_id, rating.value, actor_id, now))
+                "INSERT INTO place_ratings (platform, chat_id, scope_id, rating, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, chat_id) DO UPDATE SET "
+                "scope_id = excluded.scope_id, rating = excluded.rating, updated_at = excluded.updated_at",
+                (platform, chat_id, scope_id, rating.value, now))
 
     async def flagged(self, scope_id: str) -> Flagged:
         row = await self.db.fetch_one("SELECT flagged FROM gate_settings WHERE scope_id = ?", (scope_id,))

@@ -104,7 +104,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         """CREATE TABLE place_ratings (
             platform TEXT NOT NULL, chat_id TEXT NOT NULL, scope_id TEXT NOT NULL, rating TEXT NOT NULL,
-            set_by TEXT NOT NULL DEFAULT '', updated_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
             PRIMARY KEY (platform, chat_id),
             CHECK (rating IN ('sfw', 'nsfw')))""",
         """CREATE TABLE gate_settings (

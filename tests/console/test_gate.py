@@ -23,7 +23,7 @@ async def test_console_withholds_until_rated_nsfw(console, tmp_path):
     assert console.session.last_job.state == JobState.WITHHELD
     assert not console.images_dir.exists() or not any(console.images_dir.iterdir())
     scope = console.session.place.scope_id
-    [event] = await ModLog(console.app.store).events(scope_id=scope)
+    [event] = await ModLog(console.app.store).events(scope_id=scope, kinds=("image_withheld", "image_spoilered"))
     assert event.kind == "image_withheld"
 
     assert "Rating here: SFW" in await console.line("/admin rating")
@@ -36,6 +36,6 @@ async def test_console_withholds_until_rated_nsfw(console, tmp_path):
     [line] = [x for x in covered.splitlines() if x.startswith("  /")]
     assert "flagged by the safety check" in line
     assert [e.kind for e in await ModLog(console.app.store).events(scope_id=scope)] == [
-        "image_spoilered", "image_withheld"]
+        "image_spoilered", "gate_choice_set", "rating_set", "rating_set", "image_withheld"]
     assert "error: A rating is sfw or nsfw; got “spicy”." in await console.line("/admin rating spicy")
     assert "error: --flagged must be one of withhold, spoiler" in await console.line("/admin rating --flagged x")

@@ -29,7 +29,8 @@ async def _run(h: Harness, prompt: str, *, n: int = 2, place: Place = PLACE, neg
 
 
 async def _events(h: Harness, scope: str = "g1") -> list:
-    return await ModLog(h.store).events(scope_id=scope)
+    """The gate's own lines in the admins' log (rating changes are logged too, see test_rating_rules)."""
+    return await ModLog(h.store).events(scope_id=scope, kinds=("image_withheld", "image_spoilered"))
 
 
 async def test_sfw_flagged_result_is_withheld_refunded_and_logged(harness: Harness) -> None:  # noqa: F811
@@ -158,3 +159,5 @@ async def test_rating_rules(harness: Harness) -> None:  # noqa: F811
     assert (await service.ratings.rating(discord_nsfw)).value == "nsfw"
     await service.rating(ADMIN, discord_nsfw, AdminRating(rating="sfw"))
     assert (await service.ratings.rating(discord_nsfw)).value == "sfw"
+    changes = await ModLog(harness.store).events(scope_id="guild")
+    assert [(e.kind, e.actor_id, e.detail) for e in changes] == [("rating_set", "root", "chat chan-2 rated sfw")]
