@@ -20,6 +20,9 @@ from core.clock import Clock, SystemClock
 from core.jobs.admission import Limits
 from core.jobs.engine import EngineConfig, JobEngine
 from core.metrics import observe_segmind
+from core.moderation import opennsfw
+from core.moderation.classifier import Classifier
+from core.moderation.gate import GateConfig, SafetyGate
 from core.privacy import Scrubber
 from core.retention import RetentionTask
 from core.segmind.client import SegmindClient
@@ -54,6 +57,14 @@ def engine_config(settings: Settings, *, speed: float = 1.0) -> EngineConfig:
     )
 
 
+def safety_gate(settings: Settings, store: SqliteStore, clock: Clock, classifier: Classifier | None) -> SafetyGate:
+    chosen = classifier or opennsfw.load(settings.safety_classifier)
+    if not chosen.active:
+        log.warning("image safety gate is OFF: %s", getattr(chosen, "reason", "no classifier"))
+    config = GateConfig(threshold=settings.safety_threshold, refund=settings.safety_refund)
+    return SafetyGate(chosen, store=store, clock=clock, config=config)
+
+
 @contextlib.asynccontextmanager
 async def build_app(
     settings: Settings,
@@ -62,7 +73,9 @@ async def build_app(
     simulator_config: SimConfig | None = None,
     engine_config_override: EngineConfig | None = None,
     rng: random.Random | None = None,
+    classifier: Classifier | None = None,
 ) -> AsyncIterator[App]:
+    """`classifier`: the image safety gate's, instead of the one the settings choose (tests pass a fake)."""
     clock = clock or SystemClock()
     return_freed_images_to_system()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -87,9 +100,10 @@ async def build_app(
                                        default_daily_units=settings.default_daily_units)
         stack.push_async_callback(store.close)
         book = CharacterBook(store, settings.data_dir, clock=clock)
+        gate = safety_gate(settings, store, clock, classifier)
         engine = JobEngine(store=store, runner=RemoteRunner(client), clock=clock, data_dir=settings.data_dir,
                            config=engine_config_override or engine_config(settings, speed=speed), rng=rng,
-                           uploads=book)
+                           uploads=book, gate=gate)
         service = CastService(store=store, book=book, engine=engine, data_dir=settings.data_dir, rng=rng,
                               pricing=settings.pricing)
         await engine.start()

@@ -22,6 +22,7 @@ import httpx
 from pydantic import ValidationError
 
 from bot.settings import Settings
+from core.moderation import opennsfw
 from core.segmind.client import SegmindClient
 from core.segmind.errors import SegmindError
 from core.store.schema import SCHEMA_VERSION
@@ -137,6 +138,22 @@ def check_database(db_path: Path) -> Check:
     return _ok("database", f"{db_path} readable, migrations current (version {current})")
 
 
+def check_safety(settings: Settings) -> Check:
+    """Whether outputs in SFW places are classified before posting; loads the model once to be sure it runs."""
+    try:
+        classifier = opennsfw.load(settings.safety_classifier)
+    except Exception as exc:  # installed but broken (a missing native library): say so, don't crash doctor
+        return _fail("safety", f"image safety gate OFF: the classifier failed to load ({type(exc).__name__}: "
+                               f"{str(exc)[:120]})")
+    if not classifier.active:
+        status = "fail" if settings.safety_classifier == opennsfw.NAME else "warn"
+        return Check("safety", status, f"image safety gate OFF: {getattr(classifier, 'reason', 'no classifier')}; "
+                                       "SFW places still get the safety negative prompt")
+    refund = "refunded" if settings.safety_refund else "charged"
+    return _ok("safety", f"image safety gate ON: {classifier.name}, flags at {settings.safety_threshold:.2f}, "
+                         f"withheld jobs {refund}")
+
+
 def check_disk(data_dir: Path) -> Check:
     existing = next((p for p in (data_dir, *data_dir.parents) if p.is_dir()), Path("."))
     free = shutil.disk_usage(existing).free
@@ -162,6 +179,7 @@ async def run_checks(settings: Settings, *, http: httpx.AsyncClient | None = Non
     if data.status == "ok":
         checks.append(check_database(settings.db_path))
     checks.append(check_disk(settings.data_dir))
+    checks.append(await asyncio.to_thread(check_safety, settings))
     return checks
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,6 +47,13 @@ class Settings(BaseSettings):
     model_units: str = Field(default="", alias="CASTBOT_MODEL_UNITS")
     # Days a finished job keeps its prompt, input photos and images (docs/privacy.md); 0 keeps them forever.
     retention_days: int = Field(default=30, alias="CASTBOT_RETENTION_DAYS", ge=0)
+
+    # The image safety gate (core/moderation): which classifier checks outputs in SFW places ("auto": Open-NSFW
+    # when the `safety` extra is installed; "open-nsfw"; "off"), the score that flags an image, and whether a
+    # withheld job's units go back to its owner (Segmind charged castbot either way).
+    safety_classifier: Literal["auto", "open-nsfw", "off"] = Field(default="auto", alias="CASTBOT_SAFETY_CLASSIFIER")
+    safety_threshold: float = Field(default=0.7, alias="CASTBOT_SAFETY_THRESHOLD", gt=0, le=1)
+    safety_refund: bool = Field(default=True, alias="CASTBOT_SAFETY_REFUND")
 
     @field_validator("model_units")
     @classmethod

@@ -22,7 +22,7 @@ from core.errors import Conflict, NotFoundError, UserError
 from core.files import write_atomic
 from core.images import normalize_image
 from core.names import name_key, skeleton
-from core.store.sqlite import SqliteStore
+from core.store.sqlite import JobRecord, SqliteStore
 from core.types import CharacterView
 
 log = logging.getLogger(__name__)
@@ -152,6 +152,18 @@ class CharacterBook:
         row = await self._store.fetch_one(f"SELECT {_COLUMNS} FROM characters WHERE character_id = ?",
                                           (character_id,))
         return None if row is None else _view(row)
+
+    async def own_consented_face(self, user_id: str, job: JobRecord) -> bool:
+        """Was every photo behind this job already confirmed by this saver? Only when it was made from their own
+        saved character, still saved, and nothing else: a raw photo (`/imagine` with an upload, a pose or scene
+        picture) was never confirmed, a deleted character's face must not come back without a fresh
+        confirmation, and someone else's character was confirmed by them, not by this saver."""
+        if not job.character_id:
+            return False
+        character = await self.by_id(job.character_id)
+        if character is None or character.owner_id != user_id or character.scope_id != job.scope_id:
+            return False
+        return all(path == character.image_path for path in job.inputs.values())
 
     async def list(self, *, scope_id: str, prefix: str = "", limit: int = 25) -> list[CharacterView]:
         key = name_key(prefix)

@@ -58,6 +58,10 @@ class Conflict(UserError):
     """The thing already exists or is in a state that forbids the action."""
 
 
+class ImageFlagged(UserError):
+    """The image safety gate flagged these images in an SFW place: they are not handed out again here."""
+
+
 class Worded(InvalidParameter):
     """A user error that carries data; `words(phrasing)` says it the platform's way."""
 

@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.catalog import SEED_MAX, Model, get_model
-from core.commands.answers import ForgetPreview, Forgotten
+from core.commands.answers import ForgetPreview, Forgotten, RatingShown
 from core.commands.precheck import Prepared, command_for_model, prepare
-from core.commands.types import Generate, ImageSource
+from core.commands.types import AdminRating, Generate, ImageSource
 from core.errors import ConsentRequired, NotAllowed, NotFoundError
 from core.files import write_atomic
 from core.images import normalize_image
 from core.jobs.messenger import Messenger
 from core.jobs.outputs import load_outputs
+from core.moderation.places import PlaceRatings
+from core.moderation.ratings import with_safety_negative
 from core.permissions import Action, authorize, role_of
 from core.pricing import Pricing
 from core.privacy import Scrubber
@@ -46,6 +48,7 @@ class CastService:
         self.engine = engine
         self.data_dir = Path(data_dir)
         self.rng = rng or random.Random()
+        self.ratings = PlaceRatings(store, clock=store.clock, gate=engine.gate)
 
     def register_messenger(self, platform: str, messenger: Messenger, *, reshow_finals: bool = True) -> None:
         self.engine.register_messenger(platform, messenger, reshow_finals=reshow_finals)
@@ -81,7 +84,8 @@ class CastService:
                               images: Mapping[ImageRole, tuple[bytes, str]], *, event_id: str = "",
                               reply_ref: str = "") -> JobView:
         """Write the job for a precheck result; `images` holds the downloaded bytes (and filename) per slot."""
-        model, payload = prepared.model, prepared.payload
+        rating = await self.ratings.rating(place)
+        model, payload = prepared.model, with_safety_negative(prepared.model, prepared.payload, rating)
         inputs: dict[str, str] = {}
         if prepared.character is not None:
             inputs[ImageRole.CHARACTER] = prepared.character.image_path
@@ -95,6 +99,7 @@ class CastService:
             cost=await self._cost(place.scope_id, model, payload), reply_ref=reply_ref,
             character_id=prepared.character.character_id if prepared.character else None,
             seed=payload.get(model.seed_field) if model.seed_field else None, is_admin=actor.is_admin,
+            rating=rating,
         )
         job, created = await self.store.create_job(new)
         if not created:
@@ -148,8 +153,8 @@ class CastService:
             # its face is gone with it (and must stay gone): the job names no character, so neither do we
             raise NotFoundError("The saved character this image was made with has been deleted, so it can't be "
                                 "re-rolled. Save the character again (or pick another) and run the command anew.")
-        model = get_model(old.model)
-        payload = dict(old.payload)
+        model, rating = get_model(old.model), await self.ratings.rating(place)
+        payload = with_safety_negative(model, dict(old.payload), rating)
         if model.seed_field and not same_seed:
             payload[model.seed_field] = self.rng.randint(0, SEED_MAX)
         new = NewJob(
@@ -157,7 +162,7 @@ class CastService:
             scope_id=place.scope_id, chat_id=place.chat_id, model=old.model, prompt=old.prompt, payload=payload,
             inputs=dict(old.inputs), cost=await self._cost(place.scope_id, model, payload), reply_ref=reply_ref,
             character_id=old.character_id, seed=payload.get(model.seed_field) if model.seed_field else None,
-            is_admin=actor.is_admin,
+            is_admin=actor.is_admin, rating=rating,
         )
         job, created = await self.store.create_job(new)
         return await self.engine.enqueue(job) if created else self.engine.view(job)
@@ -178,7 +183,7 @@ class CastService:
         job = await self._job_for(Action.ORIGINALS, actor, place, job_id)
         if not job.outputs:
             raise NotFoundError("That job has no images.")
-        return await load_outputs(job)
+        return await self.engine.gate.released(job, await load_outputs(job))
 
     async def delete_output(self, actor: Actor, place: Place, job_id: str) -> None:
         """May this result message go? Returning is the yes; the adapter then deletes the platform message."""
@@ -199,29 +204,17 @@ class CastService:
                                       confirmed_by: Actor | None = None) -> CharacterView:
         """Raises ConsentRequired unless `consent` or the job's face is already the saver's consented one."""
         job = await self._job_for(Action.SAVE_FROM_JOB, actor, place, job_id)
-        images = await load_outputs(job)
+        images = await self.engine.gate.released(job, await load_outputs(job))
         if not 0 <= index < len(images):
             raise NotFoundError(f"That job has {len(images)} image(s); pick one of 1 to {len(images)}.")
         if consent:
             return await self.save_character(actor, place, name=name, image=images[index].data, consent=True,
                                              confirmed_by=confirmed_by)
-        if not await self._own_consented_face(actor, job):
+        if not await self.book.own_consented_face(actor.user_id, job):
             raise ConsentRequired("Saving this face needs your confirmation that you may use it.")
         await self._authorize(Action.CHARACTER_SAVE, actor, place, owner_id=actor.user_id)
         return await self.book.save(platform=actor.platform, scope_id=place.scope_id, owner_id=actor.user_id,
                                     name=name, image=images[index].data, consent=True, consent_how="character")
-
-    async def _own_consented_face(self, actor: Actor, job: JobRecord) -> bool:
-        """Was every photo behind this job already confirmed by this saver? Only when it was made from their own
-        saved character, still saved, and nothing else: a raw photo (`/imagine` with an upload, a pose or scene
-        picture) was never confirmed, a deleted character's face must not come back without a fresh
-        confirmation, and someone else's character was confirmed by them, not by this saver."""
-        if not job.character_id:
-            return False
-        character = await self.book.by_id(job.character_id)
-        if character is None or character.owner_id != actor.user_id or character.scope_id != job.scope_id:
-            return False
-        return all(path == character.image_path for path in job.inputs.values())
 
     async def characters(self, actor: Actor, place: Place, *, prefix: str = "",
                          limit: int = 25) -> list[CharacterView]:
@@ -293,6 +286,12 @@ class CastService:
     async def seen_user(self, place: Place, username: str) -> str | None:
         """The id of whoever was last seen posting as @username in this chat; None if nobody was."""
         return await self.store.seen_username(platform=place.platform, chat_id=place.chat_id, username=username)
+
+    async def rating(self, actor: Actor, place: Place, command: AdminRating) -> RatingShown:
+        """Anyone may see the chat's rating; changing it (or the flagged-image choice) is for admins."""
+        if command.rating is not None or command.flagged is not None:
+            await self._authorize(Action.ADMIN_RATING, actor, place, owner_id=None)
+        return await self.ratings.show_or_change(actor, place, rating=command.rating, flagged=command.flagged)
 
     async def stats(self, actor: Actor, place: Place) -> StatsView:
         await self._authorize(Action.ADMIN_STATS, actor, place, owner_id=None)

@@ -27,6 +27,9 @@ class Place:
     platform: str
     scope_id: str  # Discord guild, Telegram group, or "dm:<user_id>" for a private scope
     chat_id: str
+    # The platform's own rating of the chat where it has one (a Discord channel's NSFW flag); None where
+    # it has none (Telegram, console): core.moderation.ratings then reads the admins' setting.
+    nsfw: bool | None = None
 
 
 class ImageRole(enum.StrEnum):
@@ -70,6 +73,9 @@ class JobState(enum.StrEnum):
     FAILED = "failed"  # Segmind or castbot refused or broke; hold released
     CANCELLED = "cancelled"  # the user (or an admin) cancelled; hold released
     EXPIRED = "expired"  # results vanished before download (404 after retention); hold released
+    # the image safety gate held the results back in an SFW place; the hold is released or captured as the
+    # operator set (Segmind charged castbot either way), so the ledger, not the state, says which
+    WITHHELD = "withheld"
 
     @property
     def is_final(self) -> bool:
@@ -82,7 +88,8 @@ class JobState(enum.StrEnum):
         return self in CANCELLABLE_STATES
 
 
-FINAL_STATES = frozenset({JobState.DELIVERED, JobState.FAILED, JobState.CANCELLED, JobState.EXPIRED})
+FINAL_STATES = frozenset({JobState.DELIVERED, JobState.FAILED, JobState.CANCELLED, JobState.EXPIRED,
+                          JobState.WITHHELD})
 CANCELLABLE_STATES = frozenset({JobState.ACCEPTED, JobState.SUBMITTED, JobState.RUNNING})
 
 
@@ -94,6 +101,7 @@ class OutputImage:
     mime: str
     filename: str
     path: str = ""
+    spoiler: bool = False  # the safety gate flagged it and the community chose spoilers over withholding
 
 
 @dataclass(frozen=True, slots=True)

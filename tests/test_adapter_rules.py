@@ -19,6 +19,8 @@ FORBIDDEN = {
     r"_missing_image": "the required-image wording is core's (core.errors.word)",
     r"\bADMIN_ACTIONS\b|\bCANCELLABLE\b": "JobState.is_cancellable and the permission table say this",
     r"\bcore\.grammar\b": "commands are parsed by core.commands.parser",
+    r"\.classify\(|\bSAFETY_NEGATIVE\b|\bthreshold\b": "the image safety gate is core's (core/moderation/gate.py)",
+    r"\brating\s*[!=]=|\bnsfw\s*[!=]=": "which rating applies is core/moderation/ratings.py's rule",
 }
 
 
@@ -46,6 +48,8 @@ def test_each_shape_is_caught() -> None:
         "raise InvalidParameter(_missing_images(cmd))": "wording",
         "if view.state in CANCELLABLE:": "cancellable",
         "from core.grammar import parse_generation": "grammar",
+        "if classifier.classify(data).score > 0.7:": "gate",
+        "if place.rating == 'nsfw':": "rating",
     }
     for snippet, what in bad.items():
         assert violations(ADAPTERS / "x.py", snippet), what

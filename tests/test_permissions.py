@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from core.commands.types import AdminRating
 from core.errors import NotAllowed
 from core.permissions import ROLES, TABLE, Action, Role, authorize, decide, role_of
 from core.service import CastService
@@ -159,6 +160,10 @@ async def _admin(w: World, action: Action, role: Role) -> Attempt:
         elif action == Action.ADMIN_BAN:
             await s.ban(actor, PLACE, f"dave-{role}")
             assert await w.h.store.is_banned(scope_id=PLACE.scope_id, platform="console", user_id=f"dave-{role}")
+        elif action == Action.ADMIN_RATING:
+            flagged = ("withhold", "spoiler")[ROLES.index(role) % 2]
+            shown = await s.rating(actor, PLACE, AdminRating(rating="nsfw", flagged=flagged))
+            assert (shown.rating, shown.flagged) == ("nsfw", flagged)
         else:
             assert (await s.stats(actor, PLACE)).characters >= 1
     return attempt
@@ -170,7 +175,7 @@ SCENARIOS: dict[Action, Callable[[World, Action, Role], Awaitable[Attempt]]] = {
     Action.CHARACTER_SHOW: _character, Action.LIST_CHARACTERS: _character,
     Action.CANCEL: _job, Action.REROLL: _job, Action.REROLL_SAME_SEED: _job, Action.SAVE_FROM_JOB: _job,
     Action.DELETE_OUTPUT: _job, Action.ORIGINALS: _job,
-    Action.ADMIN_QUOTA: _admin, Action.ADMIN_BAN: _admin, Action.ADMIN_STATS: _admin,
+    Action.ADMIN_QUOTA: _admin, Action.ADMIN_BAN: _admin, Action.ADMIN_STATS: _admin, Action.ADMIN_RATING: _admin,
 }
 
 

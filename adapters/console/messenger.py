@@ -80,8 +80,9 @@ class ConsoleMessenger:
         paths = await asyncio.to_thread(self._write_images, view.job_id, images)
         self.written[reply_ref] = paths
         self.say(f"job {short_id(view.job_id)}: {len(paths)} image(s) written")
-        for path in paths:
-            self.say(f"  {path}")
+        for path, image in zip(paths, images, strict=True):
+            # a terminal has no spoiler cover: the file is written, and the line says what it is
+            self.say(f"  {path}" + ("  (flagged by the safety check: open with care)" if image.spoiler else ""))
 
     # --- internals -------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ _STATE_WORDS = {
     JobState.FAILED: "failed",
     JobState.CANCELLED: "cancelled",
     JobState.EXPIRED: "expired",
+    JobState.WITHHELD: "not posted",
 }
 
 
@@ -132,6 +133,8 @@ def answer_text(answer: a.Answer) -> str:
             return f"{user_id} is {'banned' if banned else 'no longer banned'} here."
         case a.Stats(stats=stats):
             return stats_text(stats)
+        case a.RatingShown():
+            return "\n".join(answer.lines())
         case a.OutputDeleted(job_id=job_id):
             return f"job {short_id(job_id)}: its images stay in the output folder; delete the files to remove them"
         case a.OriginalFiles(job_id=job_id, images=images):

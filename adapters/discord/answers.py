@@ -143,6 +143,7 @@ _TEXT: dict[type, Callable[[Any], str]] = {  # answer type -> its Discord text
     a.PolicyUpdated: policy_text,
     a.BanChanged: ban_text,
     a.Stats: lambda x: stats_text(x.stats),
+    a.RatingShown: lambda x: "\n".join(plain(line) for line in x.lines()),
     a.OutputDeleted: lambda x: f"Deleted the images of job `{x.job_id}`.",
     a.OriginalFiles: lambda x: f"Job `{x.job_id}`: {len(x.images)} original file(s).",
     a.HelpAnswer: help_text,

@@ -17,6 +17,7 @@ from core.catalog import MODELS, SEED_MAX
 from core.commands import types as c
 from core.commands.help import DESCRIPTION_MAX, command_list, option_descriptions
 from core.commands.table import ADMIN_QUOTA_OPTIONS, GENERATION
+from core.moderation.ratings import Flagged, Rating
 from core.store.quota import MAX_UNITS
 from core.types import ImageRole
 
@@ -201,5 +202,14 @@ def _admin_group(h: CommandHandlers) -> app_commands.Group:
     @group.command(name="stats", description="jobs, units spent, users and characters here")
     async def stats(interaction: discord.Interaction) -> None:
         await h.run(interaction, c.AdminStats())
+
+    @group.command(name="rating", description="this channel's rating, and what happens to flagged images")
+    @app_commands.describe(rating="sfw, or nsfw (only in a channel Discord marks age-restricted)",
+                           flagged="in SFW channels: hold flagged images back, or post them as spoilers")
+    @app_commands.choices(rating=[app_commands.Choice(name=v.value, value=v.value) for v in Rating],
+                          flagged=[app_commands.Choice(name=v.value, value=v.value) for v in Flagged])
+    async def rating(interaction: discord.Interaction, rating: str | None = None,
+                     flagged: str | None = None) -> None:
+        await h.run(interaction, c.AdminRating(rating=rating, flagged=flagged))
 
     return group

@@ -44,7 +44,10 @@ def actor_of(interaction: discord.Interaction) -> Actor:
 
 def place_of(interaction: discord.Interaction) -> Place:
     scope = str(interaction.guild_id) if interaction.guild_id else f"dm:{interaction.user.id}"
-    return Place(PLATFORM, scope, str(interaction.channel_id or ""))
+    # The channel's own NSFW flag, as Discord sends it with the interaction (a thread asks its parent; a DM
+    # or a channel discord.py can't see reads as not NSFW). Core decides what the flag means.
+    is_nsfw = getattr(interaction.channel, "is_nsfw", None)
+    return Place(PLATFORM, scope, str(interaction.channel_id or ""), nsfw=bool(callable(is_nsfw) and is_nsfw()))
 
 
 def idem_key(interaction: discord.Interaction) -> str:

@@ -43,7 +43,7 @@ def shrink(image: OutputImage, limit: int = UPLOAD_LIMIT) -> OutputImage:
             im.save(out, format="JPEG", quality=quality, optimize=True)
             if out.tell() <= limit:
                 log.info("recompressed %s from %d to %d bytes", image.filename, len(image.data), out.tell())
-                return OutputImage(out.getvalue(), "image/jpeg", f"{stem}.jpg", image.path)
+                return OutputImage(out.getvalue(), "image/jpeg", f"{stem}.jpg", image.path, image.spoiler)
         im = im.resize((max(1, im.width // 2), max(1, im.height // 2)), Image.Resampling.LANCZOS)
         log.debug("still over the upload limit after attempt %d; halving", attempt + 1)
     raise ValueError(f"{image.filename} cannot be brought under {limit} bytes")
@@ -60,6 +60,7 @@ def batches(images: Sequence[OutputImage], limit: int = UPLOAD_LIMIT) -> list[li
             groups.append([])
             size = 0
         name = fitted.filename or f"castbot-{number}.png"
-        groups[-1].append(discord.File(io.BytesIO(fitted.data), filename=name))
+        # spoiler=True: discord.py names the file SPOILER_…, which Discord shows behind a cover
+        groups[-1].append(discord.File(io.BytesIO(fitted.data), filename=name, spoiler=fitted.spoiler))
         size += len(fitted.data)
     return groups

@@ -39,6 +39,8 @@ def status_text(view: JobView) -> str:
         body = f"✅ Done in {duration(view.elapsed)}"
     elif state == JobState.CANCELLED:
         body = "🚫 Cancelled — nothing was charged."
+    elif state == JobState.WITHHELD:
+        body = f"🛡️ Not posted. {view.error or ''}"
     elif state == JobState.EXPIRED:
         body = f"⌛ The results expired before they could be fetched — nothing was charged. {view.error or ''}"
     else:

@@ -84,18 +84,18 @@ class TelegramMessenger:
         ref = StatusRef.decode(reply_ref)
         markup = self._codec.result_markup(view.job_id)
         caption = render.result_caption(view)
-        photos: list[bytes] = []
+        photos: list[tuple[bytes, bool]] = []  # (bytes, behind a spoiler cover)
         documents: list[OutputImage] = []
         for image in images:
             data = photo_bytes(image)
             if data is None:
                 documents.append(image)
             else:
-                photos.append(data)
+                photos.append((data, image.spoiler))
         if len(photos) == 1 and not documents:
             await self.send(ref.chat_id, lambda: self._bot.send_photo(
-                ref.chat_id, photos[0], caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup,
-                reply_parameters=_reply(ref.reply_to)))
+                ref.chat_id, photos[0][0], caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup,
+                reply_parameters=_reply(ref.reply_to), has_spoiler=photos[0][1]))
             return
         await self._send_albums(ref, photos, caption)
         for image in documents:
@@ -255,17 +255,17 @@ class TelegramMessenger:
             return None
         return self._note(view.job_id, StatusRef(chat_id, message_id, ref.reply_to, self._digest(view)))
 
-    async def _send_albums(self, ref: StatusRef, photos: list[bytes], caption: str) -> None:
+    async def _send_albums(self, ref: StatusRef, photos: list[tuple[bytes, bool]], caption: str) -> None:
         for start in range(0, len(photos), ALBUM_MAX):
             chunk = photos[start:start + ALBUM_MAX]
             text = caption if start == 0 else None
             if len(chunk) == 1:
                 await self.send(ref.chat_id, lambda chunk=chunk, text=text: self._bot.send_photo(
-                    ref.chat_id, chunk[0], caption=text, parse_mode=ParseMode.HTML,
-                    reply_parameters=_reply(ref.reply_to)))
+                    ref.chat_id, chunk[0][0], caption=text, parse_mode=ParseMode.HTML,
+                    reply_parameters=_reply(ref.reply_to), has_spoiler=chunk[0][1]))
                 continue
-            media = [InputMediaPhoto(data, caption=text if i == 0 else None, parse_mode=ParseMode.HTML)
-                     for i, data in enumerate(chunk)]
+            media = [InputMediaPhoto(data, caption=text if i == 0 else None, parse_mode=ParseMode.HTML,
+                                     has_spoiler=spoiler) for i, (data, spoiler) in enumerate(chunk)]
             await self.send(ref.chat_id, lambda media=media: self._bot.send_media_group(
                 ref.chat_id, media, reply_parameters=_reply(ref.reply_to)))
 

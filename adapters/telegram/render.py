@@ -23,6 +23,7 @@ _STATE_LINES = {
     JobState.FAILED: "⚠️ Failed",
     JobState.CANCELLED: "✖ Cancelled",
     JobState.EXPIRED: "⌛ Expired",
+    JobState.WITHHELD: "🛡️ Not posted",
 }
 
 

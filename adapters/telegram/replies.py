@@ -33,7 +33,7 @@ PHOTOS_HINT = ("Photos: send the command as a photo's caption, reply to a photo 
 _STATE_WORDS = {
     JobState.ACCEPTED: "⏳ queued", JobState.SUBMITTED: "📨 sent", JobState.RUNNING: "🎨 rendering",
     JobState.COMPLETED: "📦 finishing", JobState.DELIVERED: "✅ done", JobState.FAILED: "⚠️ failed",
-    JobState.CANCELLED: "✖ cancelled", JobState.EXPIRED: "⌛ expired",
+    JobState.CANCELLED: "✖ cancelled", JobState.EXPIRED: "⌛ expired", JobState.WITHHELD: "🛡️ not posted",
 }
 
 
@@ -47,6 +47,7 @@ _ONE_LINERS: dict[type, Callable[[Any], str]] = {
     a.Cancelled: lambda r: f"Cancelling <code>{escape(r.view.job_id)}</code>.",
     a.BanChanged: lambda r: f"User <code>{escape(r.user_id)}</code> {'banned' if r.banned else 'unbanned'}.",
     a.JobAccepted: lambda r: f"Accepted <code>{escape(r.view.job_id)}</code>.",
+    a.RatingShown: lambda r: "\n".join(escape(line) for line in r.lines()),
     a.OutputDeleted: lambda r: f"Deleted the images of <code>{escape(r.job_id)}</code>.",
     a.OriginalFiles: lambda r: f"{len(r.images)} original file(s).",
     a.CharacterShown: lambda r: character_caption(r.view.name, r.view.description),

@@ -119,6 +119,28 @@ class Stats:
 
 
 @dataclass(frozen=True, slots=True)
+class RatingShown:
+    """A place's rating and the gate's settings; `lines()` words them once for every adapter."""
+
+    rating: str  # "sfw" | "nsfw": what a job asked here now runs under
+    platform_sfw: bool  # the platform itself rates this chat SFW (a Discord channel without the NSFW flag)
+    flagged: str  # "withhold" | "spoiler": the community's choice for flagged images
+    gate: str  # "" when the image classifier is on, else why it is off
+    changed: bool = False
+
+    def lines(self) -> tuple[str, ...]:
+        head = "Rating set:" if self.changed else "Rating here:"
+        if self.rating == "nsfw":
+            return (f"{head} NSFW. castbot adds no safety terms and posts images as they come; the community's own "
+                    "rules and the operator's rules still apply.",)
+        where = " (Discord rates this channel safe for work)" if self.platform_sfw else ""
+        gate = ("Every image is checked before it is posted; flagged ones are "
+                + ("posted as spoilers." if self.flagged == "spoiler" else "held back.")
+                if not self.gate else f"The image check is off on this castbot: {self.gate}.")
+        return (f"{head} SFW{where}. castbot asks the model to avoid nudity and gore.", gate)
+
+
+@dataclass(frozen=True, slots=True)
 class OutputDeleted:
     """The actor may delete this job's output message; the adapter deletes it (core stores no messages)."""
 
@@ -173,6 +195,6 @@ class HelpAnswer:
 
 Answer = (
     JobAccepted | QuotaShown | HistoryPage | CharacterPage | CharacterShown | CharacterSaved | ConsentNeeded
-    | Renamed | Deleted | Cancelled | PolicyUpdated | BanChanged | Stats | OutputDeleted | OriginalFiles | HelpAnswer
-    | ForgetPreview | Forgotten
+    | Renamed | Deleted | Cancelled | PolicyUpdated | BanChanged | Stats | RatingShown | OutputDeleted | OriginalFiles
+    | HelpAnswer | ForgetPreview | Forgotten
 )

@@ -181,6 +181,9 @@ def _admin(args: str) -> c.Command:
         return c.AdminBan(user) if sub == "ban" else c.AdminUnban(user)
     if sub == "stats" and len(words) == 1:
         return c.AdminStats()
+    if sub == "rating" and len(words) <= 2 and set(flags) <= {"flagged"}:
+        return c.AdminRating(rating=words[1].lower() if len(words) == 2 else None,
+                             flagged=flags["flagged"].strip().lower() if "flagged" in flags else None)
     raise Usage(command="admin", usage=usage_line("admin"))
 
 

@@ -77,6 +77,8 @@ class CommandRouter:
                 return a.BanChanged(user_id, banned)
             case c.AdminStats():
                 return a.Stats(await s.stats(actor, place))
+            case c.AdminRating():
+                return await s.rating(actor, place, command)
             case c.Reroll(job_id=job_id, same_seed=same_seed):
                 # Without an event id every press is its own job (an empty key would make them all one).
                 key = event_id or f"{actor.platform}:press:{uuid.uuid4().hex}"

@@ -174,6 +174,15 @@ class AdminStats:
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class AdminRating:
+    """`/admin rating [sfw|nsfw] [--flagged withhold|spoiler]`: show this place's rating, or (admins) set it and
+    what the community does with images the safety gate flags. Values are checked by core.moderation.ratings."""
+
+    rating: str | None = None
+    flagged: str | None = None
+
+
 # --- buttons under a job's message -----------------------------------------------------------------
 
 
@@ -206,6 +215,6 @@ class Originals:
 
 Command = (
     Generate | CharacterSave | CharacterList | CharacterShow | CharacterRename | CharacterDelete | Quota | History
-    | Cancel | Help | Start | AdminQuota | AdminBan | AdminUnban | AdminStats | Reroll | SaveFromJob | DeleteOutput
-    | Originals | ForgetMe
+    | Cancel | Help | Start | AdminQuota | AdminBan | AdminUnban | AdminStats | AdminRating | Reroll | SaveFromJob
+    | DeleteOutput | Originals | ForgetMe
 )

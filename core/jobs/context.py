@@ -17,6 +17,7 @@ from core.jobs.admission import Limits
 from core.jobs.budget import RequestBudget
 from core.jobs.messenger import Messenger
 from core.jobs.polling import DurationModel, PollPlan
+from core.moderation.gate import SafetyGate
 from core.segmind.remote import RemoteRunner
 from core.store.jobs import JobRecord
 from core.store.sqlite import SqliteStore
@@ -84,4 +85,5 @@ class JobContext:
     host: JobHost
     messengers: Mapping[str, Messenger]  # live: an adapter that registers later is seen
     credits: CreditsAlarm
+    gate: SafetyGate  # classifies outputs before any messenger posts them
     uploads: UploadCache | None = None

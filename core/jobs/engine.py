@@ -27,6 +27,8 @@ from core.jobs.messenger import Messenger
 from core.jobs.polling import DurationModel
 from core.jobs.run import drive
 from core.jobs.views import job_view, view_key
+from core.moderation.classifier import NoClassifier
+from core.moderation.gate import SafetyGate
 from core.segmind.remote import RemoteRunner
 from core.store.sqlite import JobRecord, SqliteStore
 from core.types import JobState, JobView
@@ -54,6 +56,7 @@ class JobEngine:
         config: EngineConfig | None = None,
         rng: random.Random | None = None,
         uploads: UploadCache | None = None,
+        gate: SafetyGate | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -76,6 +79,7 @@ class JobEngine:
             store=store, runner=runner, clock=clock, rng=rng or random.Random(), budget=self.budget,
             durations=self.durations, config=self.config, data_dir=Path(data_dir), host=self,
             messengers=self._messengers, credits=CreditsAlarm(), uploads=uploads,
+            gate=gate or SafetyGate(NoClassifier("no classifier was given"), store=store, clock=clock),
         )
         self._quiet_platforms: set[str] = set()  # platforms that want no re-shown final statuses
 
@@ -115,6 +119,10 @@ class JobEngine:
         if tasks:
             await asyncio.wait(tasks, timeout=STOP_GRACE)
         self._tasks.clear()
+
+    @property
+    def gate(self) -> SafetyGate:
+        return self._context.gate
 
     def register_messenger(self, platform: str, messenger: Messenger, *, reshow_finals: bool = True) -> None:
         """`reshow_finals=False` for a platform where a new session is a new conversation (the console):

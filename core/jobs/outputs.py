@@ -6,9 +6,12 @@ import asyncio
 import mimetypes
 from pathlib import Path
 
+from core.errors import NotFoundError
 from core.files import extension_for, write_atomic
 from core.store.jobs import JobRecord
-from core.types import OutputImage
+from core.types import JobState, OutputImage
+
+WITHHELD_FILES = "The safety check held this job's images back here, so they can't be sent or saved."
 
 
 def output_folder(data_dir: Path, job_id: str) -> Path:
@@ -27,6 +30,10 @@ async def write_outputs(data_dir: Path, job_id: str, files: list[tuple[bytes, st
 
 
 async def load_outputs(job: JobRecord) -> list[OutputImage]:
+    """The job's images, for delivery or a later ask; never those the safety gate held back (every path
+    that hands images out — originals, save as character — comes through here)."""
+    if job.state == JobState.WITHHELD:
+        raise NotFoundError(WITHHELD_FILES)
     images = []
     for path in job.outputs:
         data = await asyncio.to_thread(Path(path).read_bytes)

@@ -85,11 +85,12 @@ async def _fail(ctx: JobContext, job_id: str, exc: BaseException) -> None:
     await _finish(ctx, job_id, JobState.FAILED, explain_failure(exc))
 
 
-async def _finish(ctx: JobContext, job_id: str, state: JobState, message: str | None) -> JobRecord:
-    job, changed = await ctx.store.finish_job(job_id, state, error=message)
+async def _finish(ctx: JobContext, job_id: str, state: JobState, message: str | None, *,
+                  charge: bool = False) -> JobRecord:
+    job, changed = await ctx.store.finish_job(job_id, state, error=message, charge=charge)
     if changed:
         await ctx.host.record(job)
-        if state == JobState.DELIVERED:
+        if state == JobState.DELIVERED or (charge and state == JobState.WITHHELD):
             metrics.QUOTA_UNITS_SPENT.labels(model=job.model).inc(job.cost)
     return job
 
@@ -245,7 +246,11 @@ async def _deliver(ctx: JobContext, job: JobRecord) -> None:
     if messenger is None:
         log.info("job %s is ready; waiting for the %s adapter to deliver it", job.job_id, job.platform)
         return
-    images = await load_outputs(job)
+    screened = await ctx.gate.screen(job, await load_outputs(job))  # before any messenger sees them
+    if screened.withheld:
+        await _finish(ctx, job.job_id, JobState.WITHHELD, screened.message, charge=screened.charge)
+        return
+    images = list(screened.images)
     started = ctx.clock.now()
     for attempt, backoff in enumerate((*DELIVERY_BACKOFF, None), start=1):
         job = await _refresh(ctx, job)

@@ -31,7 +31,7 @@ def job_view(job: JobRecord, *, now: float, median: float, position: int | None,
         elapsed=max(0.0, (job.finished_at or now) - job.created_at),
         eta=eta,
         progress=progress,
-        outputs=job.outputs,
+        outputs=() if job.state == JobState.WITHHELD else job.outputs,  # held back: not shown anywhere
         error=job.error,
         seed=job.seed,
         cost=job.cost,

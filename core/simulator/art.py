@@ -17,6 +17,11 @@ from PIL import Image, ImageDraw, ImageOps
 
 SIDE = 320  # small on purpose: it is a placeholder and must draw fast
 CACHE_SIZE = 512
+# The test hook for the image safety gate: a "flagged" picture carries these two solid blocks in its top
+# corners (magenta left, green right), which survive JPEG/WebP and which the random art never draws (its
+# background stays within 40..220 per channel). tests/fakes/safety.py's classifier looks for them.
+FLAG_BLOCK = 32
+FLAG_COLOURS = ((255, 0, 255), (0, 255, 0))
 FORMATS = {"webp": ("WEBP", "image/webp"), "jpg": ("JPEG", "image/jpeg"), "jpeg": ("JPEG", "image/jpeg"),
            "png": ("PNG", "image/png")}
 
@@ -30,6 +35,7 @@ class ArtSpec:
     seed: int
     index: int
     fmt: str  # webp | jpg | png
+    flagged: bool = False  # draw the safety gate's test mark (SimConfig.flag_word was in the prompt)
 
     @property
     def mime(self) -> str:
@@ -71,6 +77,10 @@ def draw(spec: ArtSpec) -> bytes:
     pen.rectangle((0, SIDE - 14 * len(caption) - 8, SIDE, SIDE), fill=(0, 0, 0))
     for line_no, line in enumerate(caption):
         pen.text((6, SIDE - 14 * (len(caption) - line_no) - 4), line, fill=(255, 255, 255))
+    if spec.flagged:
+        left, right = FLAG_COLOURS
+        pen.rectangle((0, 0, FLAG_BLOCK - 1, FLAG_BLOCK - 1), fill=left)
+        pen.rectangle((SIDE - FLAG_BLOCK, 0, SIDE - 1, FLAG_BLOCK - 1), fill=right)
     out = io.BytesIO()
     pil_format = FORMATS.get(spec.fmt, FORMATS["png"])[0]
     options = {"quality": 80} if pil_format in ("WEBP", "JPEG") else {}

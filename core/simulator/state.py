@@ -49,6 +49,9 @@ class SimConfig:
     seed: int = 0
     retry_after: float = 1.0  # what a random 429 asks for
     history_limit: int = 200_000  # recorded requests kept (a long-running embedded simulator stays bounded)
+    # A prompt containing this word (case-insensitive) gets pictures carrying the safety gate's test mark
+    # (core.simulator.art.FLAG_COLOURS); "" never marks. Tests set it; a real Segmind has no such thing.
+    flag_word: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +173,11 @@ class SimState:
         inputs = self.input_images(model, payload)
         prompt = str(payload.get(model.prompt_field) or "")
         seed = int(payload.get(model.seed_field or "seed", 0) or 0)
+        flagged = bool(self.config.flag_word) and self.config.flag_word.lower() in prompt.lower()
         names = []
         for index in range(model.output_count(payload)):
             name = f"{request_id}-{index + 1}.{fmt}"
-            self._files[name] = ArtSpec(inputs, prompt, seed, index, fmt)
+            self._files[name] = ArtSpec(inputs, prompt, seed, index, fmt, flagged)
             names.append(name)
         return tuple(names)
 

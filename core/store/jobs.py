@@ -14,7 +14,7 @@ from core.types import JobState
 # Columns written from a NewJob, in insert order (job_id first); state and timestamps follow.
 JOB_COLUMNS = (
     "job_id", "idem_key", "platform", "user_id", "user_name", "scope_id", "chat_id", "model", "prompt",
-    "payload", "inputs", "cost", "reply_ref", "character_id", "seed", "is_admin",
+    "payload", "inputs", "cost", "reply_ref", "character_id", "seed", "is_admin", "rating",
 )
 INSERT_COLUMNS = (*JOB_COLUMNS, "state", "created_at")
 LIFECYCLE_COLUMNS = (
@@ -41,6 +41,7 @@ class NewJob:
     character_id: str | None = None
     seed: int | None = None
     is_admin: bool = False  # so an "unlimited admins" policy can apply
+    rating: str = "sfw"  # the place's rating when asked (core.moderation.ratings); the gate judges by it
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,7 @@ class JobRecord:
     finished_at: float | None
     outputs: tuple[str, ...]  # stored output file paths
     is_admin: bool = False
+    rating: str = "sfw"
 
 
 def job_values(new: NewJob) -> tuple[Any, ...]:
@@ -87,14 +89,14 @@ def job_values(new: NewJob) -> tuple[Any, ...]:
     return (
         new.idem_key, new.platform, new.user_id, new.user_name, new.scope_id, new.chat_id, new.model,
         new.prompt, payload, inputs, new.cost, new.reply_ref, new.character_id, new.seed,
-        1 if new.is_admin else 0,
+        1 if new.is_admin else 0, new.rating,
     )
 
 
 def job_from_row(row: Sequence[Any], outputs: tuple[str, ...]) -> JobRecord:
     """Build a JobRecord from a row selected with SELECT_COLUMNS."""
     (job_id, idem_key, platform, user_id, user_name, scope_id, chat_id, model, prompt, payload, inputs,
-     cost, reply_ref, character_id, seed, is_admin, state, remote_ref, error, attempts, created_at,
+     cost, reply_ref, character_id, seed, is_admin, rating, state, remote_ref, error, attempts, created_at,
      submitted_at, started_at, completed_at, finished_at) = row
     return JobRecord(
         job_id=job_id, idem_key=idem_key, platform=platform, user_id=user_id, user_name=user_name,
@@ -103,7 +105,7 @@ def job_from_row(row: Sequence[Any], outputs: tuple[str, ...]) -> JobRecord:
         seed=None if seed is None else int(seed), state=JobState(state), remote_ref=remote_ref, error=error,
         attempts=int(attempts), created_at=float(created_at), submitted_at=_opt(submitted_at),
         started_at=_opt(started_at), completed_at=_opt(completed_at), finished_at=_opt(finished_at),
-        outputs=outputs, is_admin=bool(is_admin),
+        outputs=outputs, is_admin=bool(is_admin), rating=rating,
     )
 
 
@@ -120,6 +122,7 @@ def record_from_new(new: NewJob, job_id: str, now: float) -> JobRecord:
         cost=new.cost, reply_ref=new.reply_ref, character_id=new.character_id, seed=new.seed,
         state=JobState.ACCEPTED, remote_ref=None, error=None, attempts=0, created_at=now, submitted_at=None,
         started_at=None, completed_at=None, finished_at=None, outputs=(), is_admin=new.is_admin,
+        rating=new.rating,
     )
 
 

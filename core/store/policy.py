@@ -116,7 +116,10 @@ async def audit(conn: aiosqlite.Connection, final_states: frozenset[str]) -> lis
             problems.append(f"job {job_id} ({state}): settled {settled} != held {held}")
         if state not in final_states and settled:
             problems.append(f"job {job_id} ({state}): settled {settled} before finishing")
-        if (state == "delivered" and released) or (state in final_states - {"delivered"} and captured):
+        # a withheld job is settled one way or the other, as the operator chose, never half and half
+        charged_ok = {"delivered", "withheld"}
+        if (state == "delivered" and released) or (state in final_states - charged_ok and captured) or (
+                state == "withheld" and captured and released):
             problems.append(f"job {job_id} ({state}): wrong settlement kind")
     async with conn.execute("SELECT COUNT(*) FROM ledger l WHERE l.job_id IS NOT NULL AND NOT EXISTS "
                             "(SELECT 1 FROM jobs j WHERE j.job_id = l.job_id)") as cur:

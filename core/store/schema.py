@@ -98,6 +98,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX mod_events_by_user ON mod_events (scope_id, user_id, event_id)",
         "CREATE INDEX mod_events_by_age ON mod_events (created_at)",
     ),
+    # 5: channel ratings and the image safety gate (core.moderation.ratings, core.store.ratings): a place's
+    # rating set by its admins, a community's choice for flagged images, and the rating each job was asked
+    # under (older jobs count as SFW: the gate checks them, the safe side).
+    (
+        """CREATE TABLE place_ratings (
+            platform TEXT NOT NULL, chat_id TEXT NOT NULL, scope_id TEXT NOT NULL, rating TEXT NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (platform, chat_id),
+            CHECK (rating IN ('sfw', 'nsfw')))""",
+        """CREATE TABLE gate_settings (
+            scope_id TEXT PRIMARY KEY, flagged TEXT NOT NULL, updated_at REAL NOT NULL,
+            CHECK (flagged IN ('withhold', 'spoiler')))""",
+        "ALTER TABLE jobs ADD COLUMN rating TEXT NOT NULL DEFAULT 'sfw'",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

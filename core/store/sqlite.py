@@ -150,11 +150,13 @@ class SqliteStore(Database):
                                    (job_id, start + offset, str(path)))
             return await require_job(conn, job_id)
 
-    async def finish_job(self, job_id: str, state: JobState, *, error: str | None = None) -> tuple[JobRecord, bool]:
-        """Move to a final state once: DELIVERED captures the holds, any other final state releases them."""
+    async def finish_job(self, job_id: str, state: JobState, *, error: str | None = None,
+                         charge: bool = False) -> tuple[JobRecord, bool]:
+        """Move to a final state once: DELIVERED captures the holds, and so does WITHHELD with `charge` (the
+        operator keeps withheld jobs' units); any other final state releases them."""
         if not state.is_final:
             raise ValueError(f"{state} is not a final state")
-        kind = "capture" if state is JobState.DELIVERED else "release"
+        kind = "capture" if state is JobState.DELIVERED or (charge and state is JobState.WITHHELD) else "release"
         now = self.clock.now()
         async with self.transaction() as conn:
             job = await require_job(conn, job_id)

@@ -16,8 +16,9 @@ from typing import Any
 from tests.chaos.fake_telegram import ChaosTelegramServer
 from tests.fakes.telegram import Call
 
-FINAL = ("delivered", "failed", "cancelled", "expired")
-STATE_WORDS = {"failed": "Failed", "cancelled": "Cancelled", "expired": "Expired", "delivered": "Done"}
+FINAL = ("delivered", "failed", "cancelled", "expired", "withheld")
+STATE_WORDS = {"failed": "Failed", "cancelled": "Cancelled", "expired": "Expired", "delivered": "Done",
+               "withheld": "Not posted"}
 MESSAGE_METHODS = ("sendMessage", "editMessageText", "sendPhoto", "sendMediaGroup", "sendDocument")
 GROUP_WINDOW, GROUP_MAX = 60.0, 20  # Telegram: at most 20 messages a minute in a group
 PRIVATE_GAP = 1.0  # about one message a second in a private chat
@@ -70,7 +71,9 @@ def ledger_violations(db: Path, figures: Figures) -> list[str]:
             problems.append(f"job {job_id}: charged twice ({captures} captures, {captured} units)")
         if state == "delivered" and (captured != held or released):
             problems.append(f"job {job_id} delivered: captured {captured}, released {released} of {held}")
-        elif state in FINAL and state != "delivered" and (released != held or captured):
+        elif state == "withheld" and sorted((captured, released)) != [0, held]:  # settled one way, as set
+            problems.append(f"job {job_id} withheld: captured {captured}, released {released} of {held}")
+        elif state in FINAL and state not in ("delivered", "withheld") and (released != held or captured):
             problems.append(f"job {job_id} {state}: hold not released ({released} of {held}, captured {captured})")
         elif state not in FINAL:
             open_holds += held - captured - released

@@ -139,6 +139,9 @@ class DiscordRunner:
                 return "cancel", [option("job", job_id)] if job_id else []
             case c.AdminStats():
                 return "admin", [sub("stats")]
+            case c.AdminRating(rating=rating, flagged=flagged):
+                return "admin", [sub("rating", *[option(k, v) for k, v in (("rating", rating), ("flagged", flagged))
+                                                 if v])]
             case c.AdminBan() | c.AdminUnban():
                 user = [option("user", str(USERS[target]), 6)] if target else []  # an unknown @name: none
                 return "admin", [sub("ban" if isinstance(command, c.AdminBan) else "unban", *user)]

@@ -186,6 +186,10 @@ SCRIPT: tuple[Step | Settle, ...] = (
     # --- admin ---
     Step("other", "/admin stats", expect=Expect(refusal="not_allowed")),
     Step("admin", "/admin stats"),
+    # --- ratings (issue 15): anyone may look, only admins change; the flagged-image choice is per community ---
+    Step("other", "/admin rating", expect=Expect(answer="rating_shown")),
+    Step("other", "/admin rating nsfw", expect=Expect(refusal="not_allowed")),
+    Step("admin", "/admin rating --flagged spoiler", expect=Expect(answer="rating_shown")),
     Step("admin", "/admin ban", target="banned", expect=Expect(banned={"banned": True})),
     Step("admin", "/admin ban @nobody_here", expect=Expect(refusal="unknown_user", banned={"other": False})),
     Step("banned", "/imagine --char Mira hello", expect=Expect(refusal="not_allowed")),

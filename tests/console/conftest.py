@@ -16,6 +16,7 @@ from bot.app import App, build_app
 from bot.settings import Settings
 from core.simulator.server import SimConfig
 from tests.fakes.clock import FakeClock
+from tests.fakes.safety import FLAG_WORD, MarkClassifier
 
 REAL_TIMEOUT = 30.0  # real seconds any one console line may take in these tests
 
@@ -54,8 +55,9 @@ async def console(tmp_path: Path) -> AsyncIterator[ConsoleWorld]:
     clock = FakeClock()
     out = io.StringIO()
     images_dir = tmp_path / "out"
-    async with build_app(console_settings(tmp_path / "data"), clock=clock,
-                         simulator_config=SimConfig(median_seconds=20.0, cv=0.1)) as app:
+    # The gate runs with the test classifier (flags the simulator's marked pictures), never the optional model.
+    async with build_app(console_settings(tmp_path / "data"), clock=clock, classifier=MarkClassifier(),
+                         simulator_config=SimConfig(median_seconds=20.0, cv=0.1, flag_word=FLAG_WORD)) as app:
         messenger = ConsoleMessenger(images_dir, stream=out, live=False)
         session = ConsoleSession(app.service, messenger, user="ada", base_dir=tmp_path)
         yield ConsoleWorld(clock, app, session, out, images_dir)

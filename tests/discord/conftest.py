@@ -15,6 +15,7 @@ from PIL import Image
 from adapters.discord.adapter import DiscordAdapter
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.safety import FLAG_WORD, MarkClassifier
 
 REAL_TIMEOUT = 30.0  # real seconds any wait in these tests may take before failing
 TOKEN = "discord-test-token"
@@ -85,8 +86,9 @@ async def world(tmp_path: Path, dc: FakeDiscord) -> AsyncIterator[DiscordWorld]:
 
     clock = FakeClock()
     dc.clock = clock.now
-    async with build_app(castbot_settings(tmp_path), clock=clock,
-                         simulator_config=SimConfig(median_seconds=20.0, cv=0.1)) as app:
+    # The gate runs with the test classifier (flags the simulator's marked pictures), never the optional model.
+    async with build_app(castbot_settings(tmp_path), clock=clock, classifier=MarkClassifier(),
+                         simulator_config=SimConfig(median_seconds=20.0, cv=0.1, flag_word=FLAG_WORD)) as app:
         adapter = make_adapter(app, dc, clock)
         await adapter.start()
         try:

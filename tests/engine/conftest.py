@@ -14,6 +14,8 @@ import pytest
 from core.characters import CharacterBook
 from core.jobs.admission import Limits
 from core.jobs.engine import EngineConfig, JobEngine
+from core.moderation.classifier import Classifier, NoClassifier
+from core.moderation.gate import GateConfig, SafetyGate
 from core.pricing import Pricing
 from core.segmind.client import SegmindClient
 from core.segmind.remote import RemoteRunner
@@ -22,6 +24,7 @@ from core.simulator.server import SimConfig, Simulator
 from core.store.sqlite import SqliteStore
 from core.types import Actor, ImageInput, ImageRole, JobState, JobView, OutputImage, Place, Request
 from tests.fakes.clock import FakeClock
+from tests.fakes.safety import FLAG_WORD
 
 ASSETS = Path(__file__).resolve().parents[2] / "bot" / "assets"
 
@@ -60,11 +63,15 @@ class Harness:
     service: CastService | None = None
     _events: itertools.count = field(default_factory=itertools.count)
 
-    async def start_engine(self, *, connected: bool = True, pricing: Pricing | None = None) -> CastService:
-        """`connected=False`: start as `castbot run` does, before the platform adapter registers."""
+    async def start_engine(self, *, connected: bool = True, pricing: Pricing | None = None,
+                           classifier: Classifier | None = None, gate: GateConfig | None = None) -> CastService:
+        """`connected=False`: start as `castbot run` does, before the platform adapter registers.
+        `classifier`: the image safety gate's (none: the gate is off)."""
         book = CharacterBook(self.store, self.data_dir, clock=self.clock)
+        safety = SafetyGate(classifier or NoClassifier("test"), store=self.store, clock=self.clock, config=gate)
         self.engine = JobEngine(store=self.store, runner=RemoteRunner(self.client), clock=self.clock,
-                                data_dir=self.data_dir, config=self.config, rng=random.Random(3), uploads=book)
+                                data_dir=self.data_dir, config=self.config, rng=random.Random(3), uploads=book,
+                                gate=safety)
         self.service = CastService(store=self.store, book=book, engine=self.engine, data_dir=self.data_dir,
                                    rng=random.Random(4), pricing=pricing)
         if connected:
@@ -113,7 +120,7 @@ def engine_config() -> EngineConfig:
 
 @pytest.fixture
 async def harness(tmp_path: Path, fake_clock: FakeClock, engine_config: EngineConfig) -> AsyncIterator[Harness]:
-    sim = Simulator(SimConfig(seed=11), clock=fake_clock)
+    sim = Simulator(SimConfig(seed=11, flag_word=FLAG_WORD), clock=fake_clock)
     url = await sim.start()
     client = SegmindClient(api_key=sim.config.api_key, api_url=url, upload_url=url, clock=fake_clock,
                            rng=random.Random(5))

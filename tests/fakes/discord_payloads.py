@@ -43,7 +43,8 @@ def user_payload(user_id: int | str, name: str = "user", *, bot: bool = False) -
 def interaction_payload(kind: int, data: dict[str, Any], *, user_id: int = 111, guild_id: int | None = 222,
                         channel_id: int = 333, permissions: str = "0", message: dict[str, Any] | None = None,
                         thread: bool = False, attachment_size_limit: int = UPLOAD_LIMIT,
-                        token: str | None = None) -> dict[str, Any]:
+                        token: str | None = None, nsfw: bool = False) -> dict[str, Any]:
+    """`nsfw`: the guild channel is marked age-restricted (Discord sends the flag in the channel object)."""
     payload: dict[str, Any] = {
         "id": snowflake(), "application_id": str(APP_ID), "type": kind, "data": data,
         "token": token or f"tok-{snowflake()}", "version": 1, "locale": "en-US",
@@ -62,7 +63,7 @@ def interaction_payload(kind: int, data: dict[str, Any], *, user_id: int = 111, 
         payload["member"] = {"user": user, "roles": [], "joined_at": "2024-01-01T00:00:00+00:00",
                              "deaf": False, "mute": False, "flags": 0, "permissions": permissions}
         payload["channel"] = {"id": str(channel_id), "type": 0, "guild_id": str(guild_id), "name": "general",
-                              "position": 0, "permission_overwrites": [], "nsfw": False}
+                              "position": 0, "permission_overwrites": [], "nsfw": nsfw}
         if thread:  # a public thread under the channel above
             payload["channel"] = {
                 "id": str(channel_id), "type": 11, "guild_id": str(guild_id), "parent_id": "334",

@@ -15,6 +15,7 @@ from bot.app import App, build_app
 from bot.settings import Settings
 from core.simulator.server import SimConfig
 from tests.fakes.clock import FakeClock
+from tests.fakes.safety import FLAG_WORD, MarkClassifier
 from tests.fakes.telegram import FakeTelegramServer
 from tests.telegram.helpers import REAL_TIMEOUT, photo  # noqa: F401  (re-exported for tests)
 
@@ -56,8 +57,10 @@ def castbot_settings(data_dir: Path) -> Settings:
 async def telegram_world(data_dir: Path) -> AsyncIterator[TelegramWorld]:
     """The whole world, started; the adapter is stopped on the way out (also used by tests/conformance)."""
     clock = FakeClock()
+    # The gate runs with the test classifier (flags the simulator's marked pictures), never the optional model.
     async with FakeTelegramServer(clock=clock.now) as tg, build_app(
-        castbot_settings(data_dir), clock=clock, simulator_config=SimConfig(median_seconds=20.0, cv=0.1)
+        castbot_settings(data_dir), clock=clock, classifier=MarkClassifier(),
+        simulator_config=SimConfig(median_seconds=20.0, cv=0.1, flag_word=FLAG_WORD),
     ) as app:
         adapter = TelegramAdapter(app.service, token=tg.token, api_url=tg.root, clock=clock, poll_timeout=1.0,
                                   album_window=0.5)

@@ -202,10 +202,11 @@ class BotApiMethods:
             photos.append((data, rules.photo_size(data) if item.get("type", "photo") == "photo" else (0, 0)))
         group = f"sent-{next(self._file_ids)}"
         sent = []
-        for caption, (data, (width, height)) in zip(captions, photos, strict=True):
+        for item, caption, (data, (width, height)) in zip(media, captions, photos, strict=True):
             file_id = self.add_file(data)
+            spoiler = {"has_media_spoiler": True} if _truthy(item.get("has_spoiler")) else {}
             sent.append(self._bot_message(chat_id, media_group_id=group, caption=caption.text,
-                                          caption_entities=_entities(caption),
+                                          caption_entities=_entities(caption), **spoiler,
                                           photo=[{"file_id": file_id, "file_unique_id": "u" + file_id,
                                                   "width": width, "height": height, "file_size": len(data)}]))
         return sent
@@ -221,5 +222,12 @@ class BotApiMethods:
         if kind == "photo":
             width, height = rules.photo_size(data)
             info = [info | {"width": width, "height": height}]
+        # Telegram marks a photo sent with has_spoiler (the cover) on the message it returns
+        spoiler = {"has_media_spoiler": True} if kind == "photo" and _truthy(params.get("has_spoiler")) else {}
         return self._bot_message(chat_id, caption=caption.text, caption_entities=_entities(caption),
-                                 **{kind: info}, **message_fields(params))
+                                 **{kind: info}, **spoiler, **message_fields(params))
+
+
+def _truthy(value: Any) -> bool:
+    """A Bot API boolean as it arrives in form data or JSON."""
+    return value is True or str(value).lower() == "true"
