@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     max_per_user: int = Field(default=2, alias="CASTBOT_MAX_PER_USER", ge=1)
     max_per_scope: int = Field(default=6, alias="CASTBOT_MAX_PER_SCOPE", ge=1)
     status_rps: float = Field(default=5.0, alias="CASTBOT_STATUS_RPS", gt=0)
+    # per person, across communities: a burst of commands, then this many a minute (core/commands/ratelimit.py)
+    command_burst: int = Field(default=8, alias="CASTBOT_COMMAND_BURST", ge=1)
+    command_rate: float = Field(default=10.0, alias="CASTBOT_COMMAND_RATE", gt=0)
     default_daily_units: int = Field(default=40, alias="CASTBOT_DAILY_UNITS", ge=0)
     # Days a finished job keeps its prompt, input photos and images (docs/privacy.md); 0 keeps them forever.
     retention_days: int = Field(default=30, alias="CASTBOT_RETENTION_DAYS", ge=0)

@@ -29,6 +29,7 @@ from core.types import Actor, CharacterView, ImageRole, JobView, OutputImage, Pl
 
 if TYPE_CHECKING:
     from core.characters import CharacterBook
+    from core.commands.ratelimit import CommandLimiter
     from core.jobs.engine import JobEngine
     from core.store.quota import Policy
     from core.store.sqlite import JobRecord, SqliteStore
@@ -38,8 +39,9 @@ class CastService:
     """What adapters call. Validation, characters, quota and permissions meet the engine here."""
 
     def __init__(self, *, store: SqliteStore, book: CharacterBook, engine: JobEngine, data_dir: Path,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, limiter: CommandLimiter | None = None) -> None:
         self.store = store
+        self.limiter = limiter  # the per-person command rate limit the router applies; None: unlimited
         self.book = book
         self.engine = engine
         self.data_dir = Path(data_dir)

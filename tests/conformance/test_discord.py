@@ -6,19 +6,19 @@ from bot.app import build_app
 from core.simulator.server import SimConfig
 from tests.conformance.discord_runner import DiscordRunner, discord_script
 from tests.conformance.harness import MISJUDGED, MISJUDGED_PROBLEMS, play
-from tests.conformance.script import SCRIPT
+from tests.conformance.script import FLOOD, FLOOD_BURST, FLOOD_PER_MINUTE, SCRIPT
 from tests.discord.conftest import TOKEN, DiscordWorld, castbot_settings, make_adapter
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord_server import FakeDiscord
 
 
-async def _play(tmp_path, script) -> list[str]:
+async def _play(tmp_path, script, **limits) -> list[str]:
     clock = FakeClock()
     dc = await FakeDiscord().start()
     dc.token = TOKEN
     dc.clock = clock.now
     try:
-        async with build_app(castbot_settings(tmp_path / "data"), clock=clock,
+        async with build_app(castbot_settings(tmp_path / "data").model_copy(update=limits), clock=clock,
                              simulator_config=SimConfig(median_seconds=20.0, cv=0.1)) as app:
             adapter = make_adapter(app, dc, clock)
             await adapter.start()
@@ -42,3 +42,9 @@ async def test_the_discord_runner_reports_outcomes_that_differ(tmp_path):
     """The same wrong expectations as the console's harness test fail the same way through Discord."""
     problems = await _play(tmp_path, MISJUDGED)
     assert [p.split(": ", 1)[1] for p in problems] == MISJUDGED_PROBLEMS
+
+
+async def test_discord_floods_conform(tmp_path):
+    """The rate limit's script: the interactions past the one "slow down" are still answered (privately), or the
+    fake's ledger would hold an unanswered interaction."""
+    assert await _play(tmp_path, FLOOD, command_burst=FLOOD_BURST, command_rate=FLOOD_PER_MINUTE) == []

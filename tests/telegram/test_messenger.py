@@ -44,9 +44,8 @@ class Rig:
     async def status(self, chat_id: int) -> str:
         """A posted status message's reference, as a new job gets it."""
         job = f"rig-{len(self.messenger._posted)}"
-        task = asyncio.ensure_future(self.messenger.post_status(StatusRef(chat_id, None, 1).encode(), view(job=job)))
-        await self.until(task.done)
-        task.result()
+        await self.messenger.post_status(StatusRef(chat_id, None, 1).encode(), view(job=job))  # queued, not sent
+        await self.until(lambda: job in self.messenger._posted)
         return StatusRef(chat_id, self.messenger._posted[job], 1).encode()
 
     def edits(self, chat_id: int) -> list:
@@ -221,10 +220,8 @@ async def test_not_modified_still_happening_counts_as_shown(rig: Rig) -> None:
 
 async def test_long_html_goes_out_in_pages_cut_between_tags(rig: Rig) -> None:
     text = "\n".join(f"• <b>character {n} &amp; friend</b> — <i>a long description {n}</i>" for n in range(300))
-    task = asyncio.ensure_future(rig.messenger.send_text(PRIVATE, text, reply_to=9,
-                                                         markup=ButtonCodec().result_markup("j")))
-    await rig.until(task.done)
-    task.result()
+    rig.messenger.answer_text(PRIVATE, text, reply_to=9, markup=ButtonCodec().result_markup("j"))
+    await rig.until(lambda: rig.messenger.idle)
     pages = rig.tg.calls_to("sendMessage", PRIVATE)
     assert len(pages) == 4 and all(c.status == 200 for c in pages)  # the fake parses each: none refused
     assert [bool(c.params.get("reply_markup")) for c in pages] == [False, False, False, True]
@@ -240,9 +237,9 @@ async def test_a_commands_answer_goes_ahead_of_the_groups_waiting_job_traffic(ri
     results = [asyncio.ensure_future(rig.messenger.send(GROUP, lambda i=i: bot.send_message(GROUP, f"result {i}")))
                for i in range(5)]
     await rig.until(results[0].done)  # result 1 now holds the turn, waiting out the group's interval
-    answer = asyncio.ensure_future(rig.messenger.send_text(GROUP, "Cancelling it.", reply_to=1))
+    rig.messenger.answer_text(GROUP, "Cancelling it.", reply_to=1)
     later = asyncio.ensure_future(rig.messenger.send(GROUP, lambda: bot.send_message(GROUP, "result 5")))
-    await rig.until(lambda: all(t.done() for t in [*results, answer, later]))
+    await rig.until(lambda: all(t.done() for t in [*results, later]) and rig.messenger.idle)
     sent = [(c.params["text"], c.at) for c in rig.tg.calls_to("sendMessage", GROUP) if c.status == 200]
     assert [text for text, _ in sent] == ["result 0", "result 1", "Cancelling it.",
                                           *(f"result {i}" for i in range(2, 6))]
@@ -254,7 +251,7 @@ async def test_a_waiter_cancelled_in_the_queue_does_not_hold_up_the_chat(rig: Ri
     bot = rig.messenger._bot
     first = asyncio.ensure_future(rig.messenger.send(GROUP, lambda: bot.send_message(GROUP, "first")))
     await rig.until(lambda: rig.tg.calls_to("sendMessage", GROUP))
-    gone = asyncio.ensure_future(rig.messenger.send_text(GROUP, "never sent"))
+    gone = asyncio.ensure_future(rig.messenger.send(GROUP, lambda: bot.send_message(GROUP, "never sent"), answer=True))
     last = asyncio.ensure_future(rig.messenger.send(GROUP, lambda: bot.send_message(GROUP, "last")))
     await asyncio.sleep(0.01)
     gone.cancel()
