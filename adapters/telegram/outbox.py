@@ -50,13 +50,16 @@ class Outbox:
         self._letters: dict[int, deque[_Letter]] = {}
         self._drainers: dict[int, asyncio.Task[None]] = {}
         self._count = 0  # letters waiting or being sent
+        self._full: set[int] = set()  # chats whose overflow was already logged (one line per flood, not per drop)
 
     def post(self, chat_id: int, call: Call, *, done: Done | None = None, failed: Failed | None = None) -> bool:
         """Queue one call for the chat; False (and nothing queued) when the chat's or everyone's outbox is full."""
         queue = self._letters.setdefault(chat_id, deque())
         if len(queue) >= self._per_chat or self._count >= self._total:
-            log.warning("outbox full: a reply to chat %s dropped (%d waiting there, %d in all)",
-                        chat_id, len(queue), self._count)
+            if chat_id not in self._full:
+                self._full.add(chat_id)
+                log.warning("outbox full: replies to chat %s dropped until it drains (%d waiting there, %d in all)",
+                            chat_id, len(queue), self._count)
             if not queue:
                 del self._letters[chat_id]
             return False
@@ -110,6 +113,7 @@ class Outbox:
         finally:
             # no await between the last emptiness check and here: a post() meanwhile finds no drainer and starts one
             del self._drainers[chat_id]
+            self._full.discard(chat_id)
             if queue:
                 self._count -= len(queue)
                 log.warning("outbox of chat %s stopped with %d replies unsent", chat_id, len(queue))
