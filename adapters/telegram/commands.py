@@ -24,6 +24,7 @@ from core.commands import answers as a
 from core.commands import types as c
 from core.commands.parser import to_command
 from core.commands.router import CommandRouter
+from core.errors import UserError
 from core.types import Actor, Place
 
 
@@ -38,10 +39,13 @@ class TelegramCommands:
         self._seen = seen
 
     async def handle(self, inc: Incoming) -> a.Answer:
-        args = name_replied_user(inc.command.args, inc.replied) if inc.command.name == "admin" else inc.command.args
-        command = await self._seen.resolve(to_command(inc.command.name, args).command, inc.place)
-        # Only commands that take images look at them: `/admin ban` replying to someone's PDF is still a ban.
-        sources = inc.sources() if isinstance(command, c.Generate | c.CharacterSave) else ()
+        try:
+            args = name_replied_user(inc.command.args, inc.replied) if inc.command.name == "admin" else inc.command.args
+            command: c.Command = await self._seen.resolve(to_command(inc.command.name, args).command, inc.place)
+            # Only commands that take images look at them: `/admin ban` replying to someone's PDF is still a ban.
+            sources = inc.sources() if isinstance(command, c.Generate | c.CharacterSave) else ()
+        except UserError as exc:  # core counts it against the sender's rate, then refuses it
+            command, sources = c.Invalid(exc), ()
         answer = await self.execute(inc.actor, inc.place, command, sources, chat_id=inc.chat_id,
                                     reply_to=inc.message_id, event_id=inc.event_id)
         await self.show(answer, inc.actor, inc.place, command, sources, chat_id=inc.chat_id, reply_to=inc.message_id)

@@ -102,6 +102,8 @@ class CommandRouter:
                 return await s.forget_me(actor, place)
             case c.Originals(job_id=job_id):
                 return a.OriginalFiles(job_id, tuple(await s.outputs(actor, place, job_id)))
+            case c.Invalid(error=error):
+                raise error
         raise TypeError(f"not a command: {command!r}")
 
     async def _generate(self, actor: Actor, place: Place, command: c.Generate, sources: Sequence[c.ImageSource],

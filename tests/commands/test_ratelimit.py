@@ -11,7 +11,7 @@ from core.commands import answers as a
 from core.commands import types as c
 from core.commands.ratelimit import CommandLimiter, CommandRate
 from core.commands.router import CommandRouter
-from core.errors import SlowDown, word
+from core.errors import SlowDown, UnknownCommand, word
 from core.phrasing import TEXT
 from core.types import Actor, Place
 from tests.conformance.script import ASSETS
@@ -103,3 +103,16 @@ async def test_a_consent_press_counts_against_whoever_pressed(app):
     with pytest.raises(SlowDown):
         await router.handle(ALICE, place, press, confirmed_by=BOB)
     assert isinstance(await router.handle(ALICE, place, c.Quota()), a.QuotaShown)
+
+
+async def test_a_command_that_could_not_be_built_counts_and_keeps_its_refusal(app):
+    """A flood of typos (`/bogus`, an unclosed quote) is a flood too: the router counts it, then refuses it."""
+    router = CommandRouter(app.service)
+    place = Place("telegram", "-1", "-1")
+    typo = c.Invalid(UnknownCommand(command="bogus"))
+    for _ in range(2):
+        with pytest.raises(UnknownCommand):
+            await router.handle(ALICE, place, typo)
+    with pytest.raises(SlowDown):
+        await router.handle(ALICE, place, typo)
+    assert isinstance(await router.handle(ALICE, place, typo), a.Throttled)

@@ -78,3 +78,14 @@ async def test_many_users_flooding_one_group_stall_no_other_chat(tmp_path: Path)
         await world.until(lambda: world.adapter.messenger.idle, step=0.5, what="the group's replies")
     # the waiting ones went, and perhaps the one that was on its way when `already` was counted: nothing more
     assert already + PER_CHAT <= len(answered(world, GROUP)) <= already + PER_CHAT + 1
+
+
+async def test_a_flood_of_typos_is_a_flood_too(tmp_path: Path) -> None:
+    """Commands the adapter can't even build (an unknown command) count against the sender like any other."""
+    async with telegram_world(tmp_path / "data", shipped_limits(tmp_path / "data")) as world:
+        await handled(world, [world.tg.send_text(GROUP, FLOODER, "/bogus") for _ in range(30)])
+        await world.until(lambda: world.adapter.messenger.idle, what="the group's replies")
+        texts = world.texts(GROUP)
+    assert sum(t.startswith("There is no /bogus") for t in texts) == DEFAULT_BURST
+    assert sum(t.startswith("Slow down") for t in texts) == 1
+    assert len(texts) == DEFAULT_BURST + 1
