@@ -258,3 +258,41 @@ async def test_a_waiter_cancelled_in_the_queue_does_not_hold_up_the_chat(rig: Ri
     await rig.until(lambda: first.done() and last.done())
     assert [c.params["text"] for c in rig.tg.calls_to("sendMessage", GROUP)] == ["first", "last"]
     assert not rig.messenger._pacer.busy(GROUP)
+
+
+async def test_answers_go_out_in_order_through_a_429_and_the_caller_never_waits(rig: Rig) -> None:
+    rig.tg.flood(GROUP, retry_after=7, times=1)  # the first answer meets a RetryAfter
+    start = rig.clock.now()
+    for n in range(5):
+        rig.messenger.answer_text(GROUP, f"answer {n}", reply_to=n + 1)  # returns at once: nothing awaited
+    assert not rig.messenger.idle and rig.messenger.outbox.waiting(GROUP) >= 4
+    rig.messenger.answer_text(OTHER, "elsewhere")
+    await rig.until(lambda: rig.messenger.idle)
+    sent = [(c.params["text"], c.at - start) for c in rig.tg.calls_to("sendMessage", GROUP) if c.status == 200]
+    assert [text for text, _ in sent] == [f"answer {n}" for n in range(5)]
+    assert sent[0][1] >= 7.0, "the chat waited out Telegram's retry_after"
+    (other,) = [c for c in rig.tg.calls_to("sendMessage", OTHER) if c.status == 200]
+    assert other.at - start < 1.0, "another chat never waits for this one's 429"
+
+
+async def test_a_status_post_queued_behind_answers_knows_its_message_before_any_edit(rig: Rig) -> None:
+    recorded: list[str] = []
+
+    async def on_posted(job_id: str, reply_ref: str) -> None:
+        recorded.append(reply_ref)
+
+    rig.messenger.on_posted = on_posted
+    for n in range(3):
+        rig.messenger.answer_text(GROUP, f"answer {n}")
+    ref = StatusRef(GROUP, None, 9).encode()
+    await rig.messenger.post_status(ref, view(job="queued", state=JobState.ACCEPTED))
+    for progress in (0.2, 0.5, 0.9):  # the engine moves on while the post waits in the outbox
+        await rig.messenger.show(ref, view(job="queued", progress=progress))
+    await rig.until(lambda: rig.messenger.idle and len(recorded) >= 2)
+    posts = [c for c in rig.tg.calls_to("sendMessage", GROUP) if c.status == 200]
+    assert [c.params["text"] for c in posts[:3]] == ["answer 0", "answer 1", "answer 2"]
+    assert len(posts) == 4, "one status message, no second one for the views shown meanwhile"
+    status_id = StatusRef.decode(recorded[0]).message_id
+    edits = [c for c in rig.tg.calls_to("editMessageText", GROUP) if c.status == 200]
+    assert edits and all(int(c.params["message_id"]) == status_id for c in edits)
+    assert "▰" * 10 in rig.tg.bot_messages(GROUP)[-1]["text"], "the newest view won"
