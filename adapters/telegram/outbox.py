@@ -7,7 +7,7 @@ private chat waited minutes for its answer. Now a handler's cost is the command'
 paid by the drainer of the chat that caused it.
 
 Bounded: at most `per_chat` letters wait per chat and `total` over all chats (a letter beyond that is
-dropped with a warning and its `failed` hook told: an answer minutes late is no answer); drainers exist
+refused, `post` returns False and one warning says so: an answer minutes late is no answer); drainers exist
 only for chats with letters, so at most `total` of them, and each stops by itself when its chat is empty.
 """
 
@@ -50,14 +50,17 @@ class Outbox:
         self._letters: dict[int, deque[_Letter]] = {}
         self._drainers: dict[int, asyncio.Task[None]] = {}
         self._count = 0  # letters waiting or being sent
-        self._full: set[int] = set()  # chats whose overflow was already logged (one line per flood, not per drop)
+        # chats whose overflow was logged (None: everyone's bound), one line per flood, not per drop; a chat leaves
+        # when its drainer ends, so this never outgrows the drainers
+        self._full: set[int | None] = set()
 
     def post(self, chat_id: int, call: Call, *, done: Done | None = None, failed: Failed | None = None) -> bool:
         """Queue one call for the chat; False (and nothing queued) when the chat's or everyone's outbox is full."""
         queue = self._letters.setdefault(chat_id, deque())
         if len(queue) >= self._per_chat or self._count >= self._total:
-            if chat_id not in self._full:
-                self._full.add(chat_id)
+            full = chat_id if queue else None
+            if full not in self._full:
+                self._full.add(full)
                 log.warning("outbox full: replies to chat %s dropped until it drains (%d waiting there, %d in all)",
                             chat_id, len(queue), self._count)
             if not queue:
@@ -113,7 +116,7 @@ class Outbox:
         finally:
             # no await between the last emptiness check and here: a post() meanwhile finds no drainer and starts one
             del self._drainers[chat_id]
-            self._full.discard(chat_id)
+            self._full -= {chat_id, None}
             if queue:
                 self._count -= len(queue)
                 log.warning("outbox of chat %s stopped with %d replies unsent", chat_id, len(queue))

@@ -23,7 +23,7 @@ BOB = Actor("telegram", "2", "bob")
 RATE = CommandRate(burst=3, per_minute=6.0)  # a token every 10 s
 
 
-def test_a_burst_then_one_slow_down_then_silence_until_a_token_is_back():
+async def test_a_burst_then_one_slow_down_then_silence_until_a_token_is_back():
     clock = FakeClock()
     limiter = CommandLimiter(clock, RATE)
     assert [limiter.admit(ALICE) for _ in range(3)] == [None, None, None]
@@ -33,21 +33,21 @@ def test_a_burst_then_one_slow_down_then_silence_until_a_token_is_back():
     assert word(refused.value, TEXT) == "Slow down — try again in 10 s."
     assert limiter.admit(ALICE) == a.Throttled(retry_after=10)
     assert limiter.admit(BOB) is None, "one person's flood leaves everyone else alone"
-    clock._now += 9.0
+    await clock.advance(9.0)
     assert limiter.admit(ALICE) == a.Throttled(retry_after=1)
-    clock._now += 1.0
+    await clock.advance(1.0)
     assert limiter.admit(ALICE) is None
     with pytest.raises(SlowDown):  # a new window: its first refusal is answered again
         limiter.admit(ALICE)
 
 
-def test_the_bucket_is_the_persons_on_a_platform_and_refills_to_the_burst_only():
+async def test_the_bucket_is_the_persons_on_a_platform_and_refills_to_the_burst_only():
     clock = FakeClock()
     limiter = CommandLimiter(clock, RATE)
     for _ in range(3):
         limiter.admit(ALICE)
     assert limiter.admit(Actor("discord", "1", "alice elsewhere")) is None, "another platform's user 1 is someone else"
-    clock._now += 3600.0
+    await clock.advance(3600.0)
     assert [limiter.admit(ALICE) for _ in range(3)] == [None, None, None]
     with pytest.raises(SlowDown):
         limiter.admit(ALICE)
