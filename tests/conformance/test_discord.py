@@ -13,6 +13,11 @@ from tests.fakes.discord_server import FakeDiscord
 
 
 async def _play(tmp_path, script, **limits) -> list[str]:
+    problems, _ = await _played(tmp_path, script, **limits)
+    return problems
+
+
+async def _played(tmp_path, script, **limits) -> tuple[list[str], FakeDiscord]:
     clock = FakeClock()
     dc = await FakeDiscord().start()
     dc.token = TOKEN
@@ -29,7 +34,7 @@ async def _play(tmp_path, script, **limits) -> list[str]:
     finally:
         await dc.close()
     dc.ledger.assert_clean()  # nothing castbot sent was refused by Discord's rules, and nobody was pinged
-    return problems
+    return problems, dc
 
 
 async def test_discord_conforms(tmp_path):
@@ -45,6 +50,10 @@ async def test_the_discord_runner_reports_outcomes_that_differ(tmp_path):
 
 
 async def test_discord_floods_conform(tmp_path):
-    """The rate limit's script: the interactions past the one "slow down" are still answered (privately), or the
-    fake's ledger would hold an unanswered interaction."""
-    assert await _play(tmp_path, FLOOD, command_burst=FLOOD_BURST, command_rate=FLOOD_PER_MINUTE) == []
+    """The rate limit's script. Discord must answer every interaction, so each refused one (the two "slow down"s and
+    the two throttled ones after the first) is answered — privately, so the channel sees none of it."""
+    problems, dc = await _played(tmp_path, FLOOD, command_burst=FLOOD_BURST, command_rate=FLOOD_PER_MINUTE)
+    assert problems == []
+    said = [c for c in dc.find("POST", "/webhooks/") if str((c.json or {}).get("content", "")).startswith("Slow")]
+    assert len(said) == 4
+    assert all(int(c.json.get("flags") or 0) & 64 for c in said), "ephemeral"
