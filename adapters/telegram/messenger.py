@@ -63,7 +63,8 @@ class TelegramMessenger:
         self._posted: dict[str, int] = {}  # job id -> status message posted by this process
         self._posting: dict[str, JobView | None] = {}  # job id -> newest view that arrived while posting
         self._shown: dict[tuple[int, int], str] = {}  # (chat, status message) -> digest of what it shows
-        self.outbox = Outbox(lambda chat_id, call: self.send(chat_id, call, answer=True))
+        self.outbox = Outbox(lambda chat_id, call: self.send(chat_id, call, answer=True), on_empty=pacer.wake)
+        pacer.answers_waiting = self.outbox.waiting  # so job traffic never slips in between queued answers
 
     # --- Messenger protocol ----------------------------------------------------------------------
 

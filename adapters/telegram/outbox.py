@@ -43,8 +43,10 @@ class _Letter:
 
 
 class Outbox:
-    def __init__(self, send: Send, *, per_chat: int = PER_CHAT, total: int = TOTAL) -> None:
+    def __init__(self, send: Send, *, per_chat: int = PER_CHAT, total: int = TOTAL,
+                 on_empty: Callable[[int], None] | None = None) -> None:
         self._send = send
+        self._on_empty = on_empty  # told when a chat's drainer ends: nothing of that chat waits here any more
         self._per_chat = per_chat
         self._total = total
         self._letters: dict[int, deque[_Letter]] = {}
@@ -121,6 +123,8 @@ class Outbox:
                 self._count -= len(queue)
                 log.warning("outbox of chat %s stopped with %d replies unsent", chat_id, len(queue))
             del self._letters[chat_id]
+            if self._on_empty is not None:
+                self._on_empty(chat_id)
 
     async def _deliver(self, chat_id: int, letter: _Letter) -> None:
         try:

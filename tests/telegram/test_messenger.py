@@ -296,3 +296,17 @@ async def test_a_status_post_queued_behind_answers_knows_its_message_before_any_
     edits = [c for c in rig.tg.calls_to("editMessageText", GROUP) if c.status == 200]
     assert edits and all(int(c.params["message_id"]) == status_id for c in edits)
     assert "▰" * 10 in rig.tg.bot_messages(GROUP)[-1]["text"], "the newest view won"
+
+
+async def test_job_traffic_never_slips_in_between_queued_answers(rig: Rig) -> None:
+    """Answers wait in the outbox and ask for one turn at a time; the results waiting meanwhile go after them all,
+    so a long answer's pages (and one person's answers) stay together."""
+    bot = rig.messenger._bot
+    results = [asyncio.ensure_future(rig.messenger.send(GROUP, lambda i=i: bot.send_message(GROUP, f"result {i}")))
+               for i in range(3)]
+    await rig.until(results[0].done)  # result 1 now holds the turn, waiting out the group's interval
+    for n in range(3):
+        rig.messenger.answer_text(GROUP, f"answer {n}")
+    await rig.until(lambda: all(t.done() for t in results) and rig.messenger.idle)
+    sent = [c.params["text"] for c in rig.tg.calls_to("sendMessage", GROUP) if c.status == 200]
+    assert sent == ["result 0", "result 1", "answer 0", "answer 1", "answer 2", "result 2"]
