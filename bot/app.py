@@ -17,6 +17,7 @@ from bot.allocator import return_freed_images_to_system
 from bot.settings import Settings
 from core.characters import CharacterBook
 from core.clock import Clock, SystemClock
+from core.commands.ratelimit import CommandLimiter, CommandRate
 from core.jobs.admission import Limits
 from core.jobs.engine import EngineConfig, JobEngine
 from core.metrics import observe_segmind
@@ -104,8 +105,9 @@ async def build_app(
         engine = JobEngine(store=store, runner=RemoteRunner(client), clock=clock, data_dir=settings.data_dir,
                            config=engine_config_override or engine_config(settings, speed=speed), rng=rng,
                            uploads=book, gate=gate)
+        limiter = CommandLimiter(clock, CommandRate(settings.command_burst, settings.command_rate))
         service = CastService(store=store, book=book, engine=engine, data_dir=settings.data_dir, rng=rng,
-                              pricing=settings.pricing)
+                              pricing=settings.pricing, limiter=limiter)
         await engine.start()
         stack.push_async_callback(engine.stop)
         scrubber = Scrubber(store, settings.data_dir)

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     max_per_user: int = Field(default=2, alias="CASTBOT_MAX_PER_USER", ge=1)
     max_per_scope: int = Field(default=6, alias="CASTBOT_MAX_PER_SCOPE", ge=1)
     status_rps: float = Field(default=5.0, alias="CASTBOT_STATUS_RPS", gt=0)
+    # per person, across communities: a burst of commands, then this many a minute (core/commands/ratelimit.py)
+    command_burst: int = Field(default=8, alias="CASTBOT_COMMAND_BURST", ge=1)
+    command_rate: float = Field(default=10.0, alias="CASTBOT_COMMAND_RATE", gt=0)
     default_daily_units: int = Field(default=40, alias="CASTBOT_DAILY_UNITS", ge=0)
     # Units per image at default settings, per model: "poses=2,sheet=3" or JSON. Unset models keep the catalog's;
     # a community's own weight can raise a price, never lower it (docs/operators.md, costs).

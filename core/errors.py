@@ -277,6 +277,16 @@ class UnknownUser(Worded):
         return f"{named}: name them by {ph.name_user}."
 
 
+@dataclass(eq=False)
+class SlowDown(Worded):
+    """Too many commands in a row from one person (core.commands.ratelimit): answered once per window."""
+
+    retry_after: int  # seconds until the next command is welcome
+
+    def words(self, ph: Phrasing) -> str:
+        return f"Slow down — try again in {self.retry_after} s."
+
+
 def _num(x: float | None) -> str:
     if x is None:
         return "?"

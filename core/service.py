@@ -11,39 +11,41 @@ import asyncio
 import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.catalog import SEED_MAX, Model, get_model
-from core.commands.answers import ForgetPreview, Forgotten, RatingShown
 from core.commands.precheck import Prepared, command_for_model, prepare
-from core.commands.types import AdminRating, Generate, ImageSource
-from core.errors import ConsentRequired, NotAllowed, NotFoundError
+from core.commands.types import Generate, ImageSource
+from core.community import CommunityService
+from core.errors import ConsentRequired, NotFoundError
 from core.files import write_atomic
 from core.images import normalize_image
 from core.jobs.messenger import Messenger
 from core.jobs.outputs import load_outputs
 from core.moderation.places import PlaceRatings
 from core.moderation.ratings import with_safety_negative
-from core.permissions import Action, authorize, role_of
+from core.permissions import Action
 from core.pricing import Pricing
-from core.privacy import Scrubber
 from core.store.sqlite import NewJob
-from core.types import Actor, CharacterView, ImageRole, JobView, OutputImage, Place, QuotaView, Request, StatsView
+from core.types import Actor, CharacterView, ImageRole, JobView, OutputImage, Place, Request
 
 if TYPE_CHECKING:
     from core.characters import CharacterBook
+    from core.commands.ratelimit import CommandLimiter
     from core.jobs.engine import JobEngine
-    from core.store.quota import Policy
     from core.store.sqlite import JobRecord, SqliteStore
 
 
-class CastService:
-    """What adapters call. Validation, characters, quota and permissions meet the engine here."""
+class CastService(CommunityService):
+    """What adapters call. Validation, characters, quota and permissions meet the engine here (the community's
+    own business — quota, history, policy, bans, ratings, forget-me — in the base, core.community)."""
 
     def __init__(self, *, store: SqliteStore, book: CharacterBook, engine: JobEngine, data_dir: Path,
-                 rng: random.Random | None = None, pricing: Pricing | None = None) -> None:
+                 rng: random.Random | None = None, pricing: Pricing | None = None,
+                 limiter: CommandLimiter | None = None) -> None:
         self.store = store
         self.pricing = pricing or Pricing()  # the operator's prices (CASTBOT_MODEL_UNITS), core.pricing
+        self.limiter = limiter  # the per-person command rate limit the router applies; None: unlimited
         self.book = book
         self.engine = engine
         self.data_dir = Path(data_dir)
@@ -118,11 +120,6 @@ class CastService:
         path = self.data_dir / "inputs" / f"{image.sha256}{image.extension}"
         await asyncio.to_thread(write_atomic, path, image.data, once=True)
         return str(path)
-
-    async def _authorize(self, action: Action, actor: Actor, place: Place, *, owner_id: str | None) -> None:
-        """The one permission check: `owner_id` owns the thing acted on (None: the community itself)."""
-        banned = await self.store.is_banned(scope_id=place.scope_id, platform=actor.platform, user_id=actor.user_id)
-        authorize(action, role_of(actor, owner_id=owner_id, banned=banned))
 
     async def _job_for(self, action: Action, actor: Actor, place: Place, job_id: str) -> JobRecord:
         job = await self.store.get_job(job_id)
@@ -235,64 +232,3 @@ class CastService:
         character = await self.book.get(scope_id=place.scope_id, name=name)
         await self._authorize(Action.CHARACTER_DELETE, actor, place, owner_id=character.owner_id)
         await self.book.delete(scope_id=place.scope_id, name=name)
-
-    # --- forget me (core/privacy.py does the removing) ---------------------------------------------
-
-    async def forget_preview(self, actor: Actor, place: Place) -> ForgetPreview:
-        await self._authorize(Action.FORGET_ME, actor, place, owner_id=actor.user_id)
-        characters, jobs = await Scrubber(self.store, self.data_dir).count_user(actor.platform, actor.user_id)
-        return ForgetPreview(characters=characters, jobs=jobs)
-
-    async def forget_me(self, actor: Actor, place: Place) -> Forgotten:
-        await self._authorize(Action.FORGET_ME, actor, place, owner_id=actor.user_id)
-        removed = await Scrubber(self.store, self.data_dir).forget_user(actor.platform, actor.user_id)
-        return Forgotten(characters=removed.characters, jobs=removed.jobs, files=removed.files,
-                         usernames=removed.usernames, kept=tuple(removed.kept))
-
-    # --- quota, history, admin -------------------------------------------------------------------
-
-    async def quota(self, actor: Actor, place: Place) -> QuotaView:
-        await self._authorize(Action.VIEW_QUOTA, actor, place, owner_id=actor.user_id)
-        return await self.store.quota(platform=actor.platform, user_id=actor.user_id, scope_id=place.scope_id,
-                                      is_admin=actor.is_admin)
-
-    async def history(self, actor: Actor, place: Place, *, limit: int = 10) -> list[JobView]:
-        await self._authorize(Action.VIEW_HISTORY, actor, place, owner_id=actor.user_id)
-        jobs = await self.store.history(scope_id=place.scope_id, user_id=actor.user_id, platform=actor.platform,
-                                        limit=limit)
-        return [self.engine.view(job) for job in jobs]
-
-    async def update_policy(self, actor: Actor, place: Place, **changes: Any) -> Policy:
-        await self._authorize(Action.ADMIN_QUOTA, actor, place, owner_id=None)
-        return await self.store.set_policy(place.scope_id, **changes)
-
-    async def member_quota(self, actor: Actor, place: Place, user_id: str) -> QuotaView:
-        """An admin looks at one member's quota."""
-        await self._authorize(Action.ADMIN_QUOTA, actor, place, owner_id=None)
-        return await self.store.quota(platform=actor.platform, user_id=user_id, scope_id=place.scope_id,
-                                      is_admin=False)
-
-    async def ban(self, actor: Actor, place: Place, user_id: str, *, banned: bool = True) -> None:
-        await self._authorize(Action.ADMIN_BAN, actor, place, owner_id=None)
-        if user_id == actor.user_id:  # an admin locking themselves out could not undo it
-            raise NotAllowed("You can't ban yourself.", action=Action.ADMIN_BAN.value)
-        await self.store.set_ban(scope_id=place.scope_id, platform=actor.platform, user_id=user_id, banned=banned)
-
-    async def saw_user(self, place: Place, username: str, user_id: str) -> None:
-        """A chat adapter saw `user_id` post as @username here: an admin may then name them by it."""
-        await self.store.remember_username(platform=place.platform, chat_id=place.chat_id, username=username,
-                                           user_id=user_id)
-
-    async def seen_user(self, place: Place, username: str) -> str | None:
-        """The id of whoever was last seen posting as @username in this chat; None if nobody was."""
-        return await self.store.seen_username(platform=place.platform, chat_id=place.chat_id, username=username)
-
-    async def rating(self, actor: Actor, place: Place, command: AdminRating) -> RatingShown:
-        """Anyone may see the chat's rating; changing it (or the flagged-image choice) is for admins."""
-        if command.rating is not None or command.flagged is not None:
-            await self._authorize(Action.ADMIN_RATING, actor, place, owner_id=None)
-        return await self.ratings.show_or_change(actor, place, rating=command.rating, flagged=command.flagged)
-
-    async def stats(self, actor: Actor, place: Place) -> StatsView:
-        await self._authorize(Action.ADMIN_STATS, actor, place, owner_id=None)
-        return await self.store.stats(scope_id=place.scope_id)

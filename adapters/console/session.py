@@ -104,15 +104,21 @@ class ConsoleSession:
         if line.lower() in ("quit", "exit", "/quit", "/exit"):
             self.running = False
             return
-        parsed = parse(line, IMAGE_WORDS)
-        sources = tuple(self._source(role, path) for role, path in parsed.images)
-        await self._run(_resolve_users(parsed.command), sources)
+        try:
+            parsed = parse(line, IMAGE_WORDS)
+            sources = tuple(self._source(role, path) for role, path in parsed.images)
+            command = _resolve_users(parsed.command)
+        except UserError as exc:  # core counts it against the sender's rate, then refuses it
+            command, sources = c.Invalid(exc), ()
+        await self._run(command, sources)
 
     async def _run(self, command: c.Command, sources: tuple[c.ImageSource, ...]) -> None:
         reply_ref = f"console:{uuid.uuid4().hex}"
         answer = await self.router.handle(self.actor, self.place, command, sources=sources, fetch=self._fetch,
                                           event_id=f"{PLATFORM}:{uuid.uuid4().hex}", reply_ref=reply_ref)
         self.last_answer = answer
+        if isinstance(answer, a.Throttled):  # after its one "slow down", a flood is ignored
+            return
         self.messenger.say(render.answer_text(answer))
         if isinstance(answer, a.HelpAnswer) and answer.topic is None:
             self.messenger.say(CONSOLE_HELP)

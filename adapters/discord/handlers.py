@@ -19,14 +19,23 @@ import httpx
 
 from adapters.discord.answers import answer_text
 from adapters.discord.attachments import check_metadata, download
-from adapters.discord.context import NO_MENTIONS, PHRASING, actor_of, defer_status, idem_key, place_of, report_error
+from adapters.discord.context import (
+    NO_MENTIONS,
+    PHRASING,
+    actor_of,
+    defer_status,
+    idem_key,
+    place_of,
+    report_error,
+    say,
+)
 from adapters.discord.messenger import DiscordMessenger
 from adapters.discord.views import ConsentView
 from core.clock import Clock
 from core.commands import answers as a
 from core.commands import types as c
 from core.commands.router import CommandRouter
-from core.errors import UserError
+from core.errors import SlowDown, UserError, word
 from core.types import Actor, ImageRole, Place
 
 if TYPE_CHECKING:
@@ -142,6 +151,11 @@ class CommandHandlers:
         return answer
 
     async def reply(self, interaction: discord.Interaction, answer: a.Answer, reply_ref: str = "") -> None:
+        if isinstance(answer, a.Throttled):
+            # Discord shows "did not respond" for an unanswered interaction, so a flood past its one "slow down"
+            # still gets it, privately: only the flooder sees it, and a public "thinking" is removed.
+            await say(interaction, word(SlowDown(answer.retry_after), PHRASING))
+            return
         if isinstance(answer, a.JobAccepted):
             log.info("job %s accepted from discord interaction %s", answer.view.job_id, interaction.id)
             await self.messenger.show(reply_ref, answer.view)

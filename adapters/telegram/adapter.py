@@ -184,6 +184,6 @@ class TelegramAdapter:
                 await update.callback_query.answer(render.clip(text, 200), show_alert=True)
             elif update.effective_message is not None:
                 message = update.effective_message
-                await self.messenger.send_text(message.chat.id, render.escape(text), reply_to=message.message_id)
+                self.messenger.answer_text(message.chat.id, render.escape(text), reply_to=message.message_id)
         except (TimeoutError, TelegramError) as reply_error:
             log.warning("could not tell the user about an error: %s", reply_error)

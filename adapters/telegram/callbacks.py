@@ -63,6 +63,8 @@ class TelegramButtons:
         answer = await self._commands.execute(actor, place, button_command(action, ident), chat_id=chat_id,
                                               reply_to=message_id, event_id=f"telegram:cb:{query.id}")
         match answer:
+            case a.Throttled():  # the presser flooded and was told once: the press just ends
+                await query.answer()
             case a.Cancelled():
                 await query.answer("Cancelling…")
             case a.JobAccepted():
@@ -78,7 +80,7 @@ class TelegramButtons:
                 await self._commands.show(answer, actor, place, c.Originals(ident), (), chat_id=chat_id,
                                           reply_to=None)
             case a.OutputDeleted():
-                await self._delete(chat_id, message_id)
+                self._delete(chat_id, message_id)
                 await query.answer("Deleted.")
         return answer
 
@@ -94,14 +96,20 @@ class TelegramButtons:
         answer = await self._commands.execute(pending.actor, pending.place, command, pending.sources,
                                               chat_id=chat_id, reply_to=None, event_id=f"telegram:cb:{query.id}",
                                               confirmed_by=actor)
+        if isinstance(answer, a.Throttled):  # the presser flooded: the save still waits for a press
+            await query.answer()
+            return answer
         await query.answer("Saved.")
         await self._commands.show(answer, pending.actor, pending.place, command, pending.sources, chat_id=chat_id,
                                   reply_to=None)
         self._consents.take(token)  # only now: a failed save can be confirmed again
         return answer
 
-    async def _delete(self, chat_id: int, message_id: int) -> None:
-        try:
-            await self._messenger.send(chat_id, lambda: self._bot.delete_message(chat_id, message_id))
-        except BadRequest as exc:  # already deleted (a second press): nothing left to do
-            log.info("result message %s in chat %s was not deleted: %s", message_id, chat_id, exc.message)
+    def _delete(self, chat_id: int, message_id: int) -> None:
+        async def delete() -> None:
+            try:
+                await self._bot.delete_message(chat_id, message_id)
+            except BadRequest as exc:  # already deleted (a second press): nothing left to do
+                log.info("result message %s in chat %s was not deleted: %s", message_id, chat_id, exc.message)
+
+        self._messenger.post(chat_id, delete)

@@ -1,5 +1,7 @@
 """Text commands on Telegram: core's parser makes the command, core's router runs it, the answer is shown.
 
+Answers are queued in the chat's outbox (messenger.post): a handler never waits for the chat's pace.
+
 Errors are not caught here: they travel to the adapter's single error handler, which words them with
 this platform's Phrasing.
 """
@@ -22,6 +24,7 @@ from core.commands import answers as a
 from core.commands import types as c
 from core.commands.parser import to_command
 from core.commands.router import CommandRouter
+from core.errors import UserError
 from core.types import Actor, Place
 
 
@@ -36,10 +39,13 @@ class TelegramCommands:
         self._seen = seen
 
     async def handle(self, inc: Incoming) -> a.Answer:
-        args = name_replied_user(inc.command.args, inc.replied) if inc.command.name == "admin" else inc.command.args
-        command = await self._seen.resolve(to_command(inc.command.name, args).command, inc.place)
-        # Only commands that take images look at them: `/admin ban` replying to someone's PDF is still a ban.
-        sources = inc.sources() if isinstance(command, c.Generate | c.CharacterSave) else ()
+        try:
+            args = name_replied_user(inc.command.args, inc.replied) if inc.command.name == "admin" else inc.command.args
+            command: c.Command = await self._seen.resolve(to_command(inc.command.name, args).command, inc.place)
+            # Only commands that take images look at them: `/admin ban` replying to someone's PDF is still a ban.
+            sources = inc.sources() if isinstance(command, c.Generate | c.CharacterSave) else ()
+        except UserError as exc:  # core counts it against the sender's rate, then refuses it
+            command, sources = c.Invalid(exc), ()
         answer = await self.execute(inc.actor, inc.place, command, sources, chat_id=inc.chat_id,
                                     reply_to=inc.message_id, event_id=inc.event_id)
         await self.show(answer, inc.actor, inc.place, command, sources, chat_id=inc.chat_id, reply_to=inc.message_id)
@@ -62,22 +68,22 @@ class TelegramCommands:
                    sources: Sequence[c.ImageSource], *, chat_id: int, reply_to: int | None) -> None:
         """The answer as this chat's messages (a started job already has its status message)."""
         match answer:
-            case a.JobAccepted():
+            case a.JobAccepted() | a.Throttled():  # a job has its status message; a flood after its warning, nothing
                 return
             case a.ConsentNeeded() if isinstance(command, c.CharacterSave | c.SaveFromJob):
                 token = self._consents.add(PendingSave(actor, place, command, tuple(sources)))
-                await self._messenger.send_text(chat_id, replies.answer_html(answer), reply_to=reply_to,
-                                                markup=self._codec.consent_markup(token))
+                self._messenger.answer_text(chat_id, replies.answer_html(answer), reply_to=reply_to,
+                                            markup=self._codec.consent_markup(token))
             case a.CharacterShown(view=view, image=image):
                 caption = replies.character_caption(view.name, view.description)  # fits: fields are clipped
-                await self._messenger.send(chat_id, lambda: self._bot.send_photo(
-                    chat_id, image, caption=caption, parse_mode=ParseMode.HTML), answer=True)
+                self._messenger.post(chat_id, lambda: self._bot.send_photo(
+                    chat_id, image, caption=caption, parse_mode=ParseMode.HTML))
             case a.OriginalFiles(images=images):
                 for image in images:
-                    await self._messenger.send(chat_id, lambda image=image: self._bot.send_document(
-                        chat_id, image.data, filename=image.filename), answer=True)
+                    self._messenger.post(chat_id, lambda image=image: self._bot.send_document(
+                        chat_id, image.data, filename=image.filename))
             case _:
-                await self._messenger.send_text(chat_id, replies.answer_html(answer), reply_to=reply_to)
+                self._messenger.answer_text(chat_id, replies.answer_html(answer), reply_to=reply_to)
 
     async def _fetch(self, source: c.ImageSource) -> bytes:
         return await download(self._bot, source)

@@ -1,4 +1,5 @@
-"""The Telegram Messenger: status edits coalesced per message and paced per chat; delivery of images.
+"""The Telegram Messenger: status edits coalesced per message and paced per chat; delivery of images;
+command answers through per-chat outboxes (outbox.py), so no update handler ever waits for a chat's pace.
 
 `show` only records the latest view of a status message and makes sure the chat's drain task runs;
 the drain task edits each waiting message once per turn with whatever view is newest by then, so a
@@ -25,6 +26,7 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 from adapters.telegram import render
 from adapters.telegram.buttons import ButtonCodec
 from adapters.telegram.files import photo_bytes
+from adapters.telegram.outbox import Call, Done, Failed, Outbox
 from adapters.telegram.pacing import ChatPacer, retry_seconds
 from adapters.telegram.statusref import StatusRef, shown_digest
 from core.types import JobView, OutputImage
@@ -61,6 +63,8 @@ class TelegramMessenger:
         self._posted: dict[str, int] = {}  # job id -> status message posted by this process
         self._posting: dict[str, JobView | None] = {}  # job id -> newest view that arrived while posting
         self._shown: dict[tuple[int, int], str] = {}  # (chat, status message) -> digest of what it shows
+        self.outbox = Outbox(lambda chat_id, call: self.send(chat_id, call, answer=True), on_empty=pacer.wake)
+        pacer.answers_waiting = self.outbox.waiting  # so job traffic never slips in between queued answers
 
     # --- Messenger protocol ----------------------------------------------------------------------
 
@@ -126,22 +130,29 @@ class TelegramMessenger:
         assert error is not None
         raise error
 
-    async def send_text(self, chat_id: int, text: str, *, reply_to: int | None = None,
-                        markup: InlineKeyboardMarkup | None = None) -> Message:
+    def post(self, chat_id: int, call: Call, *, done: Done | None = None, failed: Failed | None = None) -> bool:
+        """A command's answer: queued in the chat's outbox, sent in order ahead of job traffic; returns at once."""
+        return self.outbox.post(chat_id, call, done=done, failed=failed)
+
+    def answer_text(self, chat_id: int, text: str, *, reply_to: int | None = None,
+                    markup: InlineKeyboardMarkup | None = None) -> None:
         """Answer a command with our HTML, in pages if longer than a message: the first replies, the last
-        carries the buttons."""
+        carries the buttons. Queued: returns before anything is sent."""
         pages = render.pages(text, render.MAX_TEXT)
-        message: Message | None = None
         for n, page in enumerate(pages):
             last = n == len(pages) - 1
-            message = await self.send(chat_id, lambda page=page, n=n, last=last: self._bot.send_message(
+            self.post(chat_id, lambda page=page, n=n, last=last: self._bot.send_message(
                 chat_id, page, parse_mode=ParseMode.HTML, reply_markup=markup if last else None,
-                reply_parameters=_reply(reply_to) if n == 0 else None), answer=True)
-        assert message is not None
-        return message
+                reply_parameters=_reply(reply_to) if n == 0 else None))
+
+    @property
+    def idle(self) -> bool:
+        """No answer waits or is being sent, and no status edit is pending: everything queued went out."""
+        return self.outbox.idle and all(t.done() for t in self._drains.values())
 
     async def flush(self) -> None:
-        """Wait until every waiting status edit went out (tests, shutdown)."""
+        """Wait until every queued answer and waiting status edit went out (tests, shutdown)."""
+        await self.outbox.drain()
         for _ in range(1000):
             running = [t for t in self._drains.values() if not t.done()]
             if not running:
@@ -149,6 +160,7 @@ class TelegramMessenger:
             await asyncio.gather(*running, return_exceptions=True)
 
     async def close(self) -> None:
+        await self.outbox.close()
         for task in self._drains.values():
             task.cancel()
         await asyncio.gather(*self._drains.values(), return_exceptions=True)
@@ -175,23 +187,28 @@ class TelegramMessenger:
                 await self._record(view.job_id, shown)
 
     async def post_status(self, reply_ref: str, view: JobView) -> None:
-        """Post a new job's status message, its command's answer (the job is already persisted)."""
+        """Queue a new job's status message, its command's answer (the job is already persisted). Views shown
+        before it is out wait for it, so every edit knows its message."""
         ref = StatusRef.decode(reply_ref)
         self._posting[view.job_id] = None
-        try:
-            message = await self.send(ref.chat_id, lambda: self._bot.send_message(
-                ref.chat_id, render.status_text(view), parse_mode=ParseMode.HTML,
-                reply_markup=self._codec.status_markup(view), reply_parameters=_reply(ref.reply_to)), answer=True)
-        except TelegramError as exc:  # the job runs regardless; its next view tries to post again
-            log.warning("status message for job %s could not be posted: %s", view.job_id, exc)
+
+        async def posted(message: Message) -> None:
+            newer = self._posting.pop(view.job_id, None)
+            await self._remember(view.job_id, StatusRef(ref.chat_id, message.message_id, ref.reply_to,
+                                                        self._digest(view)))
+            if newer is not None:
+                await self.show(reply_ref, newer)
+
+        async def failed(exc: BaseException | None) -> None:  # the job runs regardless: its next view posts it
+            log.warning("status message for job %s not posted (%s): it follows the next view", view.job_id, exc)
             newer = self._posting.pop(view.job_id, None)
             await self.show(reply_ref, newer or view)
-            return
-        newer = self._posting.pop(view.job_id, None)
-        await self._remember(view.job_id, StatusRef(ref.chat_id, message.message_id, ref.reply_to,
-                                                    self._digest(view)))
-        if newer is not None:
-            await self.show(reply_ref, newer)
+
+        if not self.post(ref.chat_id, lambda: self._bot.send_message(
+                ref.chat_id, render.status_text(view), parse_mode=ParseMode.HTML,
+                reply_markup=self._codec.status_markup(view), reply_parameters=_reply(ref.reply_to)),
+                done=posted, failed=failed):
+            await failed(None)
 
     async def _remember(self, job_id: str, ref: StatusRef) -> None:
         """The status message `ref` names now shows the content `ref.shown`: keep that, here and in the store."""

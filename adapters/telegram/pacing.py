@@ -7,7 +7,9 @@ pushes that chat's time forward) never delays another.
 A command's answer takes the chat's next turn, ahead of waiting job traffic (deliveries, status posts):
 Telegram counts an update as handled once the next getUpdates asks past it, so an answer still queued
 when the process dies is lost for good, and in a busy group the job traffic alone can be minutes long.
-Job traffic survives a restart (jobs resume from the store), so it is the part that can wait.
+Job traffic survives a restart (jobs resume from the store), so it is the part that can wait. Answers wait in
+the chat's outbox (outbox.py), whose drainer asks for one turn at a time: `answers_waiting` tells the pacer
+that more are queued there, so job traffic does not slip in between two answers (or two pages of one).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import asyncio
 import heapq
 import itertools
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -63,6 +65,8 @@ class ChatPacer:
         self._turns: dict[int, _Turns] = {}
         self._arrivals = itertools.count()
         self._global_next = 0.0
+        # answers queued for a chat but not yet asking for a turn (the outbox's count); set by the messenger
+        self.answers_waiting: Callable[[int], int] = lambda chat_id: 0
 
     def interval(self, chat_id: int) -> float:
         return self._group if is_group(chat_id) else self._private
@@ -74,7 +78,7 @@ class ChatPacer:
         `answer`: a command's answer, served before every waiting call that is not one.
         """
         turns = self._turns.setdefault(chat_id, _Turns())
-        await self._acquire(turns, answer)
+        await self._acquire(chat_id, turns, answer)
         try:
             await self._sleep_until(self._next.get(chat_id, 0.0))
             await self._global_turn()
@@ -84,10 +88,19 @@ class ChatPacer:
                 done = self._clock.now() + self.interval(chat_id)
                 self._next[chat_id] = max(self._next.get(chat_id, 0.0), done)
         finally:
-            self._release(turns)
+            self._release(chat_id, turns)
 
-    async def _acquire(self, turns: _Turns, answer: bool) -> None:
-        if not turns.held and not turns.waiting:
+    def _free_for(self, chat_id: int, turns: _Turns, answer: bool) -> bool:
+        """May a newcomer take the turn at once? An answer passes waiting job traffic; job traffic passes nobody,
+        not even answers still in the outbox."""
+        if turns.held:
+            return False
+        if answer:
+            return not turns.waiting or turns.waiting[0][0] > 0
+        return not turns.waiting and not self.answers_waiting(chat_id)
+
+    async def _acquire(self, chat_id: int, turns: _Turns, answer: bool) -> None:
+        if self._free_for(chat_id, turns, answer):
             turns.held = True
             return
         handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -96,17 +109,25 @@ class ChatPacer:
             await handed
         except asyncio.CancelledError:
             if handed.done() and not handed.cancelled():
-                self._release(turns)  # the turn reached us just as we were cancelled: pass it on
+                self._release(chat_id, turns)  # the turn reached us just as we were cancelled: pass it on
             raise
 
-    @staticmethod
-    def _release(turns: _Turns) -> None:
+    def _release(self, chat_id: int, turns: _Turns) -> None:
         while turns.waiting:
+            if turns.waiting[0][0] > 0 and self.answers_waiting(chat_id):
+                break  # job traffic waits on: the outbox's drainer is about to ask for the next answer's turn
             _, _, handed = heapq.heappop(turns.waiting)
             if not handed.done():  # a cancelled waiter's future is done: skip it
                 handed.set_result(None)
                 return
         turns.held = False
+
+    def wake(self, chat_id: int) -> None:
+        """The chat's outbox emptied: job traffic left waiting for its answers may go on."""
+        turns = self._turns.get(chat_id)
+        if turns is not None and not turns.held and turns.waiting:
+            turns.held = True
+            self._release(chat_id, turns)
 
     def block(self, chat_id: int, seconds: float) -> None:
         """Telegram said RetryAfter for this chat: nothing goes there for `seconds`."""

@@ -193,8 +193,16 @@ class HelpAnswer:
     intro: tuple[str, ...] = ()  # /start's welcome lines
 
 
+@dataclass(frozen=True, slots=True)
+class Throttled:
+    """A command refused by the rate limit after its one SlowDown answer: adapters show nothing (Discord, which
+    must answer an interaction, answers only the sender). `retry_after`: seconds until a command is welcome."""
+
+    retry_after: int
+
+
 Answer = (
     JobAccepted | QuotaShown | HistoryPage | CharacterPage | CharacterShown | CharacterSaved | ConsentNeeded
     | Renamed | Deleted | Cancelled | PolicyUpdated | BanChanged | Stats | RatingShown | OutputDeleted | OriginalFiles
-    | HelpAnswer | ForgetPreview | Forgotten
+    | HelpAnswer | ForgetPreview | Forgotten | Throttled
 )

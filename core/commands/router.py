@@ -38,6 +38,10 @@ class CommandRouter:
         """Run one command. `event_id` makes a replayed platform event charge once; `reply_ref` is where the
         job's status goes (both matter only for commands that start a job). `confirmed_by`: who pressed a
         separate consent button for a save that answered ConsentNeeded (core checks it is `actor`)."""
+        # Before any work: a flooder costs one SlowDown, then nothing. The presser of a consent button is who acted.
+        limiter = self.service.limiter
+        if limiter is not None and (throttled := limiter.admit(confirmed_by or actor)) is not None:
+            return throttled
         s, ph = self.service, self.phrasing
         match command:
             case c.Generate():
@@ -100,6 +104,8 @@ class CommandRouter:
                 return await s.forget_me(actor, place)
             case c.Originals(job_id=job_id):
                 return a.OriginalFiles(job_id, tuple(await s.outputs(actor, place, job_id)))
+            case c.Invalid(error=error):
+                raise error
         raise TypeError(f"not a command: {command!r}")
 
     async def _generate(self, actor: Actor, place: Place, command: c.Generate, sources: Sequence[c.ImageSource],

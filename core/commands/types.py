@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.errors import UserError
 from core.types import ImageRole
 
 GENERATION_COMMANDS = ("imagine", "pose", "scene", "sheet")
@@ -213,8 +214,16 @@ class Originals:
     job_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """A command the adapter could not build (a parse error, a refused attachment). Still the person's command:
+    the router counts it against their rate before raising `error`, so a flood of typos is a flood too."""
+
+    error: UserError
+
+
 Command = (
     Generate | CharacterSave | CharacterList | CharacterShow | CharacterRename | CharacterDelete | Quota | History
     | Cancel | Help | Start | AdminQuota | AdminBan | AdminUnban | AdminStats | AdminRating | Reroll | SaveFromJob
-    | DeleteOutput | Originals | ForgetMe
+    | DeleteOutput | Originals | ForgetMe | Invalid
 )

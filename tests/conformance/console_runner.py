@@ -7,6 +7,7 @@ import asyncio
 from adapters.console.session import ConsoleSession
 from bot.app import App
 from core.types import Actor, Place
+from tests.conformance.harness import pass_time
 from tests.conformance.script import ASSETS, Observed, Step, answer_kind, refusal_kind
 from tests.fakes.clock import FakeClock
 
@@ -51,3 +52,6 @@ class ConsoleRunner:
             assert loop.time() < deadline, "jobs did not finish"
             await self._clock.advance(0.5)
             await asyncio.sleep(0.003)
+
+    async def wait(self, seconds: float) -> None:
+        await pass_time(self._clock, seconds)

@@ -26,6 +26,7 @@ from core.commands import answers as a
 from core.commands import types as c
 from core.commands.parser import parse
 from core.errors import UserError
+from tests.conformance.harness import pass_time
 from tests.conformance.script import ASSETS, Observed, Settle, Step, answer_kind, refusal_kind
 from tests.discord.conftest import DiscordWorld, option, sub
 from tests.fakes.discord_payloads import user_payload
@@ -85,6 +86,9 @@ class DiscordRunner:
             assert loop.time() < deadline, "jobs did not finish"
             await self.world.clock.advance(0.5)
             await asyncio.sleep(0.003)
+
+    async def wait(self, seconds: float) -> None:
+        await pass_time(self.world.clock, seconds)
 
     async def _outcome(self, sent: dict[str, Any]) -> Any:
         outcomes = self.world.adapter.handlers.outcomes  # type: ignore[union-attr]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 from core.store.sqlite import SqliteStore
-from tests.conformance.script import SCRIPT, Expect, Observed, Runner, Settle, Step
+from tests.conformance.script import SCRIPT, Expect, Observed, Runner, Settle, Step, Wait
+from tests.fakes.clock import FakeClock
+
+TICK = 0.5  # virtual seconds per step while time passes, each followed by a real turn for loopback I/O
 
 # Wrong expectations about a job, a refusal, a character and a ban: each runner must report each of them.
 MISJUDGED: tuple[Step | Settle, ...] = (
@@ -24,13 +28,23 @@ MISJUDGED_PROBLEMS = [
 ]
 
 
-async def play(runner: Runner, store: SqliteStore, script: tuple[Step | Settle, ...] = SCRIPT) -> list[str]:
+async def pass_time(clock: FakeClock, seconds: float) -> None:
+    """Let `seconds` of virtual time pass in ticks, giving the fake servers a real turn after each."""
+    for _ in range(round(seconds / TICK)):
+        await clock.advance(TICK)
+        await asyncio.sleep(0.003)
+
+
+async def play(runner: Runner, store: SqliteStore, script: tuple[Step | Settle | Wait, ...] = SCRIPT) -> list[str]:
     """Run every step; return one line per mismatch (empty: the platform conforms)."""
     labels: dict[str, str] = {}
     problems: list[str] = []
     for number, step in enumerate(script, start=1):
         if isinstance(step, Settle):
             await runner.settle()
+            continue
+        if isinstance(step, Wait):
+            await runner.wait(step.seconds)
             continue
         if step.job is not None:
             assert step.command is not None

@@ -22,7 +22,7 @@ How a runner maps a step (implement `Runner` for a platform):
   user option). A text like `@nobody_here` is a name nobody can resolve: core must refuse it.
 - `command` (buttons) -> the platform's button for it (Telegram inline button, Discord view button);
   the console has no buttons and calls `ConsoleSession.press`. `job` names the labelled job pressed on.
-- `Settle()` -> advance the runner's clock until no job is running.
+- `Settle()` -> advance the runner's clock until no job is running; `Wait(seconds)` -> let that much of it pass.
 - The runner returns `Observed(refusal=refusal_kind(exc) or None, answer=answer_kind(answer))` from the
   error or answer its adapter handled; the harness reads everything else from the store.
 """
@@ -45,6 +45,7 @@ from core.errors import (
     NotFoundError,
     OptionOutOfRange,
     QuotaExhausted,
+    SlowDown,
     UnknownOption,
     UnknownUser,
     UserError,
@@ -83,6 +84,13 @@ class Settle:
 
 
 @dataclass(frozen=True, slots=True)
+class Wait:
+    """Let `seconds` of the runner's clock pass (a rate limit's window)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class Observed:
     refusal: str | None
     answer: str | None
@@ -98,11 +106,13 @@ class Runner(Protocol):
 
     async def settle(self) -> None: ...
 
+    async def wait(self, seconds: float) -> None: ...
+
 
 _KINDS: tuple[tuple[type[UserError], str], ...] = (
     (NotAllowed, "not_allowed"), (NotFoundError, "not_found"), (QuotaExhausted, "quota"),
     (UnknownOption, "unknown_option"), (OptionOutOfRange, "out_of_range"), (BadOptionValue, "bad_value"),
-    (MissingImage, "missing_image"), (UnknownUser, "unknown_user"),
+    (MissingImage, "missing_image"), (UnknownUser, "unknown_user"), (SlowDown, "slow_down"),
 )
 
 
@@ -205,5 +215,26 @@ SCRIPT: tuple[Step | Settle, ...] = (
     Step("banned", "/imagine --char Mira hello", expect=Expect(job=True, units=1)),
     Step("other", "/character delete Mira", expect=Expect(characters={"Mira": True}, refusal="not_allowed")),
     Step("owner", "/character delete Mira", expect=Expect(characters={"Mira": False})),
+    Settle(),
+)
+
+# The per-person command rate limit, played with its own settings (the script above acts faster than people do,
+# so its worlds run with a burst it never reaches). N commands in a row -> one "slow down" -> silence (Discord:
+# private) -> after the window, commands work again. Presses count; another person is never held up.
+FLOOD_BURST, FLOOD_PER_MINUTE = 3, 3.0  # three in a row, then one every 20 s
+FLOOD: tuple[Step | Settle | Wait, ...] = (
+    Step("owner", "/imagine on a beach", images=CHAR, label="flood", expect=Expect(job=True, units=1)),
+    Settle(),
+    Wait(20.0),  # the bucket is full again
+    Step("owner", "/quota"),
+    Step("owner", "/history"),
+    Step("owner", "/character list"),
+    Step("owner", command=c.Reroll("", same_seed=False), job="flood", expect=Expect(refusal="slow_down")),
+    Step("owner", "/imagine on a beach", images=CHAR, expect=Expect(answer="throttled")),  # nothing written
+    Step("owner", "/quota", expect=Expect(answer="throttled")),
+    Step("other", "/quota", expect=Expect(answer="quota_shown")),
+    Wait(20.0),
+    Step("owner", command=c.Reroll("", same_seed=False), job="flood", expect=Expect(job=True, units=1)),
+    Step("owner", "/quota", expect=Expect(refusal="slow_down")),  # a new window: told once again
     Settle(),
 )

@@ -14,6 +14,7 @@ import shlex
 from adapters.telegram.adapter import Outcome
 from adapters.telegram.buttons import Action
 from core.commands import types as c
+from tests.conformance.harness import pass_time
 from tests.conformance.script import ASSETS, Observed, Step, answer_kind, refusal_kind
 from tests.telegram.conftest import TelegramWorld
 
@@ -96,6 +97,9 @@ class TelegramRunner:
         engine = self._world.app.engine
         await self._world.until(lambda: all(job.state.is_final for job in engine.active_jobs()), step=0.5,
                                 what="every job finished")
+
+    async def wait(self, seconds: float) -> None:
+        await pass_time(self._world.clock, seconds)
 
 
 def _button(command: c.Command) -> tuple[Action, str]:

@@ -17,7 +17,7 @@ from core.simulator.server import SimConfig
 from core.types import Actor, Place
 from tests.conformance.console_runner import ConsoleRunner
 from tests.conformance.harness import MISJUDGED, MISJUDGED_PROBLEMS, play
-from tests.conformance.script import ASSETS
+from tests.conformance.script import ASSETS, FLOOD, FLOOD_BURST, FLOOD_PER_MINUTE
 from tests.console.conftest import console_settings
 from tests.fakes.clock import FakeClock
 
@@ -29,6 +29,18 @@ async def test_console_conforms(tmp_path):
         messenger = ConsoleMessenger(tmp_path / "out", stream=io.StringIO(), live=False)
         problems = await play(ConsoleRunner(app, clock, messenger), app.store)
     assert problems == []
+
+
+async def test_console_floods_conform(tmp_path):
+    clock = FakeClock()
+    settings = console_settings(tmp_path / "data").model_copy(
+        update={"command_burst": FLOOD_BURST, "command_rate": FLOOD_PER_MINUTE})
+    async with build_app(settings, clock=clock, simulator_config=SimConfig(median_seconds=20.0, cv=0.1)) as app:
+        out = io.StringIO()
+        messenger = ConsoleMessenger(tmp_path / "out", stream=out, live=False)
+        problems = await play(ConsoleRunner(app, clock, messenger), app.store, FLOOD)
+    assert problems == []
+    assert out.getvalue().count("Slow down") == 2  # once per window; the throttled lines printed nothing
 
 
 async def test_the_harness_reports_outcomes_that_differ(tmp_path):

@@ -47,7 +47,7 @@ class ConsoleWorld:
 
 def console_settings(data_dir: Path) -> Settings:
     return Settings(_env_file=None, CASTBOT_DATA_DIR=data_dir, SEGMIND_API_KEY=None,  # type: ignore[call-arg]
-                    CASTBOT_DAILY_UNITS=40)
+                    CASTBOT_DAILY_UNITS=40, CASTBOT_COMMAND_BURST=10_000)  # scripts outpace people
 
 
 @pytest.fixture

@@ -50,16 +50,17 @@ class TelegramWorld:
 
 def castbot_settings(data_dir: Path) -> Settings:
     return Settings(_env_file=None, CASTBOT_DATA_DIR=data_dir, SEGMIND_API_KEY=None,  # type: ignore[call-arg]
-                    CASTBOT_DAILY_UNITS=40, CASTBOT_MAX_PER_USER=2, CASTBOT_MAX_IN_FLIGHT=16)
+                    CASTBOT_DAILY_UNITS=40, CASTBOT_MAX_PER_USER=2, CASTBOT_MAX_IN_FLIGHT=16,
+                    CASTBOT_COMMAND_BURST=10_000)  # scripts outpace people
 
 
 @contextlib.asynccontextmanager
-async def telegram_world(data_dir: Path) -> AsyncIterator[TelegramWorld]:
+async def telegram_world(data_dir: Path, settings: Settings | None = None) -> AsyncIterator[TelegramWorld]:
     """The whole world, started; the adapter is stopped on the way out (also used by tests/conformance)."""
     clock = FakeClock()
     # The gate runs with the test classifier (flags the simulator's marked pictures), never the optional model.
     async with FakeTelegramServer(clock=clock.now) as tg, build_app(
-        castbot_settings(data_dir), clock=clock, classifier=MarkClassifier(),
+        settings or castbot_settings(data_dir), clock=clock, classifier=MarkClassifier(),
         simulator_config=SimConfig(median_seconds=20.0, cv=0.1, flag_word=FLAG_WORD),
     ) as app:
         adapter = TelegramAdapter(app.service, token=tg.token, api_url=tg.root, clock=clock, poll_timeout=1.0,

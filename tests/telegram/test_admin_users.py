@@ -17,7 +17,9 @@ async def _banned(world: TelegramWorld, user_id: int) -> bool:
 
 async def _answered(world: TelegramWorld, sent: dict, chat: int = GROUP) -> Outcome:
     key = f"telegram:{chat}:{sent['message_id']}"
-    await world.until(lambda: key in world.adapter.outcomes, what=f"outcome of {sent.get('text')!r}")
+    # handled, and its answer out of the chat's outbox (a handler only queues it)
+    await world.until(lambda: key in world.adapter.outcomes and world.adapter.messenger.idle,
+                      what=f"outcome of {sent.get('text')!r}")
     return world.adapter.outcomes[key]
 
 

@@ -44,9 +44,8 @@ class Rig:
     async def status(self, chat_id: int) -> str:
         """A posted status message's reference, as a new job gets it."""
         job = f"rig-{len(self.messenger._posted)}"
-        task = asyncio.ensure_future(self.messenger.post_status(StatusRef(chat_id, None, 1).encode(), view(job=job)))
-        await self.until(task.done)
-        task.result()
+        await self.messenger.post_status(StatusRef(chat_id, None, 1).encode(), view(job=job))  # queued, not sent
+        await self.until(lambda: job in self.messenger._posted)
         return StatusRef(chat_id, self.messenger._posted[job], 1).encode()
 
     def edits(self, chat_id: int) -> list:
@@ -221,10 +220,8 @@ async def test_not_modified_still_happening_counts_as_shown(rig: Rig) -> None:
 
 async def test_long_html_goes_out_in_pages_cut_between_tags(rig: Rig) -> None:
     text = "\n".join(f"• <b>character {n} &amp; friend</b> — <i>a long description {n}</i>" for n in range(300))
-    task = asyncio.ensure_future(rig.messenger.send_text(PRIVATE, text, reply_to=9,
-                                                         markup=ButtonCodec().result_markup("j")))
-    await rig.until(task.done)
-    task.result()
+    rig.messenger.answer_text(PRIVATE, text, reply_to=9, markup=ButtonCodec().result_markup("j"))
+    await rig.until(lambda: rig.messenger.idle)
     pages = rig.tg.calls_to("sendMessage", PRIVATE)
     assert len(pages) == 4 and all(c.status == 200 for c in pages)  # the fake parses each: none refused
     assert [bool(c.params.get("reply_markup")) for c in pages] == [False, False, False, True]
@@ -240,9 +237,9 @@ async def test_a_commands_answer_goes_ahead_of_the_groups_waiting_job_traffic(ri
     results = [asyncio.ensure_future(rig.messenger.send(GROUP, lambda i=i: bot.send_message(GROUP, f"result {i}")))
                for i in range(5)]
     await rig.until(results[0].done)  # result 1 now holds the turn, waiting out the group's interval
-    answer = asyncio.ensure_future(rig.messenger.send_text(GROUP, "Cancelling it.", reply_to=1))
+    rig.messenger.answer_text(GROUP, "Cancelling it.", reply_to=1)
     later = asyncio.ensure_future(rig.messenger.send(GROUP, lambda: bot.send_message(GROUP, "result 5")))
-    await rig.until(lambda: all(t.done() for t in [*results, answer, later]))
+    await rig.until(lambda: all(t.done() for t in [*results, later]) and rig.messenger.idle)
     sent = [(c.params["text"], c.at) for c in rig.tg.calls_to("sendMessage", GROUP) if c.status == 200]
     assert [text for text, _ in sent] == ["result 0", "result 1", "Cancelling it.",
                                           *(f"result {i}" for i in range(2, 6))]
@@ -254,10 +251,62 @@ async def test_a_waiter_cancelled_in_the_queue_does_not_hold_up_the_chat(rig: Ri
     bot = rig.messenger._bot
     first = asyncio.ensure_future(rig.messenger.send(GROUP, lambda: bot.send_message(GROUP, "first")))
     await rig.until(lambda: rig.tg.calls_to("sendMessage", GROUP))
-    gone = asyncio.ensure_future(rig.messenger.send_text(GROUP, "never sent"))
+    gone = asyncio.ensure_future(rig.messenger.send(GROUP, lambda: bot.send_message(GROUP, "never sent"), answer=True))
     last = asyncio.ensure_future(rig.messenger.send(GROUP, lambda: bot.send_message(GROUP, "last")))
     await asyncio.sleep(0.01)
     gone.cancel()
     await rig.until(lambda: first.done() and last.done())
     assert [c.params["text"] for c in rig.tg.calls_to("sendMessage", GROUP)] == ["first", "last"]
     assert not rig.messenger._pacer.busy(GROUP)
+
+
+async def test_answers_go_out_in_order_through_a_429_and_the_caller_never_waits(rig: Rig) -> None:
+    rig.tg.flood(GROUP, retry_after=7, times=1)  # the first answer meets a RetryAfter
+    start = rig.clock.now()
+    for n in range(5):
+        rig.messenger.answer_text(GROUP, f"answer {n}", reply_to=n + 1)  # returns at once: nothing awaited
+    assert not rig.messenger.idle and rig.messenger.outbox.waiting(GROUP) >= 4
+    rig.messenger.answer_text(OTHER, "elsewhere")
+    await rig.until(lambda: rig.messenger.idle)
+    sent = [(c.params["text"], c.at - start) for c in rig.tg.calls_to("sendMessage", GROUP) if c.status == 200]
+    assert [text for text, _ in sent] == [f"answer {n}" for n in range(5)]
+    assert sent[0][1] >= 7.0, "the chat waited out Telegram's retry_after"
+    (other,) = [c for c in rig.tg.calls_to("sendMessage", OTHER) if c.status == 200]
+    assert other.at - start < 1.0, "another chat never waits for this one's 429"
+
+
+async def test_a_status_post_queued_behind_answers_knows_its_message_before_any_edit(rig: Rig) -> None:
+    recorded: list[str] = []
+
+    async def on_posted(job_id: str, reply_ref: str) -> None:
+        recorded.append(reply_ref)
+
+    rig.messenger.on_posted = on_posted
+    for n in range(3):
+        rig.messenger.answer_text(GROUP, f"answer {n}")
+    ref = StatusRef(GROUP, None, 9).encode()
+    await rig.messenger.post_status(ref, view(job="queued", state=JobState.ACCEPTED))
+    for progress in (0.2, 0.5, 0.9):  # the engine moves on while the post waits in the outbox
+        await rig.messenger.show(ref, view(job="queued", progress=progress))
+    await rig.until(lambda: rig.messenger.idle and len(recorded) >= 2)
+    posts = [c for c in rig.tg.calls_to("sendMessage", GROUP) if c.status == 200]
+    assert [c.params["text"] for c in posts[:3]] == ["answer 0", "answer 1", "answer 2"]
+    assert len(posts) == 4, "one status message, no second one for the views shown meanwhile"
+    status_id = StatusRef.decode(recorded[0]).message_id
+    edits = [c for c in rig.tg.calls_to("editMessageText", GROUP) if c.status == 200]
+    assert edits and all(int(c.params["message_id"]) == status_id for c in edits)
+    assert "▰" * 10 in rig.tg.bot_messages(GROUP)[-1]["text"], "the newest view won"
+
+
+async def test_job_traffic_never_slips_in_between_queued_answers(rig: Rig) -> None:
+    """Answers wait in the outbox and ask for one turn at a time; the results waiting meanwhile go after them all,
+    so a long answer's pages (and one person's answers) stay together."""
+    bot = rig.messenger._bot
+    results = [asyncio.ensure_future(rig.messenger.send(GROUP, lambda i=i: bot.send_message(GROUP, f"result {i}")))
+               for i in range(3)]
+    await rig.until(results[0].done)  # result 1 now holds the turn, waiting out the group's interval
+    for n in range(3):
+        rig.messenger.answer_text(GROUP, f"answer {n}")
+    await rig.until(lambda: all(t.done() for t in results) and rig.messenger.idle)
+    sent = [c.params["text"] for c in rig.tg.calls_to("sendMessage", GROUP) if c.status == 200]
+    assert sent == ["result 0", "result 1", "answer 0", "answer 1", "answer 2", "result 2"]
