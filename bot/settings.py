@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     max_per_scope: int = Field(default=6, alias="CASTBOT_MAX_PER_SCOPE", ge=1)
     status_rps: float = Field(default=5.0, alias="CASTBOT_STATUS_RPS", gt=0)
     default_daily_units: int = Field(default=40, alias="CASTBOT_DAILY_UNITS", ge=0)
+    # Operator limits above every community (core.limits; docs/operators.md has the values for a public bot).
+    # Unset numbers limit nothing.
+    person_daily_units: int | None = Field(default=None, alias="CASTBOT_PERSON_DAILY_UNITS", ge=0)
+    daily_spend_ceiling: int | None = Field(default=None, alias="CASTBOT_DAILY_SPEND_CEILING", ge=0)
+    max_community_daily_units: int | None = Field(default=None, alias="CASTBOT_MAX_COMMUNITY_DAILY_UNITS", ge=0)
+    max_community_pool_units: int | None = Field(default=None, alias="CASTBOT_MAX_COMMUNITY_POOL_UNITS", ge=0)
+    allowed_places: str | None = Field(default=None, alias="CASTBOT_ALLOWED_PLACES")  # "telegram:-100123,discord:456"
+    allow_dms: bool = Field(default=True, alias="CASTBOT_ALLOW_DMS")  # only read when CASTBOT_ALLOWED_PLACES is set
+    operators: str = Field(default="", alias="CASTBOT_OPERATORS")  # "telegram:123,discord:456": admins everywhere
     # Days a finished job keeps its prompt, input photos and images (docs/privacy.md); 0 keeps them forever.
     retention_days: int = Field(default=30, alias="CASTBOT_RETENTION_DAYS", ge=0)
 

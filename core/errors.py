@@ -37,6 +37,18 @@ class QuotaExhausted(UserError):
         self.resets_at = resets_at
 
 
+class PersonalCapReached(QuotaExhausted):
+    """The operator's per-person cap across every community and DM on a platform binds (core.store.caps)."""
+
+    def __init__(self, message: str, *, cap: int, resets_at: float | None = None) -> None:
+        super().__init__(message, resets_at=resets_at)
+        self.cap = cap
+
+
+class SpendCeilingReached(QuotaExhausted):
+    """The whole instance reached the operator's daily spend ceiling (core.store.caps)."""
+
+
 class NotAllowed(UserError):
     """The actor may not do this (not the owner, not an admin, banned); see core.permissions."""
 

@@ -113,6 +113,8 @@ class ConsoleSession:
         answer = await self.router.handle(self.actor, self.place, command, sources=sources, fetch=self._fetch,
                                           event_id=f"{PLATFORM}:{uuid.uuid4().hex}", reply_ref=reply_ref)
         self.last_answer = answer
+        if isinstance(answer, a.Ignored):
+            return
         self.messenger.say(render.answer_text(answer))
         if isinstance(answer, a.HelpAnswer) and answer.topic is None:
             self.messenger.say(CONSOLE_HELP)

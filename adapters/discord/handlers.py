@@ -142,6 +142,9 @@ class CommandHandlers:
         return answer
 
     async def reply(self, interaction: discord.Interaction, answer: a.Answer, reply_ref: str = "") -> None:
+        if isinstance(answer, a.Ignored):  # core said nothing more to say: drop the deferred "thinking" reply
+            await interaction.delete_original_response()
+            return
         if isinstance(answer, a.JobAccepted):
             log.info("job %s accepted from discord interaction %s", answer.view.job_id, interaction.id)
             await self.messenger.show(reply_ref, answer.view)

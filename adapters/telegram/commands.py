@@ -62,7 +62,7 @@ class TelegramCommands:
                    sources: Sequence[c.ImageSource], *, chat_id: int, reply_to: int | None) -> None:
         """The answer as this chat's messages (a started job already has its status message)."""
         match answer:
-            case a.JobAccepted():
+            case a.JobAccepted() | a.Ignored():
                 return
             case a.ConsentNeeded() if isinstance(command, c.CharacterSave | c.SaveFromJob):
                 token = self._consents.add(PendingSave(actor, place, command, tuple(sources)))

@@ -169,8 +169,16 @@ class HelpAnswer:
     intro: tuple[str, ...] = ()  # /start's welcome lines
 
 
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """Say nothing: core already answered this place or person once (an unlisted place); adapters send nothing
+    (Discord, which must answer an interaction, deletes its "thinking" reply)."""
+
+    reason: str  # "place": not on the operator's allow-list
+
+
 Answer = (
     JobAccepted | QuotaShown | HistoryPage | CharacterPage | CharacterShown | CharacterSaved | ConsentNeeded
     | Renamed | Deleted | Cancelled | PolicyUpdated | BanChanged | Stats | OutputDeleted | OriginalFiles | HelpAnswer
-    | ForgetPreview | Forgotten
+    | ForgetPreview | Forgotten | Ignored
 )

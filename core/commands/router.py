@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from core.commands import answers as a
 from core.commands import types as c
+from core.commands.gate import PlaceGate
 from core.commands.help import help_answer
 from core.commands.precheck import check_size
 from core.errors import ConsentRequired, MissingImage, UnknownUser, Usage
@@ -31,6 +32,7 @@ class CommandRouter:
         self.service = service
         self.phrasing = phrasing
         self.page_size = page_size
+        self.gate = PlaceGate(service.store.limits)  # the one copy the store enforces in its transactions
 
     async def handle(self, actor: Actor, place: Place, command: c.Command, *, sources: Sequence[c.ImageSource] = (),
                      fetch: c.Fetch | None = None, event_id: str = "", reply_ref: str = "",
@@ -38,7 +40,10 @@ class CommandRouter:
         """Run one command. `event_id` makes a replayed platform event charge once; `reply_ref` is where the
         job's status goes (both matter only for commands that start a job). `confirmed_by`: who pressed a
         separate consent button for a save that answered ConsentNeeded (core checks it is `actor`)."""
-        s, ph = self.service, self.phrasing
+        admitted = self.gate.admit(actor, place)  # operator ids act as admins; unlisted places are refused once
+        if isinstance(admitted, a.Ignored):
+            return admitted
+        actor, s, ph = admitted, self.service, self.phrasing
         match command:
             case c.Generate():
                 return await self._generate(actor, place, command, sources, fetch, event_id, reply_ref)
