@@ -51,8 +51,8 @@ class OperatorLimits:
         return f"{platform}:{user_id}" in self.operators
 
     def place_allowed(self, platform: str, scope_id: str, user_id: str) -> bool:
-        """May a command from `user_id` in this place run at all? (The console is the operator's own terminal.)"""
-        if platform == "console" or self.allowed_places is None:
+        """May a command from `user_id` in this place run at all?"""
+        if self.allowed_places is None:
             return True
         if scope_id.startswith("dm:"):
             return self.allow_dms or self.is_operator(platform, user_id)

@@ -53,11 +53,12 @@ class DiscordWorld:
         return result
 
 
-def castbot_settings(data_dir: Path) -> Any:
+def castbot_settings(data_dir: Path, **env: Any) -> Any:
+    """`env`: more settings by their variable names (CASTBOT_ALLOWED_PLACES=..., ...)."""
     from bot.settings import Settings
 
     return Settings(_env_file=None, CASTBOT_DATA_DIR=data_dir, SEGMIND_API_KEY=None,  # type: ignore[call-arg]
-                    CASTBOT_DAILY_UNITS=40, CASTBOT_MAX_PER_USER=2, CASTBOT_MAX_IN_FLIGHT=16)
+                    CASTBOT_DAILY_UNITS=40, CASTBOT_MAX_PER_USER=2, CASTBOT_MAX_IN_FLIGHT=16, **env)
 
 
 def make_adapter(app: Any, dc: FakeDiscord, clock: FakeClock, **kw: Any) -> DiscordAdapter:

@@ -47,17 +47,18 @@ class TelegramWorld:
         task.result()
 
 
-def castbot_settings(data_dir: Path) -> Settings:
+def castbot_settings(data_dir: Path, **env: object) -> Settings:
+    """`env`: more settings by their variable names (CASTBOT_PERSON_DAILY_UNITS=3, ...)."""
     return Settings(_env_file=None, CASTBOT_DATA_DIR=data_dir, SEGMIND_API_KEY=None,  # type: ignore[call-arg]
-                    CASTBOT_DAILY_UNITS=40, CASTBOT_MAX_PER_USER=2, CASTBOT_MAX_IN_FLIGHT=16)
+                    CASTBOT_DAILY_UNITS=40, CASTBOT_MAX_PER_USER=2, CASTBOT_MAX_IN_FLIGHT=16, **env)
 
 
 @contextlib.asynccontextmanager
-async def telegram_world(data_dir: Path) -> AsyncIterator[TelegramWorld]:
+async def telegram_world(data_dir: Path, settings: Settings | None = None) -> AsyncIterator[TelegramWorld]:
     """The whole world, started; the adapter is stopped on the way out (also used by tests/conformance)."""
     clock = FakeClock()
     async with FakeTelegramServer(clock=clock.now) as tg, build_app(
-        castbot_settings(data_dir), clock=clock, simulator_config=SimConfig(median_seconds=20.0, cv=0.1)
+        settings or castbot_settings(data_dir), clock=clock, simulator_config=SimConfig(median_seconds=20.0, cv=0.1)
     ) as app:
         adapter = TelegramAdapter(app.service, token=tg.token, api_url=tg.root, clock=clock, poll_timeout=1.0,
                                   album_window=0.5)
