@@ -30,7 +30,7 @@ STARTS = tuple(datetime(*d, 13, 17, tzinfo=UTC).timestamp() for d in
 
 advance = st.tuples(st.just("advance"), st.floats(min_value=60, max_value=30 * HOUR))
 zone = st.tuples(st.just("timezone"), st.sampled_from(ZONES))
-window = st.tuples(st.just("window"), st.sampled_from(windows_ := ("calendar", "rolling")))
+window = st.tuples(st.just("window"), st.sampled_from(("calendar", "rolling")))
 spend = st.tuples(st.just("spend"), st.integers(min_value=1, max_value=ALLOWANCE))
 steps = st.lists(st.one_of(advance, zone, window, spend), min_size=1, max_size=40)
 
@@ -47,8 +47,8 @@ def old_end(old: Policy, now: float) -> float:
 
 def zone_hop_attack(cycles: int) -> list[tuple[str, object]]:
     """Spend just after the old window's end and again just after the new zone's midnight, then hop back: with a
-    floor that lapses at the old window's end instead of the new zone's next midnight, that is two allowances
-    every three days on top of the three. Starts at 01:00 UTC on a UTC calendar; St John's midnight is 03:30 UTC in January."""
+    floor that lapses at the old window's end instead of the new zone's next midnight, that is four allowances
+    every three days. Starts at 01:00 UTC on a UTC calendar; St John's midnight is 03:30 UTC in January."""
     hop = [("spend", ALLOWANCE), ("timezone", "America/St_Johns"), ("advance", 23.5 * HOUR),  # 00:30 next day
            ("spend", ALLOWANCE), ("advance", 3.5 * HOUR), ("spend", ALLOWANCE),  # 04:00, after St John's midnight
            ("timezone", "UTC"), ("advance", 23.5 * HOUR + 60), ("spend", ALLOWANCE),  # 03:31, old window over
