@@ -8,6 +8,7 @@ costs a download or a status message. Permission decisions stay in the service.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -32,7 +33,10 @@ class CommandRouter:
         self.service = service
         self.phrasing = phrasing
         self.page_size = page_size
-        self.gate = PlaceGate(service.store.limits)  # the one copy the store enforces in its transactions
+
+    @functools.cached_property
+    def gate(self) -> PlaceGate:
+        return PlaceGate(self.service.store.limits)  # the one copy the store enforces in its transactions
 
     async def handle(self, actor: Actor, place: Place, command: c.Command, *, sources: Sequence[c.ImageSource] = (),
                      fetch: c.Fetch | None = None, event_id: str = "", reply_ref: str = "",

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from adapters.discord.adapter import DiscordAdapter
+from core.limits import OperatorLimits
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord_server import FakeDiscord
 
@@ -103,6 +104,8 @@ class Plumbing:
         self.messengers: dict[str, Any] = {}
         self.replies: dict[str, str] = {}  # job id -> the reply reference the messenger last recorded
         self.service = self
+        self.store = self  # the router reads the operator's limits from the service's store
+        self.limits = OperatorLimits()
 
     def register_messenger(self, platform: str, messenger: Any) -> None:
         self.messengers[platform] = messenger
