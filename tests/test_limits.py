@@ -150,3 +150,20 @@ def test_operator_ids_and_places_parse_strictly() -> None:
     assert not limits.place_allowed("discord", "-100", "1")
     assert not limits.place_allowed("telegram", "dm:1", "1") and limits.place_allowed("telegram", "dm:9", "9")
     assert OperatorLimits().place_allowed("discord", "123", "1")  # no allow-list: every place
+
+
+async def test_the_ceiling_holds_under_concurrent_jobs_and_sees_released_units(tmp_path: Path,
+                                                                               clock: FakeClock) -> None:
+    async with await open_store(tmp_path, clock, OperatorLimits(daily_spend_ceiling=25)) as store:
+        results = await asyncio.gather(*(store.create_job(job(f"j{i}", scope=f"g{i % 7}", user=f"u{i}", cost=1))
+                                         for i in range(60)), return_exceptions=True)
+        accepted = [r for r in results if isinstance(r, tuple)]
+        assert len(accepted) == 25 and all(isinstance(r, tuple | SpendCeilingReached) for r in results)
+        for record, _ in accepted[:5]:  # five jobs fail: their units come back to the instance
+            await store.finish_job(record.job_id, JobState.FAILED)
+        await clock.advance(1.0)  # refusals re-read the exact spend at most once a second
+        for i in range(5):
+            await store.create_job(job(f"after{i}", scope="g1", user=f"w{i}"))
+        with pytest.raises(SpendCeilingReached):
+            await store.create_job(job("one-more", scope="g1", user="w9"))
+        assert (await store.ledger_totals())["hold"] - (await store.ledger_totals())["release"] == 25

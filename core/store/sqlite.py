@@ -19,7 +19,7 @@ import aiosqlite
 
 from core.clock import Clock
 from core.errors import InvalidParameter, QuotaExhausted
-from core.limits import CeilingAlarm, OperatorLimits
+from core.limits import OperatorLimits
 from core.permissions import Action, Role, refused
 from core.store import caps, quota, windows
 from core.store import policy as sp
@@ -56,7 +56,7 @@ class SqliteStore(Database):
         self.data_dir = data_dir
         self.default_daily_units = default_daily_units
         self.limits = limits  # the operator's caps above every community (core.limits)
-        self.alarm = CeilingAlarm(limits)
+        self.ceiling = caps.Ceiling(limits)
 
     @classmethod
     async def open(
@@ -115,7 +115,7 @@ class SqliteStore(Database):
             standing = await quota.read_standing(conn, policy, **who)
             message = quota.exhausted_message(policy, standing, cost=new.cost, now=now)
             raise QuotaExhausted(message, resets_at=standing.resets_at)
-        await caps.check(conn, self.limits, self.alarm, cost=new.cost, **who)  # the operator's, above the community's
+        await caps.check(conn, self.limits, self.ceiling, cost=new.cost, **who)  # the operator's, above the community's
         return parts
 
     async def get_job(self, job_id: str) -> JobRecord | None:
