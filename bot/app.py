@@ -54,6 +54,7 @@ def operator_limits(settings: Settings, *, on_alert: Alert | None = None) -> Ope
         max_community_daily_units=settings.max_community_daily_units,
         max_community_pool_units=settings.max_community_pool_units,
         allowed_places=places(settings.allowed_places), allow_dms=settings.allow_dms,
+        leave_unlisted=settings.leave_unlisted,
         operators=parse_ids(settings.operators, what="CASTBOT_OPERATORS"), on_alert=on_alert or _alert_log,
     )
 

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     max_community_pool_units: int | None = Field(default=None, alias="CASTBOT_MAX_COMMUNITY_POOL_UNITS", ge=0)
     allowed_places: str | None = Field(default=None, alias="CASTBOT_ALLOWED_PLACES")  # "telegram:-100123,discord:456"
     allow_dms: bool = Field(default=True, alias="CASTBOT_ALLOW_DMS")  # only read when CASTBOT_ALLOWED_PLACES is set
+    leave_unlisted: bool = Field(default=True, alias="CASTBOT_LEAVE_UNLISTED")
     operators: str = Field(default="", alias="CASTBOT_OPERATORS")  # "telegram:123,discord:456": admins everywhere
     # Days a finished job keeps its prompt, input photos and images (docs/privacy.md); 0 keeps them forever.
     retention_days: int = Field(default=30, alias="CASTBOT_RETENTION_DAYS", ge=0)

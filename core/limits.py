@@ -44,6 +44,7 @@ class OperatorLimits:
     max_community_pool_units: int | None = None
     allowed_places: frozenset[str] | None = None  # "platform:scope_id"; None = every place
     allow_dms: bool = True
+    leave_unlisted: bool = True  # leave an unlisted group or server that keeps using the bot after its refusal
     operators: frozenset[str] = frozenset()  # "platform:user_id"
     on_alert: Alert | None = field(default=None, compare=False, repr=False)  # told once when the ceiling binds
 

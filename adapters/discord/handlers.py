@@ -144,6 +144,8 @@ class CommandHandlers:
     async def reply(self, interaction: discord.Interaction, answer: a.Answer, reply_ref: str = "") -> None:
         if isinstance(answer, a.Ignored):  # core said nothing more to say: drop the deferred "thinking" reply
             await interaction.delete_original_response()
+            if answer.leave and interaction.guild_id is not None:  # an unlisted server that was told once
+                await interaction.client.http.leave_guild(interaction.guild_id)
             return
         if isinstance(answer, a.JobAccepted):
             log.info("job %s accepted from discord interaction %s", answer.view.job_id, interaction.id)

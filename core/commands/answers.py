@@ -175,6 +175,7 @@ class Ignored:
     (Discord, which must answer an interaction, deletes its "thinking" reply)."""
 
     reason: str  # "place": not on the operator's allow-list
+    leave: bool = False  # the bot should leave this group or server (the operator's CASTBOT_LEAVE_UNLISTED)
 
 
 Answer = (

@@ -5,7 +5,8 @@
 - With an allow-list set, a place not on it gets ONE polite refusal (NotAllowed, worded here) and after
   that silence (`Ignored`): a busy unlisted group is not answered a thousand times. The places already
   told are remembered in a bounded LRU, so a flood of new places cannot grow memory; one that falls out is
-  told again, once.
+  told again, once. A place that keeps using the bot after its refusal is left (Telegram leaveChat,
+  Discord leave guild) when the operator's `leave_unlisted` says so: no more updates arrive from it.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class PlaceGate:
         key = (place.platform, place.scope_id)
         if key in self._told:
             self._told.move_to_end(key)
-            return Ignored("place")
+            # Told once already and still used: leave, if the operator wants it (never a private chat).
+            return Ignored("place", leave=limits.leave_unlisted and not place.scope_id.startswith("dm:"))
         self._told[key] = None
         while len(self._told) > self._memory:
             self._told.popitem(last=False)

@@ -43,12 +43,14 @@ async def outcome(w: DiscordWorld, sent: dict[str, Any]) -> Any:
     return await w.until(lambda: outcomes.get(int(sent["id"])), what="the interaction's outcome")
 
 
-async def test_an_unlisted_server_is_refused_once_then_ignored(limited: DiscordWorld) -> None:
+async def test_an_unlisted_server_is_refused_once_then_left(limited: DiscordWorld) -> None:
     first = await limited.dc.slash("quota", guild_id=UNLISTED)
     assert "This bot is private" in (await answer(limited, first)).json["content"]
     assert isinstance(await outcome(limited, first), NotAllowed)
     second = await limited.dc.slash("help", guild_id=UNLISTED)
-    assert isinstance(await outcome(limited, second), a.Ignored)
+    assert await outcome(limited, second) == a.Ignored("place", leave=True)
+    await limited.dc.wait_call("DELETE", f"/users/@me/guilds/{UNLISTED}")
+    assert limited.dc.left_guilds == {str(UNLISTED)}
     # The "thinking" reply is removed, and nothing else is said.
     await limited.dc.wait_call("DELETE", f"/webhooks/{APP_ID}/{second['token']}/messages/@original")
     assert not any(second["token"] in c.path and c.method in ("POST", "PATCH") and (c.json or {}).get("content")

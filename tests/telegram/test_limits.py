@@ -31,14 +31,15 @@ async def outcome(world: TelegramWorld, chat_id: int, message: dict) -> Outcome:
     return world.adapter.outcomes[key]
 
 
-async def test_an_unlisted_group_is_refused_once_then_not_answered(limited: TelegramWorld) -> None:
+async def test_an_unlisted_group_is_refused_once_then_left(limited: TelegramWorld) -> None:
     first = await outcome(limited, UNLISTED, limited.tg.send_text(UNLISTED, USER, "/quota"))
     assert isinstance(first.error, NotAllowed)
     await limited.until(lambda: len(limited.texts(UNLISTED)) == 1, what="the one refusal")
     assert "This bot is private" in limited.texts(UNLISTED)[0]
-    for text in ("/help", "/quota", "/imagine on a beach"):  # a busy group: nothing more is sent there
-        later = await outcome(limited, UNLISTED, limited.tg.send_text(UNLISTED, USER, text))
-        assert isinstance(later.answer, a.Ignored)
+    # Still used after the refusal: nothing more is said there, and the bot leaves (no more updates come).
+    later = await outcome(limited, UNLISTED, limited.tg.send_text(UNLISTED, USER, "/help"))
+    assert later.answer == a.Ignored("place", leave=True)
+    assert limited.tg.left == {UNLISTED} and len(limited.tg.calls_to("leaveChat")) == 1
     listed = await outcome(limited, GROUPS[0], limited.tg.send_text(GROUPS[0], USER, "/quota"))
     assert isinstance(listed.answer, a.QuotaShown)
     await limited.until(lambda: len(limited.texts(GROUPS[0])) == 1, what="the listed group's answer")
