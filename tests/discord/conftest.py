@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -82,13 +83,19 @@ async def dc() -> AsyncIterator[FakeDiscord]:
 
 @pytest.fixture
 async def world(tmp_path: Path, dc: FakeDiscord) -> AsyncIterator[DiscordWorld]:
+    async with discord_world(dc, castbot_settings(tmp_path)) as started:
+        yield started
+
+
+@contextlib.asynccontextmanager
+async def discord_world(dc: FakeDiscord, settings: Any) -> AsyncIterator[DiscordWorld]:
+    """The real app with `settings` and the started adapter against `dc`, on a fresh fake clock."""
     from bot.app import build_app
     from core.simulator.server import SimConfig
 
     clock = FakeClock()
     dc.clock = clock.now
-    async with build_app(castbot_settings(tmp_path), clock=clock,
-                         simulator_config=SimConfig(median_seconds=20.0, cv=0.1)) as app:
+    async with build_app(settings, clock=clock, simulator_config=SimConfig(median_seconds=20.0, cv=0.1)) as app:
         adapter = make_adapter(app, dc, clock)
         await adapter.start()
         try:

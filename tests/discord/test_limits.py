@@ -11,9 +11,8 @@ import pytest
 
 from core.commands import answers as a
 from core.errors import NotAllowed, PersonalCapReached
-from tests.discord.conftest import DiscordWorld, castbot_settings, make_adapter, option, photo
+from tests.discord.conftest import DiscordWorld, castbot_settings, discord_world, option, photo
 from tests.discord.test_commands import answer
-from tests.fakes.clock import FakeClock
 from tests.fakes.discord_server import APP_ID, FakeDiscord
 
 LISTED, UNLISTED, USER = 222, 555, 111
@@ -21,20 +20,10 @@ LISTED, UNLISTED, USER = 222, 555, 111
 
 @pytest.fixture
 async def limited(tmp_path: Path, dc: FakeDiscord) -> AsyncIterator[DiscordWorld]:
-    from bot.app import build_app
-    from core.simulator.server import SimConfig
-
-    clock = FakeClock()
-    dc.clock = clock.now
     settings = castbot_settings(tmp_path, CASTBOT_ALLOWED_PLACES=f"discord:{LISTED},discord:223",
                                 CASTBOT_PERSON_DAILY_UNITS=3)
-    async with build_app(settings, clock=clock, simulator_config=SimConfig(median_seconds=20.0, cv=0.1)) as app:
-        adapter = make_adapter(app, dc, clock)
-        await adapter.start()
-        try:
-            yield DiscordWorld(clock, dc, app, adapter)
-        finally:
-            await adapter.stop()
+    async with discord_world(dc, settings) as world:
+        yield world
 
 
 async def outcome(w: DiscordWorld, sent: dict[str, Any]) -> Any:
