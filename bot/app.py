@@ -20,6 +20,7 @@ from core.clock import Clock, SystemClock
 from core.commands.ratelimit import CommandLimiter, CommandRate
 from core.jobs.admission import Limits
 from core.jobs.engine import EngineConfig, JobEngine
+from core.limits import Alert, OperatorLimits, parse_ids, places
 from core.metrics import observe_segmind
 from core.moderation import opennsfw
 from core.moderation.classifier import Classifier
@@ -48,6 +49,23 @@ class App:
     retention: RetentionTask
     simulator: Simulator | None = None
     adapters: list[Any] = field(default_factory=list)
+
+
+def operator_limits(settings: Settings, *, on_alert: Alert | None = None) -> OperatorLimits:
+    """The operator's limits from settings; a malformed id list stops the start with a clear message."""
+    return OperatorLimits(
+        person_daily_units=settings.person_daily_units, daily_spend_ceiling=settings.daily_spend_ceiling,
+        max_community_daily_units=settings.max_community_daily_units,
+        max_community_pool_units=settings.max_community_pool_units,
+        allowed_places=places(settings.allowed_places), allow_dms=settings.allow_dms,
+        leave_unlisted=settings.leave_unlisted,
+        operators=parse_ids(settings.operators, what="CASTBOT_OPERATORS"), on_alert=on_alert or _alert_log,
+    )
+
+
+def _alert_log(text: str) -> None:
+    # Its own logger, so an operator can route alerts (mail, a pager) without the rest of the log.
+    logging.getLogger("castbot.alerts").error("%s", text)
 
 
 def engine_config(settings: Settings, *, speed: float = 1.0) -> EngineConfig:
@@ -98,7 +116,8 @@ async def build_app(
                                observer=observe_segmind)
         stack.push_async_callback(client.aclose)
         store = await SqliteStore.open(settings.db_path, clock=clock, data_dir=settings.data_dir,
-                                       default_daily_units=settings.default_daily_units)
+                                       default_daily_units=settings.default_daily_units,
+                                       limits=operator_limits(settings))
         stack.push_async_callback(store.close)
         book = CharacterBook(store, settings.data_dir, clock=clock)
         gate = safety_gate(settings, store, clock, classifier)

@@ -21,7 +21,9 @@ from pathlib import Path
 import httpx
 from pydantic import ValidationError
 
+from bot.app import operator_limits
 from bot.settings import Settings
+from core.errors import InvalidParameter
 from core.moderation import opennsfw
 from core.segmind.client import SegmindClient
 from core.segmind.errors import SegmindError
@@ -170,7 +172,7 @@ async def run_checks(settings: Settings, *, http: httpx.AsyncClient | None = Non
             check_telegram, check_discord, check_segmind,
         ]
         checks = list(await asyncio.gather(*(check(settings, client) for check in remote)))
-    checks.insert(0, _ok("settings", _settings_summary(settings)))
+    checks[:0] = [_ok("settings", _settings_summary(settings)), check_limits(settings)]
     if all(c.status == "skip" for c in checks if c.name in ("telegram", "discord")):
         checks.append(Check("platforms", "warn", "no platform token: `castbot run` will refuse to start "
                                                   "(`castbot console` works without one)"))
@@ -181,6 +183,22 @@ async def run_checks(settings: Settings, *, http: httpx.AsyncClient | None = Non
     checks.append(check_disk(settings.data_dir))
     checks.append(await asyncio.to_thread(check_safety, settings))
     return checks
+
+
+def check_limits(settings: Settings) -> Check:
+    """The operator's limits parse, and what they are (docs/operators.md)."""
+    try:
+        limits = operator_limits(settings)
+    except InvalidParameter as exc:
+        return _fail("limits", str(exc))
+    numbers = (("per person", limits.person_daily_units), ("spend ceiling", limits.daily_spend_ceiling),
+               ("community max", limits.max_community_daily_units), ("pool max", limits.max_community_pool_units))
+    parts = [f"{label} {value}/24 h" for label, value in numbers if value is not None]
+    if limits.allowed_places is not None:
+        parts.append(f"{len(limits.allowed_places)} allowed place(s), DMs {'on' if limits.allow_dms else 'off'}")
+    if limits.operators:
+        parts.append(f"{len(limits.operators)} operator id(s)")
+    return _ok("limits", "; ".join(parts) or "none set: fine for a private bot (a public one: docs/operators.md)")
 
 
 def _settings_summary(settings: Settings) -> str:

@@ -48,6 +48,16 @@ class Settings(BaseSettings):
     # Units per image at default settings, per model: "poses=2,sheet=3" or JSON. Unset models keep the catalog's;
     # a community's own weight can raise a price, never lower it (docs/operators.md, costs).
     model_units: str = Field(default="", alias="CASTBOT_MODEL_UNITS")
+    # Operator limits above every community (core.limits; docs/operators.md has the values for a public bot).
+    # Unset numbers limit nothing.
+    person_daily_units: int | None = Field(default=None, alias="CASTBOT_PERSON_DAILY_UNITS", ge=0)
+    daily_spend_ceiling: int | None = Field(default=None, alias="CASTBOT_DAILY_SPEND_CEILING", ge=0)
+    max_community_daily_units: int | None = Field(default=None, alias="CASTBOT_MAX_COMMUNITY_DAILY_UNITS", ge=0)
+    max_community_pool_units: int | None = Field(default=None, alias="CASTBOT_MAX_COMMUNITY_POOL_UNITS", ge=0)
+    allowed_places: str | None = Field(default=None, alias="CASTBOT_ALLOWED_PLACES")  # "telegram:-100123,discord:456"
+    allow_dms: bool = Field(default=True, alias="CASTBOT_ALLOW_DMS")  # only read when CASTBOT_ALLOWED_PLACES is set
+    leave_unlisted: bool = Field(default=True, alias="CASTBOT_LEAVE_UNLISTED")
+    operators: str = Field(default="", alias="CASTBOT_OPERATORS")  # "telegram:123,discord:456": admins everywhere
     # Days a finished job keeps its prompt, input photos and images (docs/privacy.md); 0 keeps them forever.
     retention_days: int = Field(default=30, alias="CASTBOT_RETENTION_DAYS", ge=0)
 

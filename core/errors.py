@@ -3,7 +3,7 @@
 User errors carry a friendly message. Errors about a command's options and images carry data (model,
 option, role, limit, value) instead, and are worded for each platform by one function, `word(exc, phrasing)`;
 their `str()` is the text grammar's wording. Segmind's errors live in
-core.segmind.errors.
+core.segmind.errors; errors about a command's images in core.image_errors.
 """
 
 from __future__ import annotations
@@ -35,6 +35,18 @@ class QuotaExhausted(UserError):
     def __init__(self, message: str, *, resets_at: float | None = None) -> None:
         super().__init__(message)
         self.resets_at = resets_at
+
+
+class PersonalCapReached(QuotaExhausted):
+    """The operator's per-person cap across every community and DM on a platform binds (core.store.caps)."""
+
+    def __init__(self, message: str, *, cap: int, resets_at: float | None = None) -> None:
+        super().__init__(message, resets_at=resets_at)
+        self.cap = cap
+
+
+class SpendCeilingReached(QuotaExhausted):
+    """The whole instance reached the operator's daily spend ceiling (core.store.caps)."""
 
 
 class NotAllowed(UserError):
@@ -210,60 +222,6 @@ class NegativeNotTaken(Worded):
 
     def words(self, ph: Phrasing) -> str:
         return f"“{self.model}” does not take a negative prompt."
-
-
-@dataclass(eq=False)
-class MissingImage(Worded):
-    command: str
-    model: str
-    role: str
-    saved_allowed: bool  # a saved character could stand in (no --char was given)
-
-    def words(self, ph: Phrasing) -> str:
-        if self.role == "character":
-            saved = f", or use {ph.saved_character} for a saved one (see /character list)" if self.saved_allowed else ""
-            return f"/{self.command} needs your character: {ph.attach_role('character')}{saved}."
-        return f"/{self.command} also needs a {self.role} image: {ph.attach_role(self.role)}."
-
-
-@dataclass(eq=False)
-class UnexpectedImage(Worded):
-    """An image this model has no place for (a role it doesn't take, or one image too many)."""
-
-    command: str
-    model: str
-    role: str | None  # None: a positional image beyond the model's slots
-    roles: tuple[str, ...] = ()  # the roles the model takes
-
-    def words(self, ph: Phrasing) -> str:
-        if self.role is None:
-            return f"/{self.command} takes {len(self.roles)} image(s): {', '.join(self.roles)}; you sent more."
-        return f"“{self.model}” does not take a {self.role} image."
-
-
-@dataclass(eq=False)
-class ImageConflict(Worded):
-    """A character photo and a saved character were both given."""
-
-    command: str
-    model: str
-    other_roles: tuple[str, ...] = ()  # the other images this command takes, to point at the right place
-
-    def words(self, ph: Phrasing) -> str:
-        text = f"Send either a character photo or {ph.saved_character}, not both."
-        if self.other_roles:
-            text += " " + "; ".join(f"the {r} image: {ph.attach_role(r)}" for r in self.other_roles) + "."
-        return text
-
-
-@dataclass(eq=False)
-class ImageTooBig(Worded):
-    filename: str
-    size: int
-    limit: int
-
-    def words(self, ph: Phrasing) -> str:
-        return f"{self.filename} is {self.size // 1_048_576} MB; images up to {self.limit // 1_048_576} MB, please."
 
 
 @dataclass(eq=False)

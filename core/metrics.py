@@ -72,6 +72,22 @@ ADAPTER_CONNECTED = Gauge(
     ["platform"],
     registry=REGISTRY,
 )
+CEILING_REFUSALS = Counter(
+    "castbot_ceiling_refusals",
+    "Jobs refused because the operator's daily spend ceiling was reached.",
+    registry=REGISTRY,
+)
+CEILING_ALERTS = Counter(
+    "castbot_ceiling_alerts",
+    "Times the operator was told the daily spend ceiling binds (at most once per 24 h).",
+    registry=REGISTRY,
+)
+LIMIT_REFUSALS = Counter(
+    "castbot_limit_refusals",
+    "Commands or jobs refused by an operator limit, by limit (person_cap, place).",
+    ["limit"],
+    registry=REGISTRY,
+)
 
 
 def observe_segmind(kind: str, status: int | None, seconds: float) -> None:

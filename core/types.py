@@ -147,6 +147,8 @@ class QuotaView:
     resets_at: float | None  # epoch seconds of the next refill
     pool_balance: int | None = None  # community pool, when the community has one
     banned: bool = False
+    personal_cap: int | None = None  # the operator's cap per person across all communities (None: no cap)
+    capped_by_operator: bool = False  # that cap, not this community's allowance, is what `balance` shows
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,9 @@ def quota_text(quota: QuotaView) -> str:
         lines.append("resets at " + time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(quota.resets_at)))
     if quota.pool_balance is not None:
         lines.append(f"community pool: {quota.pool_balance} unit(s)")
+    if quota.personal_cap is not None:
+        binding = " (this is what limits you now)" if quota.capped_by_operator else ""
+        lines.append(f"bot-wide limit: {quota.personal_cap} unit(s) per person per 24 h, all communities{binding}")
     return "\n".join(lines)
 
 

@@ -117,7 +117,7 @@ class ConsoleSession:
         answer = await self.router.handle(self.actor, self.place, command, sources=sources, fetch=self._fetch,
                                           event_id=f"{PLATFORM}:{uuid.uuid4().hex}", reply_ref=reply_ref)
         self.last_answer = answer
-        if isinstance(answer, a.Throttled):  # after its one "slow down", a flood is ignored
+        if isinstance(answer, a.Throttled | a.Ignored):  # after its one warning (a flood, an unlisted place): silence
             return
         self.messenger.say(render.answer_text(answer))
         if isinstance(answer, a.HelpAnswer) and answer.topic is None:

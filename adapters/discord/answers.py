@@ -44,6 +44,9 @@ def quota_text(q: QuotaView, *, whose: str = "") -> str:
         lines.append(f"**Community pool:** {q.pool_balance}")
     if q.resets_at:
         lines.append(f"**Resets:** <t:{int(q.resets_at)}:R>")
+    if q.personal_cap is not None:
+        binding = " (this is what limits you now)" if q.capped_by_operator else ""
+        lines.append(f"**Bot-wide limit:** {q.personal_cap} units per person per 24 h, all servers and DMs{binding}")
     return "\n".join(lines)
 
 

@@ -151,6 +151,11 @@ class CommandHandlers:
         return answer
 
     async def reply(self, interaction: discord.Interaction, answer: a.Answer, reply_ref: str = "") -> None:
+        if isinstance(answer, a.Ignored):  # core said nothing more to say: drop the deferred "thinking" reply
+            await interaction.delete_original_response()
+            if answer.leave and interaction.guild_id is not None:  # an unlisted server that was told once
+                await interaction.client.http.leave_guild(interaction.guild_id)
+            return
         if isinstance(answer, a.Throttled):
             # Discord shows "did not respond" for an unanswered interaction, so a flood past its one "slow down"
             # still gets it, privately: only the flooder sees it, and a public "thinking" is removed.

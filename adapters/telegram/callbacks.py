@@ -79,6 +79,8 @@ class TelegramButtons:
                 await query.answer("Sending the original files…")
                 await self._commands.show(answer, actor, place, c.Originals(ident), (), chat_id=chat_id,
                                           reply_to=None)
+            case a.Ignored():
+                await query.answer()
             case a.OutputDeleted():
                 self._delete(chat_id, message_id)
                 await query.answer("Deleted.")

@@ -68,6 +68,9 @@ class TelegramCommands:
                    sources: Sequence[c.ImageSource], *, chat_id: int, reply_to: int | None) -> None:
         """The answer as this chat's messages (a started job already has its status message)."""
         match answer:
+            case a.Ignored(leave=leave):
+                if leave:  # core: an unlisted group that was told once; no more updates will come from it
+                    await self._bot.leave_chat(chat_id)
             case a.JobAccepted() | a.Throttled():  # a job has its status message; a flood after its warning, nothing
                 return
             case a.ConsentNeeded() if isinstance(command, c.CharacterSave | c.SaveFromJob):

@@ -14,7 +14,8 @@ from telegram import Bot, Message
 from telegram.error import TelegramError
 
 from core.commands.types import ImageSource
-from core.errors import ImageRejected, ImageTooBig
+from core.errors import ImageRejected
+from core.image_errors import ImageTooBig
 from core.types import OutputImage
 
 log = logging.getLogger(__name__)

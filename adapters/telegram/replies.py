@@ -92,7 +92,11 @@ def quota_html(shown: a.QuotaShown) -> str:
     rows = (("Units left", "unlimited" if q.balance is None else q.balance),
             ("Daily allowance", f"{q.daily_units} · used today: {q.used_today}"),
             ("Reserved by running jobs", q.held or None), ("Community pool", q.pool_balance), ("Resets at", resets))
-    return "\n".join(f"{label}: {value}" for label, value in rows if value is not None)
+    lines = [f"{label}: {value}" for label, value in rows if value is not None]
+    if q.personal_cap is not None:
+        binding = " (this is what limits you now)" if q.capped_by_operator else ""
+        lines.append(f"Bot-wide limit: {q.personal_cap} units per person per 24 h, all groups and chats{binding}")
+    return "\n".join(lines)
 
 
 def history_html(page: a.HistoryPage) -> str:

@@ -201,8 +201,17 @@ class Throttled:
     retry_after: int
 
 
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """Say nothing: core already answered this place or person once (an unlisted place); adapters send nothing
+    (Discord, which must answer an interaction, deletes its "thinking" reply)."""
+
+    reason: str  # "place": not on the operator's allow-list
+    leave: bool = False  # the bot should leave this group or server (the operator's CASTBOT_LEAVE_UNLISTED)
+
+
 Answer = (
     JobAccepted | QuotaShown | HistoryPage | CharacterPage | CharacterShown | CharacterSaved | ConsentNeeded
     | Renamed | Deleted | Cancelled | PolicyUpdated | BanChanged | Stats | RatingShown | OutputDeleted | OriginalFiles
-    | HelpAnswer | ForgetPreview | Forgotten | Throttled
+    | HelpAnswer | ForgetPreview | Forgotten | Throttled | Ignored
 )

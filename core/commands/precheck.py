@@ -17,7 +17,8 @@ from core.catalog import Model, build_payload, get_model
 from core.characters import with_description
 from core.commands.table import GENERATION
 from core.commands.types import Generate, ImageSource
-from core.errors import ImageConflict, ImageTooBig, MissingImage, ModelNotAllowed, UnexpectedImage
+from core.errors import ModelNotAllowed
+from core.image_errors import ImageConflict, ImageTooBig, MissingImage, UnexpectedImage
 from core.images import MAX_INPUT_BYTES
 from core.types import CharacterView, ImageRole
 

@@ -8,15 +8,18 @@ costs a download or a status message. Permission decisions stay in the service.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from core.commands import answers as a
 from core.commands import types as c
+from core.commands.gate import PlaceGate
 from core.commands.help import help_answer
 from core.commands.precheck import check_size
-from core.errors import ConsentRequired, MissingImage, UnknownUser, Usage
+from core.errors import ConsentRequired, UnknownUser, Usage
+from core.image_errors import MissingImage
 from core.phrasing import TEXT, Phrasing
 
 if TYPE_CHECKING:
@@ -32,12 +35,20 @@ class CommandRouter:
         self.phrasing = phrasing
         self.page_size = page_size
 
+    @functools.cached_property
+    def gate(self) -> PlaceGate:
+        return PlaceGate(self.service.store.limits)  # the one copy the store enforces in its transactions
+
     async def handle(self, actor: Actor, place: Place, command: c.Command, *, sources: Sequence[c.ImageSource] = (),
                      fetch: c.Fetch | None = None, event_id: str = "", reply_ref: str = "",
                      confirmed_by: Actor | None = None) -> a.Answer:
         """Run one command. `event_id` makes a replayed platform event charge once; `reply_ref` is where the
         job's status goes (both matter only for commands that start a job). `confirmed_by`: who pressed a
         separate consent button for a save that answered ConsentNeeded (core checks it is `actor`)."""
+        admitted = self.gate.admit(actor, place)  # operator ids act as admins; unlisted places are refused once
+        if isinstance(admitted, a.Ignored):
+            return admitted
+        actor = admitted
         # Before any work: a flooder costs one SlowDown, then nothing. The presser of a consent button is who acted.
         limiter = self.service.limiter
         if limiter is not None and (throttled := limiter.admit(confirmed_by or actor)) is not None:

@@ -7,22 +7,29 @@ from typing import Any
 
 import aiosqlite
 
-from core.store import quota
+from core.limits import OperatorLimits
+from core.store import caps, quota
 from core.store.quota import Policy
 from core.types import QuotaView, StatsView
 
+NO_LIMITS = OperatorLimits()
 
-async def read_policy(conn: aiosqlite.Connection, scope_id: str, *, default_daily_units: int) -> Policy:
+
+async def read_policy(conn: aiosqlite.Connection, scope_id: str, *, default_daily_units: int,
+                      limits: OperatorLimits = NO_LIMITS) -> Policy:
+    """The community's policy, clamped to the operator's maxima (a value stored before a maximum was lowered
+    reads as the maximum; the stored row keeps the admin's own figure)."""
     rows = list(await conn.execute_fetchall(
         "SELECT daily_units, quota_window, timezone, pool_units, unlimited_admins, model_weights, "
-        "character_limit FROM scope_settings WHERE scope_id = ?", (scope_id,)))
+        "character_limit, window_floor, floor_until FROM scope_settings WHERE scope_id = ?", (scope_id,)))
     if not rows:
-        return Policy(scope_id=scope_id, daily_units=default_daily_units)
-    daily, window, timezone, pool, unlimited, weights, limit = rows[0]
+        return Policy(scope_id=scope_id, daily_units=limits.clamp_daily(default_daily_units))
+    daily, window, timezone, pool, unlimited, weights, limit, floor_at, floor_until = rows[0]
     return Policy(
-        scope_id=scope_id, daily_units=default_daily_units if daily is None else int(daily), window=window,
-        timezone=timezone, pool_units=None if pool is None else int(pool), unlimited_admins=bool(unlimited),
-        model_weights={str(k): int(v) for k, v in json.loads(weights).items()}, character_limit=int(limit),
+        scope_id=scope_id, daily_units=limits.clamp_daily(default_daily_units if daily is None else int(daily)),
+        window=window, timezone=timezone, pool_units=limits.clamp_pool(None if pool is None else int(pool)),
+        unlimited_admins=bool(unlimited), model_weights={str(k): int(v) for k, v in json.loads(weights).items()},
+        character_limit=int(limit), floor_at=floor_at, floor_until=floor_until,
     )
 
 
@@ -38,15 +45,17 @@ async def write_policy(conn: aiosqlite.Connection, policy: Policy, *, daily_unit
     """Upsert; `daily_units` None keeps following the operator's default allowance."""
     values = (policy.scope_id, daily_units, policy.window, policy.timezone, policy.pool_units,
               1 if policy.unlimited_admins else 0, json.dumps(policy.model_weights, sort_keys=True),
-              policy.character_limit, now)
+              policy.character_limit, now, policy.floor_at, policy.floor_until)
     await conn.execute(
         "INSERT INTO scope_settings (scope_id, daily_units, quota_window, timezone, pool_units, "
-        "unlimited_admins, model_weights, character_limit, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "unlimited_admins, model_weights, character_limit, updated_at, window_floor, floor_until) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (scope_id) DO UPDATE SET daily_units = excluded.daily_units, "
         "quota_window = excluded.quota_window, timezone = excluded.timezone, "
         "pool_units = excluded.pool_units, unlimited_admins = excluded.unlimited_admins, "
         "model_weights = excluded.model_weights, character_limit = excluded.character_limit, "
-        "updated_at = excluded.updated_at", values)
+        "updated_at = excluded.updated_at, window_floor = excluded.window_floor, "
+        "floor_until = excluded.floor_until", values)
 
 
 async def is_banned(conn: aiosqlite.Connection, scope_id: str, platform: str, user_id: str) -> bool:
@@ -76,15 +85,22 @@ async def insert_ledger(conn: aiosqlite.Connection, kind: str, source: str, *, s
 
 
 async def quota_view(conn: aiosqlite.Connection, policy: Policy, *, platform: str, user_id: str,
-                     is_admin: bool, now: float) -> QuotaView:
+                     is_admin: bool, now: float, limits: OperatorLimits = NO_LIMITS) -> QuotaView:
     standing = await quota.read_standing(conn, policy, platform=platform, user_id=user_id, now=now)
     banned = await is_banned(conn, policy.scope_id, platform, user_id)
     unlimited = is_admin and policy.unlimited_admins
     pool = standing.available[quota.POOL_DAILY] + standing.available[quota.POOL_GRANT]
+    balance = None if unlimited else (0 if banned else standing.total)
+    cap, capped = limits.person_daily_units, False
+    if cap is not None and not limits.is_operator(platform, user_id):
+        left = max(0, cap - await caps.person_spent(conn, platform=platform, user_id=user_id, now=now))
+        capped = balance is None or left < balance
+        balance = min(balance, left) if balance is not None else left
     return QuotaView(
-        balance=None if unlimited else (0 if banned else standing.total),
-        daily_units=policy.daily_units, used_today=standing.used_in_window, held=standing.held,
+        balance=balance, daily_units=policy.daily_units, used_today=standing.used_in_window, held=standing.held,
         resets_at=standing.resets_at, pool_balance=pool if standing.pool_enabled else None, banned=banned,
+        personal_cap=cap if cap is not None and not limits.is_operator(platform, user_id) else None,
+        capped_by_operator=capped,
     )
 
 

@@ -14,6 +14,14 @@ A job draws in that order — own daily allowance first, then own grants, then t
 across sources (one hold row per source). Capture and release copy each hold row (same source, units
 and `window_at`), so a job released tomorrow gives the units back to the day it was charged against.
 For every job: holds = captures + releases once it is final, and captures = releases = 0 before.
+
+Windows cannot be gamed (core.store.windows has the proof sketch): a change of `window` or `timezone` at
+instant n leaves a floor, so that for every t from n to the end of the window in force before the change,
+window_start(new, t) <= window_start(old, t) — no charge the old rules still counted is freed by the
+change, `available` never rises at the instant of a change, and no window shorter than a local day is
+ever created, so daily-source spend over S hours is at most daily_units x (ceil(S / 23) + 1).
+Above all of this sit the operator's caps (core.limits, core.store.caps): a community's daily_units and
+pool_units are clamped to the operator's maxima, and a person's spend across every community is capped.
 """
 
 from __future__ import annotations
@@ -22,14 +30,18 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiosqlite
 
 from core.errors import InvalidParameter
+from core.store.windows import next_midnight, window_start
+from core.store.windows import resets_at as window_resets_at
 from core.types import FINAL_STATES
+
+__all__ = ["next_midnight", "window_start"]  # re-exported: callers read windows through this module
 
 DAY = 86_400.0
 DAILY, GRANT, POOL_DAILY, POOL_GRANT, UNLIMITED = "daily", "grant", "pool_daily", "pool_grant", "unlimited"
@@ -50,6 +62,9 @@ class Policy:
     unlimited_admins: bool = False
     model_weights: dict[str, int] = field(default_factory=dict)  # model key -> units per image
     character_limit: int = 50
+    # Left by a window/timezone change (core.store.windows): the old window's start, kept until then.
+    floor_at: float | None = None
+    floor_until: float | None = None
 
     def weight_for(self, model: str, default: int) -> int:
         return self.model_weights.get(model, default)
@@ -66,9 +81,11 @@ def _units(name: str, value: Any, *, allow_none: bool = False, low: int = 0) -> 
     return value
 
 
-def apply_changes(policy: Policy, changes: Mapping[str, Any]) -> Policy:
-    """Validate an admin's changes; InvalidParameter names the first bad one."""
-    known = {f.name for f in dataclasses.fields(Policy)} - {"scope_id"}
+def apply_changes(policy: Policy, changes: Mapping[str, Any], *, max_daily: int | None = None,
+                  max_pool: int | None = None) -> Policy:
+    """Validate an admin's changes; InvalidParameter names the first bad one. `max_daily` / `max_pool`: the
+    operator's maximum community allowance (core.limits), which no community setting may exceed."""
+    known = {f.name for f in dataclasses.fields(Policy)} - {"scope_id", "floor_at", "floor_until"}
     unknown = sorted(set(changes) - known)
     if unknown:
         raise InvalidParameter(f"Unknown setting {unknown[0]!r}. Settings: {', '.join(sorted(known))}.")
@@ -76,6 +93,7 @@ def apply_changes(policy: Policy, changes: Mapping[str, Any]) -> Policy:
     for name, value in changes.items():
         if name in ("daily_units", "pool_units"):
             checked[name] = _units(name, value, allow_none=name == "pool_units")
+            _within_maximum(name, checked[name], max_daily if name == "daily_units" else max_pool)
         elif name == "character_limit":
             checked[name] = _units(name, value, low=1)
         elif name == "window":
@@ -95,6 +113,12 @@ def apply_changes(policy: Policy, changes: Mapping[str, Any]) -> Policy:
     return dataclasses.replace(policy, **checked)
 
 
+def _within_maximum(name: str, value: int | None, maximum: int | None) -> None:
+    if value is not None and maximum is not None and value > maximum:
+        raise InvalidParameter(f"{name} can be at most {maximum} on this bot: that is the operator's maximum "
+                               f"community allowance (asked for {value}).", param=name)
+
+
 def _check_timezone(value: Any) -> str:
     try:
         ZoneInfo(str(value))
@@ -103,21 +127,6 @@ def _check_timezone(value: Any) -> str:
             f"Unknown timezone {str(value)[:64]!r}. Use a name like Europe/Paris or UTC.", param="timezone"
         ) from None
     return str(value)
-
-
-def window_start(policy: Policy, now: float) -> float:
-    """Charges at or after this instant count against the current window."""
-    if policy.window == "rolling":
-        return now - DAY + 0.001  # a charge made exactly 24 h ago has just aged out
-    local = datetime.fromtimestamp(now, policy.zone())
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
-
-
-def next_midnight(policy: Policy, now: float) -> float:
-    zone = policy.zone()
-    local = datetime.fromtimestamp(now, zone)
-    tomorrow = local.date() + timedelta(days=1)
-    return datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=zone).timestamp()
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,14 +242,17 @@ async def read_standing(
 
 async def _resets_at(conn: aiosqlite.Connection, policy: Policy, *, platform: str, user_id: str,
                      now: float) -> float | None:
+    fixed = window_resets_at(policy, now)  # a calendar window's end, or the floor a change left behind
     if policy.window == "calendar":
-        return next_midnight(policy, now)
+        return fixed
     args = (policy.scope_id, platform, user_id, window_start(policy, now))
     rows = list(await conn.execute_fetchall(_OLDEST_CHARGE, args))
-    return None if not rows or rows[0][0] is None else float(rows[0][0]) + DAY
+    if not rows or rows[0][0] is None:
+        return None
+    return max(float(rows[0][0]) + DAY, fixed or 0.0)
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     minutes = max(0, math.ceil(seconds / 60))
     if minutes < 1:
         return "under a minute"
@@ -257,7 +269,7 @@ def exhausted_message(policy: Policy, standing: Standing, *, cost: int, now: flo
     if standing.resets_at is not None:
         when = datetime.fromtimestamp(standing.resets_at, policy.zone()).strftime("%H:%M")
         verb = "Resets at" if policy.window == "calendar" else "Units free up at"
-        text += f" {verb} {when} {policy.timezone} (in {_duration(standing.resets_at - now)})."
+        text += f" {verb} {when} {policy.timezone} (in {duration(standing.resets_at - now)})."
     if cost > policy.daily_units + (policy.pool_units or 0):
         text += " That is more than a full day's allowance: ask an admin to grant units."
     return text

@@ -112,6 +112,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             CHECK (flagged IN ('withhold', 'spoiler')))""",
         "ALTER TABLE jobs ADD COLUMN rating TEXT NOT NULL DEFAULT 'sfw'",
     ),
+    # 6: operator limits (issue 13). A person's spend across every community (core.store.caps) and the whole
+    # instance's spend in 24 h get their own ledger indexes; a window/timezone change leaves a floor under
+    # the window start (core.store.windows) so it cannot refill allowances already used.
+    (
+        "CREATE INDEX ledger_by_person ON ledger (platform, user_id, window_at)",
+        "CREATE INDEX ledger_by_time ON ledger (window_at)",
+        "ALTER TABLE scope_settings ADD COLUMN window_floor REAL",
+        "ALTER TABLE scope_settings ADD COLUMN floor_until REAL",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -19,9 +19,10 @@ import aiosqlite
 
 from core.clock import Clock
 from core.errors import InvalidParameter, QuotaExhausted
+from core.limits import OperatorLimits
 from core.permissions import Action, Role, refused
+from core.store import caps, quota, windows
 from core.store import policy as sp
-from core.store import quota
 from core.store.database import SYNCHRONOUS, Connections, Database, StepHook, open_connections
 from core.store.jobs import (
     INSERT_COLUMNS,
@@ -35,6 +36,7 @@ from core.store.jobs import (
     touch_user_and_scope,
     with_outputs,
 )
+from core.store.policy import NO_LIMITS
 from core.store.quota import Policy
 from core.store.writer import MAX_BATCH
 from core.types import FINAL_STATES, JobState, QuotaView, StatsView
@@ -48,23 +50,26 @@ class SqliteStore(Database):
     """Jobs, the quota ledger, policies and bans, on the connections of `Database`."""
 
     def __init__(self, conns: Connections, *, clock: Clock, data_dir: Path, default_daily_units: int,
-                 on_step: StepHook | None, max_batch: int = MAX_BATCH) -> None:
+                 on_step: StepHook | None, max_batch: int = MAX_BATCH, limits: OperatorLimits = NO_LIMITS) -> None:
         super().__init__(conns, on_step=on_step, max_batch=max_batch)
         self.clock = clock
         self.data_dir = data_dir
         self.default_daily_units = default_daily_units
+        self.limits = limits  # the operator's caps above every community (core.limits)
+        self.ceiling = caps.Ceiling(limits)
 
     @classmethod
     async def open(
         cls, path: str | Path, *, clock: Clock, data_dir: Path | None = None, default_daily_units: int = 40,
         on_step: StepHook | None = None, synchronous: str = SYNCHRONOUS, max_batch: int = MAX_BATCH,
+        limits: OperatorLimits = NO_LIMITS,
     ) -> SqliteStore:
         """Open (creating and migrating) the database. `on_step` is a fault-injection seam for crash
         tests: awaited inside write transactions after each step, with the step's name."""
         conns = await open_connections(path, synchronous=synchronous)
         base = Path(path).parent if str(path) != ":memory:" else Path(".")
         store = cls(conns, clock=clock, data_dir=data_dir or base, default_daily_units=default_daily_units,
-                    on_step=on_step, max_batch=max_batch)
+                    on_step=on_step, max_batch=max_batch, limits=limits)
         store.start()
         return store
 
@@ -101,15 +106,16 @@ class SqliteStore(Database):
                         now: float) -> list[tuple[str, int]]:
         if new.cost == 0:
             return []
-        if new.is_admin and policy.unlimited_admins:
-            return [(quota.UNLIMITED, new.cost)]
         who = {"platform": new.platform, "user_id": new.user_id, "now": now}
-        available, _ = await quota.read_available(conn, policy, **who)
-        parts = quota.allocate(available, new.cost)
+        parts: list[tuple[str, int]] | None = [(quota.UNLIMITED, new.cost)]
+        if not (new.is_admin and policy.unlimited_admins):
+            available, _ = await quota.read_available(conn, policy, **who)
+            parts = quota.allocate(available, new.cost)
         if parts is None:
             standing = await quota.read_standing(conn, policy, **who)
             message = quota.exhausted_message(policy, standing, cost=new.cost, now=now)
             raise QuotaExhausted(message, resets_at=standing.resets_at)
+        await caps.check(conn, self.limits, self.ceiling, cost=new.cost, **who)  # the operator's, above the community's
         return parts
 
     async def get_job(self, job_id: str) -> JobRecord | None:
@@ -220,24 +226,25 @@ class SqliteStore(Database):
 
     async def quota(self, *, platform: str, user_id: str, scope_id: str, is_admin: bool = False) -> QuotaView:
         async with self.snapshot() as conn:
-            policy = await sp.read_policy(conn, scope_id, default_daily_units=self.default_daily_units)
-            return await sp.quota_view(conn, policy, platform=platform, user_id=user_id,
-                                       is_admin=is_admin, now=self.clock.now())
+            return await sp.quota_view(conn, await self.policy_on(conn, scope_id), platform=platform,
+                                       user_id=user_id, is_admin=is_admin, now=self.clock.now(), limits=self.limits)
 
     async def policy(self, scope_id: str) -> Policy:
-        return await sp.read_policy(self._reader, scope_id, default_daily_units=self.default_daily_units)
+        return await self.policy_on(self._reader, scope_id)
 
     async def policy_on(self, conn: aiosqlite.Connection, scope_id: str) -> Policy:
-        return await sp.read_policy(conn, scope_id, default_daily_units=self.default_daily_units)
+        return await sp.read_policy(conn, scope_id, default_daily_units=self.default_daily_units, limits=self.limits)
 
     async def set_policy(self, scope_id: str, **changes: Any) -> Policy:
         """Change a community's settings (see core.store.quota.Policy); InvalidParameter names a bad value."""
         async with self.transaction() as conn:
-            current = await self.policy_on(conn, scope_id)
-            updated = quota.apply_changes(current, changes)
+            current, now = await self.policy_on(conn, scope_id), self.clock.now()
+            updated = quota.apply_changes(current, changes, max_daily=self.limits.max_community_daily_units,
+                                          max_pool=self.limits.max_community_pool_units)
+            updated = windows.rebase(current, updated, now)  # a new window/timezone cannot refill used units
             explicit = updated.daily_units if "daily_units" in changes else await sp.explicit_daily_units(
                 conn, scope_id)
-            await sp.write_policy(conn, updated, daily_units=explicit, now=self.clock.now())
+            await sp.write_policy(conn, updated, daily_units=explicit, now=now)
         return updated
 
     async def grant(self, *, scope_id: str, platform: str, user_id: str | None, units: int, reason: str = "") -> None:

@@ -11,16 +11,13 @@ from core.commands.types import Generate, ImageSource
 from core.errors import (
     BadChoice,
     BadOptionValue,
-    ImageConflict,
-    ImageTooBig,
-    MissingImage,
     ModelNotAllowed,
     OptionOutOfRange,
     PromptRequired,
-    UnexpectedImage,
     UnknownOption,
     word,
 )
+from core.image_errors import ImageConflict, ImageTooBig, MissingImage, UnexpectedImage
 from core.images import MAX_INPUT_BYTES
 from core.phrasing import Phrasing
 from core.types import CharacterView, ImageRole

@@ -10,7 +10,8 @@ from bot.app import App, build_app
 from core.commands import answers as a
 from core.commands import types as c
 from core.commands.router import CommandRouter
-from core.errors import ImageTooBig, MissingImage, OptionOutOfRange, UnknownOption, UnknownUser, Usage
+from core.errors import OptionOutOfRange, UnknownOption, UnknownUser, Usage
+from core.image_errors import ImageTooBig, MissingImage
 from core.images import MAX_INPUT_BYTES
 from core.types import Actor, ImageRole, Place
 from tests.conformance.script import ASSETS

@@ -40,7 +40,6 @@ from core.commands import answers as a
 from core.commands import types as c
 from core.errors import (
     BadOptionValue,
-    MissingImage,
     NotAllowed,
     NotFoundError,
     OptionOutOfRange,
@@ -50,6 +49,7 @@ from core.errors import (
     UnknownUser,
     UserError,
 )
+from core.image_errors import MissingImage
 
 ROLES = ("owner", "admin", "other", "banned")
 ASSETS = {name: Path(bot.__file__).parent / "assets" / f"sample_{name}.png" for name in ("character", "pose", "scene")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import pytest
 from PIL import Image
 
 from adapters.discord.adapter import DiscordAdapter
+from core.limits import OperatorLimits
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.safety import FLAG_WORD, MarkClassifier
@@ -54,12 +56,13 @@ class DiscordWorld:
         return result
 
 
-def castbot_settings(data_dir: Path) -> Any:
+def castbot_settings(data_dir: Path, **env: Any) -> Any:
+    """`env`: more settings by their variable names (CASTBOT_ALLOWED_PLACES=..., ...)."""
     from bot.settings import Settings
 
     return Settings(_env_file=None, CASTBOT_DATA_DIR=data_dir, SEGMIND_API_KEY=None,  # type: ignore[call-arg]
                     CASTBOT_DAILY_UNITS=40, CASTBOT_MAX_PER_USER=2, CASTBOT_MAX_IN_FLIGHT=16,
-                    CASTBOT_COMMAND_BURST=10_000)  # scripts outpace people
+                    CASTBOT_COMMAND_BURST=10_000, **env)  # scripts outpace people
 
 
 def make_adapter(app: Any, dc: FakeDiscord, clock: FakeClock, **kw: Any) -> DiscordAdapter:
@@ -82,13 +85,20 @@ async def dc() -> AsyncIterator[FakeDiscord]:
 
 @pytest.fixture
 async def world(tmp_path: Path, dc: FakeDiscord) -> AsyncIterator[DiscordWorld]:
+    async with discord_world(dc, castbot_settings(tmp_path)) as started:
+        yield started
+
+
+@contextlib.asynccontextmanager
+async def discord_world(dc: FakeDiscord, settings: Any) -> AsyncIterator[DiscordWorld]:
+    """The real app with `settings` and the started adapter against `dc`, on a fresh fake clock."""
     from bot.app import build_app
     from core.simulator.server import SimConfig
 
     clock = FakeClock()
     dc.clock = clock.now
     # The gate runs with the test classifier (flags the simulator's marked pictures), never the optional model.
-    async with build_app(castbot_settings(tmp_path), clock=clock, classifier=MarkClassifier(),
+    async with build_app(settings, clock=clock, classifier=MarkClassifier(),
                          simulator_config=SimConfig(median_seconds=20.0, cv=0.1, flag_word=FLAG_WORD)) as app:
         adapter = make_adapter(app, dc, clock)
         await adapter.start()
@@ -106,6 +116,8 @@ class Plumbing:
         self.replies: dict[str, str] = {}  # job id -> the reply reference the messenger last recorded
         self.service = self
         self.limiter = None  # no command rate limit
+        self.store = self  # the router reads the operator's limits from the service's store
+        self.limits = OperatorLimits()
 
     def register_messenger(self, platform: str, messenger: Any) -> None:
         self.messengers[platform] = messenger

@@ -9,7 +9,8 @@ from adapters.discord.context import PHRASING
 from adapters.discord.render import progress_bar, status_text
 from adapters.discord.views import parse_custom_id
 from core.commands import answers as a
-from core.errors import MissingImage, OptionOutOfRange, UnknownUser, word
+from core.errors import OptionOutOfRange, UnknownUser, word
+from core.image_errors import MissingImage
 from core.types import CharacterView, JobState, JobView
 
 

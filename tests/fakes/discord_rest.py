@@ -81,6 +81,7 @@ class RestRoutes:
     messages: dict[str, dict[str, Any]]
     commands: dict[str, list[dict[str, Any]]]
     expired_tokens: set[str]
+    left_guilds: set[str]
     issued: dict[str, Issued]  # interaction id -> record
     by_token: dict[str, Issued]
     ledger: Ledger
@@ -137,6 +138,11 @@ class RestRoutes:
         m = call.method
         if p == ["users", "@me"]:
             return json_response(user_payload(BOT_ID, "castbot", bot=True))
+        if p[:3] == ["users", "@me", "guilds"] and len(p) == 4 and m == "DELETE":  # leave a server
+            if p[3] in self.left_guilds:
+                return _error(404, 10004, "Unknown Guild")
+            self.left_guilds.add(p[3])
+            return web.Response(status=204)
         if p == ["oauth2", "applications", "@me"]:
             return json_response(app_info())
         if p == ["gateway", "bot"]:

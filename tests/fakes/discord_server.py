@@ -48,6 +48,7 @@ class FakeDiscord(RestRoutes):
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" | guild id -> registered commands
         self.cdn: dict[str, tuple[bytes, str]] = {}  # path -> (bytes, content type)
         self.expired_tokens: set[str] = set()
+        self.left_guilds: set[str] = set()  # servers the bot left
         self._rate_limits: list[list[Any]] = []  # [method, path prefix, remaining, retry_after]
         self._changed = asyncio.Event()
         self._ws: web.WebSocketResponse | None = None

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.doctor import check_database, run_checks
+from bot.doctor import check_database, check_limits, run_checks
 from bot.settings import Settings
 from core.store.schema import SCHEMA_VERSION
 
@@ -157,3 +157,16 @@ def test_settings_errors_are_one_line_each(tmp_path):
                           text=True, timeout=60)
     assert done.returncode == 1
     assert done.stdout.strip() == "[fail] settings  CASTBOT_SIM_SPEED: Input should be greater than 0"
+
+
+def test_limits_check_summarises_the_operator_limits_and_fails_on_a_malformed_id(tmp_path):
+    base = {"_env_file": None, "CASTBOT_DATA_DIR": tmp_path}
+    assert check_limits(Settings(**base)).line().endswith("none set: fine for a private bot (a public one: "
+                                                          "docs/operators.md)")
+    public = check_limits(Settings(**base, CASTBOT_PERSON_DAILY_UNITS=40, CASTBOT_DAILY_SPEND_CEILING=2000,
+                                   CASTBOT_ALLOWED_PLACES="telegram:-100,discord:5", CASTBOT_OPERATORS="telegram:1"))
+    assert (public.status, public.detail) == ("ok", "per person 40/24 h; spend ceiling 2000/24 h; "
+                                              "2 allowed place(s), DMs on; 1 operator id(s)")
+    bad = check_limits(Settings(**base, CASTBOT_OPERATORS="telegram:1, slack:2"))
+    assert (bad.status, bad.detail) == ("fail", "CASTBOT_OPERATORS: 'slack:2' is not platform:id "
+                                                "(e.g. telegram:123, discord:456).")

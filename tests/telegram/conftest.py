@@ -48,10 +48,11 @@ class TelegramWorld:
         task.result()
 
 
-def castbot_settings(data_dir: Path) -> Settings:
+def castbot_settings(data_dir: Path, **env: object) -> Settings:
+    """`env`: more settings by their variable names (CASTBOT_PERSON_DAILY_UNITS=3, ...)."""
     return Settings(_env_file=None, CASTBOT_DATA_DIR=data_dir, SEGMIND_API_KEY=None,  # type: ignore[call-arg]
                     CASTBOT_DAILY_UNITS=40, CASTBOT_MAX_PER_USER=2, CASTBOT_MAX_IN_FLIGHT=16,
-                    CASTBOT_COMMAND_BURST=10_000)  # scripts outpace people
+                    CASTBOT_COMMAND_BURST=10_000, **env)  # scripts outpace people
 
 
 @contextlib.asynccontextmanager

@@ -59,6 +59,7 @@ class BotApiMethods:
     """Method handlers over the fake's state; FakeTelegramServer owns the state and the HTTP side."""
 
     messages: dict[tuple[int, int], dict[str, Any]]
+    left: set[int]
     admins: dict[int, list[int]]
     _updates: list[dict[str, Any]]
     _files: dict[str, tuple[str, bytes]]
@@ -127,6 +128,15 @@ class BotApiMethods:
     def _m_answerCallbackQuery(self, *_: Any) -> bool:
         return True
 
+    def _m_leaveChat(self, params: dict[str, Any], _files: dict) -> bool:
+        chat_id = require_chat(params)
+        if chat_id > 0:
+            raise ApiError(400, "Bad Request: chat member status can't be changed in private chats")
+        if chat_id in self.left:
+            raise ApiError(403, "Forbidden: bot is not a member of the supergroup chat")
+        self.left.add(chat_id)
+        return True
+
     def _m_getChatAdministrators(self, params: dict[str, Any], _files: dict) -> list[dict[str, Any]]:
         chat_id = require_chat(params)
         return [{"status": "administrator", "user": user(uid), "can_be_edited": False,
@@ -147,6 +157,8 @@ class BotApiMethods:
 
     def _m_sendMessage(self, params: dict[str, Any], _files: dict) -> dict[str, Any]:
         chat_id = require_chat(params)
+        if chat_id in self.left:
+            raise ApiError(403, "Forbidden: bot is not a member of the supergroup chat")
         parsed = rules.formatted(params, "text")
         rules.check_text(parsed)
         rules.check_markup(params.get("reply_markup"))

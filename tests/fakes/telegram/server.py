@@ -54,6 +54,7 @@ class FakeTelegramServer(BotApiMethods):
     admins: dict[int, list[int]] = field(default_factory=dict)  # chat id -> admin user ids
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     refusals: list[Refusal] = field(default_factory=list)
+    left: set[int] = field(default_factory=set)  # chats the bot left (leaveChat): it may not post there any more
 
     created: ClassVar[list[FakeTelegramServer]] = []  # every fake of the running test, for the fixture
 
