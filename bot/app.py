@@ -20,6 +20,8 @@ from core.clock import Clock, SystemClock
 from core.jobs.admission import Limits
 from core.jobs.engine import EngineConfig, JobEngine
 from core.metrics import observe_segmind
+from core.moderation.guard import PromptGuard
+from core.moderation.rules import parse_blocklist
 from core.privacy import Scrubber
 from core.retention import RetentionTask
 from core.segmind.client import SegmindClient
@@ -90,7 +92,9 @@ async def build_app(
         engine = JobEngine(store=store, runner=RemoteRunner(client), clock=clock, data_dir=settings.data_dir,
                            config=engine_config_override or engine_config(settings, speed=speed), rng=rng,
                            uploads=book)
-        service = CastService(store=store, book=book, engine=engine, data_dir=settings.data_dir, rng=rng)
+        blocklist = settings.blocklist_file.read_text(encoding="utf-8").splitlines() if settings.blocklist_file else ()
+        guard = PromptGuard(store, operator_list=parse_blocklist(blocklist))  # a bad pattern there stops the start
+        service = CastService(store=store, book=book, engine=engine, data_dir=settings.data_dir, rng=rng, guard=guard)
         await engine.start()
         stack.push_async_callback(engine.stop)
         scrubber = Scrubber(store, settings.data_dir)

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     default_daily_units: int = Field(default=40, alias="CASTBOT_DAILY_UNITS", ge=0)
     # Days a finished job keeps its prompt, input photos and images (docs/privacy.md); 0 keeps them forever.
     retention_days: int = Field(default=30, alias="CASTBOT_RETENTION_DAYS", ge=0)
+    # The operator's prompt blocklist (docs/moderation-rules.md): one word or phrase a line, `re:` before a
+    # pattern. It applies in every community, on top of the built-in minor-safety rule; no admin can lift it.
+    blocklist_file: Path | None = Field(default=None, alias="CASTBOT_BLOCKLIST_FILE")
 
     @property
     def uses_simulator(self) -> bool:

@@ -41,6 +41,7 @@ class Action(enum.StrEnum):
     ADMIN_QUOTA = "admin_quota"  # change the community's quota policy
     ADMIN_BAN = "admin_ban"  # ban or unban a member
     ADMIN_STATS = "admin_stats"
+    ADMIN_FILTER = "admin_filter"  # add, remove or list the community's prompt filters
     FORGET_ME = "forget_me"  # remove everything of the actor on this platform
 
 
@@ -82,6 +83,7 @@ TABLE: dict[Action, tuple[bool | None, bool | None, bool | None, bool | None]] =
     Action.ADMIN_QUOTA: (NA, Y, N, N),
     Action.ADMIN_BAN: (NA, Y, N, N),
     Action.ADMIN_STATS: (NA, Y, N, N),
+    Action.ADMIN_FILTER: (NA, Y, N, N),
 }
 
 _WHAT = {  # action -> what the refusal says the actor tried
@@ -103,6 +105,7 @@ _WHAT = {  # action -> what the refusal says the actor tried
     Action.ADMIN_QUOTA: "change the quota policy",
     Action.ADMIN_BAN: "ban or unban people",
     Action.ADMIN_STATS: "see the community's stats",
+    Action.ADMIN_FILTER: "manage the prompt filters",
 }
 _OWNER_NOUN = {
     Action.CHARACTER_SAVE: "the person saving this character",

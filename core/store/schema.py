@@ -98,6 +98,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX mod_events_by_user ON mod_events (scope_id, user_id, event_id)",
         "CREATE INDEX mod_events_by_age ON mod_events (created_at)",
     ),
+    # prompt filters (core.store.filters): a community's word and pattern blocklists, managed by its admins.
+    # match_key identifies one (a word's normalized phrase, a pattern itself): "B4nana" and "banana" are one.
+    (
+        """CREATE TABLE prompt_filters (
+            scope_id TEXT NOT NULL, kind TEXT NOT NULL, match_key TEXT NOT NULL, value TEXT NOT NULL,
+            added_by TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL,
+            PRIMARY KEY (scope_id, kind, match_key))""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
