@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import NotAllowed
+from core.moderation.rules import FilterKind
 from core.permissions import ROLES, TABLE, Action, Role, authorize, decide, role_of
 from core.service import CastService
 from core.types import Actor, JobState, Place
@@ -159,6 +160,9 @@ async def _admin(w: World, action: Action, role: Role) -> Attempt:
         elif action == Action.ADMIN_BAN:
             await s.ban(actor, PLACE, f"dave-{role}")
             assert await w.h.store.is_banned(scope_id=PLACE.scope_id, platform="console", user_id=f"dave-{role}")
+        elif action == Action.ADMIN_FILTER:
+            await (await s.prompt_filters(actor, PLACE)).add(actor, PLACE, FilterKind.WORD, f"word{units}")
+            assert f"word{units}" in [f.value for f in await s.guard.filters.filters(PLACE.scope_id)]
         else:
             assert (await s.stats(actor, PLACE)).characters >= 1
     return attempt
@@ -170,7 +174,7 @@ SCENARIOS: dict[Action, Callable[[World, Action, Role], Awaitable[Attempt]]] = {
     Action.CHARACTER_SHOW: _character, Action.LIST_CHARACTERS: _character,
     Action.CANCEL: _job, Action.REROLL: _job, Action.REROLL_SAME_SEED: _job, Action.SAVE_FROM_JOB: _job,
     Action.DELETE_OUTPUT: _job, Action.ORIGINALS: _job,
-    Action.ADMIN_QUOTA: _admin, Action.ADMIN_BAN: _admin, Action.ADMIN_STATS: _admin,
+    Action.ADMIN_QUOTA: _admin, Action.ADMIN_BAN: _admin, Action.ADMIN_STATS: _admin, Action.ADMIN_FILTER: _admin,
 }
 
 
