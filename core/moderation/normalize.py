@@ -73,11 +73,23 @@ class Text:
     plain: str  # folded, casefolded, marks and invisibles dropped, spaces collapsed; digits and symbols kept
     decoded: str  # the words' likeliest readings, space-separated: what a pattern also runs against
     words: tuple[Word, ...]
+    # squeezed spelling -> positions of the words read so: a phrase is looked up, not compared with every word
+    # (200 word filters on a 2000-character prompt were 130 000 comparisons, a third of a second)
+    at: Mapping[str, tuple[int, ...]]
 
     def has(self, phrase: tuple[str, ...]) -> bool:
         """The phrase's words appear next to each other, in order."""
-        n = len(phrase)
-        return any(all(self.words[i + j].means(phrase[j]) for j in range(n)) for i in range(len(self.words) - n + 1))
+        n, first = len(phrase), phrase[0]
+        return any(i + n <= len(self.words) and all(self.words[i + j].means(phrase[j]) for j in range(n))
+                   for i in self.at.get(squeeze(first), ()))
+
+
+def text_of(plain: str, decoded: str, words: tuple[Word, ...]) -> Text:
+    at: dict[str, list[int]] = {}
+    for i, word in enumerate(words):
+        for spelling in word.spellings:
+            at.setdefault(spelling, []).append(i)
+    return Text(plain, decoded, words, {k: tuple(v) for k, v in at.items()})
 
 
 def fold(text: str) -> str:
@@ -121,4 +133,4 @@ def _joined(tokens: list[str]) -> list[str]:
 def normalize(text: str) -> Text:
     plain = " ".join(fold(text).split())
     words = tuple(_word(readings(token)) for token in _joined(_WORD.findall(plain)))
-    return Text(plain, " ".join(w.forms[0] for w in words), words)
+    return text_of(plain, " ".join(w.forms[0] for w in words), words)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from core.moderation.normalize import Terms, Text, Word, normalize, squeeze, terms_index
+from core.moderation.normalize import Terms, Text, Word, normalize, squeeze, terms_index, text_of
 
 
 def _terms(text: str) -> tuple[str, ...]:
@@ -96,7 +96,7 @@ def _without_innocent(text: Text) -> Text:
         for i in range(len(words) - n + 1):
             if all(words[i + j].means(phrase[j]) for j in range(n)):
                 words[i:i + n] = [Word({}, ())] * n
-    return Text(text.plain, text.decoded, tuple(words))
+    return text_of(text.plain, text.decoded, tuple(words))
 
 
 def minors_sexualized(text: Text | str) -> bool:
