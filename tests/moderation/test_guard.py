@@ -13,7 +13,8 @@ from core.commands import types as c
 from core.commands.router import CommandRouter
 from core.errors import NotAllowed, NotFoundError
 from core.moderation.errors import FilterRefused, PromptBlocked
-from core.moderation.rules import MAX_PATTERNS, FilterKind
+from core.moderation.guard import PromptGuard
+from core.moderation.rules import MAX_PATTERNS, FilterKind, RuleKind, parse_blocklist
 from core.store.modlog import ModLog
 from core.types import Actor, JobState, Place
 from tests.engine.conftest import ASSETS, Harness, engine_config, harness  # noqa: F401
@@ -110,3 +111,13 @@ async def test_the_number_of_patterns_is_bounded(harness: Harness) -> None:  # n
         await guard.add(MOD, PLACE, FilterKind.PATTERN, "one more")
     await guard.add(MOD, PLACE, FilterKind.WORD, "words have their own limit")
 
+
+async def test_the_operators_blocklist_applies_everywhere_and_no_admin_removes_it(harness: Harness) -> None:  # noqa: F811
+    await harness.start_engine()
+    guard = PromptGuard(harness.store, operator_list=parse_blocklist(["cherry pie", r"re:\bk[i1]wi\b"]))
+    assert await guard.rule_for("any-community", "a CHERRY PIE") == RuleKind.OPERATOR_LIST
+    assert await guard.rule_for("another", "a k1wi") == RuleKind.OPERATOR_LIST
+    assert await guard.rule_for("another", "a cherry tart") is None
+    with pytest.raises(NotFoundError):
+        await guard.remove(MOD, PLACE, FilterKind.WORD, "cherry pie")
+    assert await guard.rule_for(PLACE.scope_id, "cherry pie") == RuleKind.OPERATOR_LIST
