@@ -61,7 +61,7 @@ class PromptGuard:
 
     async def add(self, actor: Actor, place: Place, kind: FilterKind, value: str) -> tuple[PromptFilter, bool]:
         """The filter, and whether it is new (False: the community already had it)."""
-        f = make_filter(kind, value, added_by=actor.user_id, created_at=self.store.clock.now())
+        f = make_filter(kind, value, created_at=self.store.clock.now())
         added = await self.filters.add(place.scope_id, f)
         if added:
             await self.log.record(scope_id=place.scope_id, platform=actor.platform, kind="filter_added",

@@ -47,33 +47,32 @@ class PromptFilter:
     kind: FilterKind
     value: str  # as the admin typed it
     key: str  # what identifies it: the word's normalized phrase, the pattern itself
-    added_by: str = ""
-    created_at: float = 0.0
+    created_at: float = 0.0  # who added it is in the moderation log (filter_added), not kept with the filter
 
 
-def word_filter(value: str, *, added_by: str = "", created_at: float = 0.0) -> PromptFilter:
+def word_filter(value: str, *, created_at: float = 0.0) -> PromptFilter:
     value = " ".join(value.split())
     if len(value) > MAX_WORD:
         raise FilterRefused(problem="too_long", kind=FilterKind.WORD, limit=MAX_WORD)
     key = " ".join(w.forms[0] for w in normalize(value).words)
     if not key:
         raise FilterRefused(problem="empty", kind=FilterKind.WORD)
-    return PromptFilter(FilterKind.WORD, value, key, added_by, created_at)
+    return PromptFilter(FilterKind.WORD, value, key, created_at)
 
 
-def pattern_filter(value: str, *, added_by: str = "", created_at: float = 0.0) -> PromptFilter:
+def pattern_filter(value: str, *, created_at: float = 0.0) -> PromptFilter:
     value = value.strip()
     if not value:
         raise FilterRefused(problem="empty", kind=FilterKind.PATTERN)
     if len(value) > MAX_PATTERN:
         raise FilterRefused(problem="too_long", kind=FilterKind.PATTERN, limit=MAX_PATTERN)
     compiled(value)
-    return PromptFilter(FilterKind.PATTERN, value, value, added_by, created_at)
+    return PromptFilter(FilterKind.PATTERN, value, value, created_at)
 
 
-def make_filter(kind: FilterKind, value: str, *, added_by: str = "", created_at: float = 0.0) -> PromptFilter:
+def make_filter(kind: FilterKind, value: str, *, created_at: float = 0.0) -> PromptFilter:
     make = pattern_filter if kind == FilterKind.PATTERN else word_filter
-    return make(value, added_by=added_by, created_at=created_at)
+    return make(value, created_at=created_at)
 
 
 @functools.lru_cache(maxsize=1024)

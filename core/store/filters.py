@@ -11,12 +11,12 @@ from core.moderation.rules import MAX_PATTERNS, MAX_WORDS, FilterKind, PromptFil
 from core.store.database import Database
 
 LIMITS = {FilterKind.WORD: MAX_WORDS, FilterKind.PATTERN: MAX_PATTERNS}
-_COLUMNS = "kind, value, match_key, added_by, created_at"
+_COLUMNS = "kind, value, match_key, created_at"
 
 
 def _filter(row: tuple) -> PromptFilter:
-    kind, value, key, added_by, created_at = row
-    return PromptFilter(FilterKind(kind), value, key, added_by, float(created_at))
+    kind, value, key, created_at = row
+    return PromptFilter(FilterKind(kind), value, key, float(created_at))
 
 
 class FilterStore:
@@ -24,7 +24,7 @@ class FilterStore:
         self.db = db
 
     async def add(self, scope_id: str, f: PromptFilter) -> bool:
-        """False when the community already had it (the first one's author and time are kept)."""
+        """False when the community already had it (the first one's time is kept)."""
         async with self.db.transaction() as conn:
             rows = list(await conn.execute_fetchall(
                 "SELECT match_key FROM prompt_filters WHERE scope_id = ? AND kind = ?", (scope_id, f.kind.value)))
@@ -33,8 +33,8 @@ class FilterStore:
             if len(rows) >= LIMITS[f.kind]:
                 raise FilterRefused(problem="too_many", kind=f.kind.value, limit=LIMITS[f.kind])
             await conn.execute(
-                f"INSERT INTO prompt_filters (scope_id, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                (scope_id, f.kind.value, f.value, f.key, f.added_by, f.created_at))
+                f"INSERT INTO prompt_filters (scope_id, {_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                (scope_id, f.kind.value, f.value, f.key, f.created_at))
             return True
 
     async def remove(self, scope_id: str, kind: FilterKind, key: str) -> bool:

@@ -15,6 +15,7 @@ from core.errors import NotAllowed, NotFoundError
 from core.moderation.errors import FilterRefused, PromptBlocked
 from core.moderation.guard import PromptGuard
 from core.moderation.rules import MAX_PATTERNS, FilterKind, RuleKind, parse_blocklist
+from core.privacy import Scrubber
 from core.store.modlog import ModLog
 from core.types import Actor, JobState, Place
 from tests.engine.conftest import ASSETS, Harness, engine_config, harness  # noqa: F401
@@ -121,3 +122,10 @@ async def test_the_operators_blocklist_applies_everywhere_and_no_admin_removes_i
     with pytest.raises(NotFoundError):
         await guard.remove(MOD, PLACE, FilterKind.WORD, "cherry pie")
     assert await guard.rule_for(PLACE.scope_id, "cherry pie") == RuleKind.OPERATOR_LIST
+
+
+async def test_an_operators_purge_of_a_community_takes_its_filters(harness: Harness) -> None:  # noqa: F811
+    service = await harness.start_engine()
+    await (await service.prompt_filters(MOD, PLACE)).add(MOD, PLACE, FilterKind.WORD, "banana")
+    await Scrubber(harness.store, harness.data_dir).purge_scope(PLACE.scope_id)
+    assert await service.guard.filters.filters(PLACE.scope_id) == []
