@@ -25,7 +25,10 @@ MAX_WORD = 60  # characters in a word filter
 MAX_PATTERN = 200  # characters in a pattern
 MAX_WORDS = 200  # word filters per community
 MAX_PATTERNS = 25  # pattern filters per community
-PATTERN_MEMORY = 1 << 20  # bytes RE2 may use for one compiled pattern
+# Bytes RE2 may use for one compiled pattern (its DFA cache included; past it RE2 falls back to its slower, still
+# linear NFA). With at most COMPILED_KEPT patterns cached, a crowd of hostile admins can pin at most 64 MiB.
+PATTERN_MEMORY = 1 << 18
+COMPILED_KEPT = 256
 
 
 class FilterKind(enum.StrEnum):
@@ -75,7 +78,7 @@ def make_filter(kind: FilterKind, value: str, *, created_at: float = 0.0) -> Pro
     return make(value, created_at=created_at)
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=COMPILED_KEPT)
 def compiled(pattern: str) -> re2._Regexp:
     """RE2's compiled pattern (cached: communities keep few, and every prompt runs them)."""
     options = re2.Options()
