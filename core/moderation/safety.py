@@ -7,8 +7,9 @@ Ages count as the minor side: "12yo", "12 y/o", "twelve year old", "aged 14".
 The lists are chosen so that each side alone is innocent: "teenage mutant ninja turtles poster", "kids' birthday
 party" and "a nude marble statue" all pass. Words with an everyday meaning beside a sexual one are left out of
 the sexual side ("dick" as in Moby Dick, "kinky hair", "chicken breasts", "paint stripper", "thong sandals",
-"explicit instructions", "naughty kids"), and "girl"/"boy"/"baby"/"student" alone are not minors (adults are
-called all of them). A few fixed innocent phrases are read as nothing: "naked eye", "naked mole rat", "cum laude".
+"explicit instructions", "naughty kids", "a bottomless pit"), and "girl"/"boy"/"baby"/"student" alone are not
+minors (adults are called all of them). A few fixed innocent phrases are read as nothing: "naked eye", "naked
+trees", "cum laude", "blue tits" (the birds), "minor league".
 Matching is per whole word after core.moderation.normalize undid the spelling tricks, so "class", "Essex",
 "Sussex", "sextant" and "kidney" are not hits.
 
@@ -40,7 +41,7 @@ _MINOR_PHRASES = (
 _SEXUAL_WORDS = _terms(
     "sex sexy sexual sexually sexualized sexualised nude nudes nudity naked nsfw porn porno pornographic "
     "pornography hentai ecchi erotic erotica lewd xxx fetish bdsm bondage orgasm genitals genitalia penis "
-    "vagina vulva nipple nipples topless bottomless undressed undressing unclothed striptease lingerie "
+    "vagina vulva nipple nipples topless undressed undressing unclothed striptease lingerie "
     "seductive seducing seduce sensual horny aroused arousing intercourse fuck fucking fucked blowjob handjob "
     "cum cumshot rape raped molest molested molesting grope groped groping boobs tits titties masturbate "
     "masturbating masturbation onlyfans pornstar ahegao oppai futanari"
@@ -53,8 +54,11 @@ _BOTH_WORDS = _terms(
 )
 
 _BOTH_PHRASES = (("child", "porn"), ("kiddie", "porn"), ("kiddy", "porn"), ("child", "sex"), ("kid", "sex"))
-_INNOCENT = (("naked", "eye"), ("naked", "mole", "rat"), ("cum", "laude"), ("nude", "color"), ("nude", "colour"),
-             ("nude", "lipstick"))
+_INNOCENT = (
+    ("naked", "eye"), ("naked", "mole", "rat"), ("naked", "tree"), ("naked", "branch"), ("cum", "laude"),
+    ("nude", "color"), ("nude", "colour"), ("nude", "lipstick"), ("topless", "car"), ("topless", "bus"),
+    ("blue", "tit"), ("great", "tit"), ("coal", "tit"), ("minor", "league"), ("minor", "key"), ("minor", "chord"),
+)
 
 _NUMBER_WORDS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen " \
                 "sixteen seventeen"

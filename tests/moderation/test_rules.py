@@ -84,6 +84,10 @@ INNOCENT = [
     "kids with kinky curly hair at school",
     "chicken breasts for the kids' lunch",
     "my grandmother graduated magna cum laude, grandchildren around her",
+    "children sledding under naked trees in winter",
+    "kids birdwatching: blue tits and great tits at a feeder",
+    "a sexy minor league baseball uniform ad",
+    "kids staring into a bottomless pit, fantasy art",
 ]
 
 
