@@ -28,10 +28,12 @@ from core.names import SCRIPT_LOOKALIKES
 
 # A capital I of another script reads "I" in a prompt ("КІD"), not the "l" a name's skeleton makes of it.
 _SCRIPTS = {**SCRIPT_LOOKALIKES, ord("І"): "i", ord("Ι"): "i", ord("Ӏ"): "i"}
-_WORD = re.compile(r"(?:[^\W_]|[@$!|+€])+")
+_WORD = re.compile(r"(?:[^\W_]|[@$!|+€*#])+")
 _LEET = str.maketrans({"0": "o", "2": "z", "3": "e", "4": "a", "5": "s", "6": "g", "7": "t", "8": "b", "9": "g",
                        "@": "a", "$": "s", "+": "t", "€": "e", "!": "i"})
 _AMBIGUOUS = ("1", "|")  # "i" or "l"
+_MASKS = "*#"  # a letter hidden inside a word: "n*de", "p#rn"; most often a vowel
+_VOWELS = "aeiou"
 _RUN = re.compile(r"(.)\1+")
 # Characters read. Longer texts are refused by the length checks anyway (a prompt is at most 2000, a description
 # 500), so what lies beyond is never sent; the bound keeps a huge paste from costing the rules time.
@@ -104,10 +106,27 @@ def readings(token: str) -> tuple[str, ...]:
     if not any(c.isalpha() for c in token) or token.isalpha():
         return (token,)
     decoded = token.translate(_LEET)
-    forms = [decoded.replace("1", "i").replace("|", "i"), decoded.replace("1", "l").replace("|", "l")]
+    forms = [decoded]
+    if any(a in token for a in _AMBIGUOUS):
+        forms = [decoded.replace("1", "i").replace("|", "i"), decoded.replace("1", "l").replace("|", "l")]
+    forms += [unmasked for form in forms for unmasked in _unmasked(form)]
     bare = "".join(c for c in token if c.isalnum())  # "nude!" is "nude" too, whatever "!" may stand for
-    ambiguous = any(a in token for a in _AMBIGUOUS)
-    return tuple(dict.fromkeys([*forms, bare, token] if ambiguous else [decoded, bare, token]))
+    return tuple(dict.fromkeys([*forms, bare, token]))
+
+
+def _unmasked(form: str) -> list[str]:
+    """A word with one or two letters masked inside ("n*de", "t**n"): each with vowels in their place."""
+    inner = form.strip(_MASKS)
+    masked = [i for i, c in enumerate(inner) if c in _MASKS]
+    if not masked or len(masked) > 2:
+        return []
+    out = []
+    for vowels in itertools.product(_VOWELS, repeat=len(masked)):
+        letters = list(inner)
+        for i, vowel in zip(masked, vowels, strict=True):
+            letters[i] = vowel
+        out.append("".join(letters))
+    return out
 
 
 def _word(forms: Iterable[str]) -> Word:

@@ -54,6 +54,8 @@ REFUSED = [
     "teen, with no clothes",  # a sexual phrase
     "nude school girl",
     "l.o.l.i nsfw",
+    "n*de k*d",  # masked letters
+    "*s#xy* t**n",
 ]
 
 # Each must pass: it contains a word that looks like one side, or one side alone.
