@@ -54,6 +54,7 @@ class DiscordRunner:
 
     def __init__(self, world: DiscordWorld) -> None:
         self.world = world
+        self.simulator = world.app.simulator
         self.dc = world.dc
         self.results: dict[str, dict[str, Any]] = {}  # job id -> its result message, kept once seen
 

@@ -50,6 +50,7 @@ from core.errors import (
     UserError,
 )
 from core.moderation.errors import FilterRefused, PromptBlocked
+from core.simulator.server import Simulator
 
 ROLES = ("owner", "admin", "other", "banned")
 ASSETS = {name: Path(bot.__file__).parent / "assets" / f"sample_{name}.png" for name in ("character", "pose", "scene")}
@@ -92,6 +93,7 @@ class Observed:
 class Runner(Protocol):
     platform: str
     scope_id: str
+    simulator: Simulator | None  # the app's Segmind simulator: every job it saw must be a job in the store
 
     def user_id(self, role: str) -> str: ...
 
