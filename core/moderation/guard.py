@@ -9,6 +9,7 @@ and raises PromptBlocked: nothing was written, downloaded or charged before it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -47,12 +48,17 @@ class PromptGuard:
 
     async def rule_for(self, scope_id: str, text: str) -> RuleKind | None:
         """Which layer refuses `text` here, if any."""
+        community = await self.filters.filters(scope_id)
+        # A few ms for a prompt of the maximum length (tests/bench/prompt_rules.py): off the event loop.
+        return await asyncio.to_thread(self._rule_for, text, community)
+
+    def _rule_for(self, text: str, community: Sequence[PromptFilter]) -> RuleKind | None:
         normalized = normalize(text)
         if minors_sexualized(normalized):
             return RuleKind.OPERATOR_SAFETY
         if first_hit(normalized, self.operator_list) is not None:
             return RuleKind.OPERATOR_LIST
-        hit = first_hit(normalized, await self.filters.filters(scope_id))
+        hit = first_hit(normalized, community)
         if hit is None:
             return None
         return RuleKind.PATTERN if hit.kind == FilterKind.PATTERN else RuleKind.WORD
