@@ -25,6 +25,8 @@ from core.metrics import observe_segmind
 from core.moderation import opennsfw
 from core.moderation.classifier import Classifier
 from core.moderation.gate import GateConfig, SafetyGate
+from core.moderation.guard import PromptGuard
+from core.moderation.rules import parse_blocklist
 from core.privacy import Scrubber
 from core.retention import RetentionTask
 from core.segmind.client import SegmindClient
@@ -125,8 +127,10 @@ async def build_app(
                            config=engine_config_override or engine_config(settings, speed=speed), rng=rng,
                            uploads=book, gate=gate)
         limiter = CommandLimiter(clock, CommandRate(settings.command_burst, settings.command_rate))
+        blocklist = settings.blocklist_file.read_text(encoding="utf-8").splitlines() if settings.blocklist_file else ()
+        guard = PromptGuard(store, operator_list=parse_blocklist(blocklist))  # a bad pattern there stops the start
         service = CastService(store=store, book=book, engine=engine, data_dir=settings.data_dir, rng=rng,
-                              pricing=settings.pricing, limiter=limiter)
+                              pricing=settings.pricing, limiter=limiter, guard=guard)
         await engine.start()
         stack.push_async_callback(engine.stop)
         scrubber = Scrubber(store, settings.data_dir)

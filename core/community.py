@@ -18,6 +18,7 @@ from core.types import Actor, JobView, Place, QuotaView, StatsView
 
 if TYPE_CHECKING:
     from core.jobs.engine import JobEngine
+    from core.moderation.guard import PromptGuard
     from core.moderation.places import PlaceRatings
     from core.store.quota import Policy
     from core.store.sqlite import SqliteStore
@@ -28,6 +29,7 @@ class CommunityService:
     engine: JobEngine
     data_dir: Path
     ratings: PlaceRatings
+    guard: PromptGuard
 
     async def _authorize(self, action: Action, actor: Actor, place: Place, *, owner_id: str | None) -> None:
         """The one permission check: `owner_id` owns the thing acted on (None: the community itself)."""
@@ -75,6 +77,10 @@ class CommunityService:
         if user_id == actor.user_id:  # an admin locking themselves out could not undo it
             raise NotAllowed("You can't ban yourself.", action=Action.ADMIN_BAN.value)
         await self.store.set_ban(scope_id=place.scope_id, platform=actor.platform, user_id=user_id, banned=banned)
+
+    async def prompt_filters(self, actor: Actor, place: Place) -> PromptGuard:
+        await self._authorize(Action.ADMIN_FILTER, actor, place, owner_id=None)  # then an admin may change them
+        return self.guard
 
     async def saw_user(self, place: Place, username: str, user_id: str) -> None:
         """A chat adapter saw `user_id` post as @username here: an admin may then name them by it."""

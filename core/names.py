@@ -19,7 +19,7 @@ from __future__ import annotations
 import unicodedata
 
 # Before casefolding, so capitals map by their own shape (Cyrillic "Н" looks like "H", its "н" does not).
-_LOOKALIKES = str.maketrans({
+_OTHER_SCRIPTS = {
     # Cyrillic capitals and small letters that render as Latin ones
     "А": "a", "В": "b", "Е": "e", "К": "k", "М": "m", "Н": "h", "О": "o", "Р": "p", "С": "c", "Т": "t",
     "Х": "x", "У": "y", "І": "l", "Ј": "j", "Ѕ": "s", "Ԛ": "q", "Ԝ": "w", "Ү": "y", "Ӏ": "l",
@@ -29,10 +29,10 @@ _LOOKALIKES = str.maketrans({
     "Α": "a", "Β": "b", "Ε": "e", "Ζ": "z", "Η": "h", "Ι": "l", "Κ": "k", "Μ": "m", "Ν": "n", "Ο": "o",
     "Ρ": "p", "Τ": "t", "Υ": "y", "Χ": "x", "α": "a", "ο": "o", "ρ": "p", "ν": "v", "ι": "i", "κ": "k",
     "τ": "t", "υ": "u", "χ": "x", "ϲ": "c",
-    # Latin and digits that pass for each other
-    "I": "l", "1": "l", "|": "l", "0": "o",
-    "-": " ", "_": " ",
-})
+}
+# Latin and digits that pass for each other: names only (in a prompt "1" may be a number, "I" a word)
+_LOOKALIKES = str.maketrans({**_OTHER_SCRIPTS, "I": "l", "1": "l", "|": "l", "0": "o", "-": " ", "_": " "})
+SCRIPT_LOOKALIKES = str.maketrans(_OTHER_SCRIPTS)  # other scripts' letters that render as Latin ones
 
 
 def name_key(name: str) -> str:

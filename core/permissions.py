@@ -42,6 +42,7 @@ class Action(enum.StrEnum):
     ADMIN_BAN = "admin_ban"  # ban or unban a member
     ADMIN_STATS = "admin_stats"
     ADMIN_RATING = "admin_rating"  # rate a chat SFW/NSFW; choose withhold or spoiler for flagged images
+    ADMIN_FILTER = "admin_filter"  # add, remove or list the community's prompt filters
     FORGET_ME = "forget_me"  # remove everything of the actor on this platform
 
 
@@ -84,6 +85,7 @@ TABLE: dict[Action, tuple[bool | None, bool | None, bool | None, bool | None]] =
     Action.ADMIN_BAN: (NA, Y, N, N),
     Action.ADMIN_STATS: (NA, Y, N, N),
     Action.ADMIN_RATING: (NA, Y, N, N),
+    Action.ADMIN_FILTER: (NA, Y, N, N),
 }
 
 _WHAT = {  # action -> what the refusal says the actor tried
@@ -106,6 +108,7 @@ _WHAT = {  # action -> what the refusal says the actor tried
     Action.ADMIN_BAN: "ban or unban people",
     Action.ADMIN_STATS: "see the community's stats",
     Action.ADMIN_RATING: "change this chat's rating",
+    Action.ADMIN_FILTER: "manage the prompt filters",
 }
 _OWNER_NOUN = {
     Action.CHARACTER_SAVE: "the person saving this character",

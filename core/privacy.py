@@ -251,7 +251,7 @@ class Scrubber:
         removed.jobs = len(job_ids)
         async with self._store.transaction() as conn:
             await conn.execute("UPDATE ledger SET user_id = 'forgotten:community' WHERE scope_id = ?", (scope_id,))
-            for table in ("scope_settings", "bans"):
+            for table in ("scope_settings", "bans", "prompt_filters"):
                 await conn.execute(f"DELETE FROM {table} WHERE scope_id = ?", (scope_id,))
             cur = await conn.execute("DELETE FROM seen_users WHERE chat_id = ?", (scope_id,))
             removed.usernames = cur.rowcount

@@ -1,7 +1,7 @@
 """The platform-neutral service the command router calls. Adapters never touch the store or Segmind.
 
-Every method that acts takes the actor and place and authorizes there (core/permissions.py). `precheck`
-validates a generation before any download and `submit_prepared` writes the job (a replayed event id
+Every method that acts takes the actor and place and authorizes there (core/permissions.py). `precheck` validates
+a generation (and screens its prompt) before any download; `submit_prepared` writes the job (a replayed event id
 finds the existing job: charged once). Progress goes back through each platform's `Messenger`.
 """
 
@@ -22,6 +22,7 @@ from core.files import write_atomic
 from core.images import normalize_image
 from core.jobs.messenger import Messenger
 from core.jobs.outputs import load_outputs
+from core.moderation.guard import PromptGuard
 from core.moderation.places import PlaceRatings
 from core.moderation.ratings import with_safety_negative
 from core.permissions import Action
@@ -42,10 +43,11 @@ class CastService(CommunityService):
 
     def __init__(self, *, store: SqliteStore, book: CharacterBook, engine: JobEngine, data_dir: Path,
                  rng: random.Random | None = None, pricing: Pricing | None = None,
-                 limiter: CommandLimiter | None = None) -> None:
+                 limiter: CommandLimiter | None = None, guard: PromptGuard | None = None) -> None:
         self.store = store
         self.pricing = pricing or Pricing()  # the operator's prices (CASTBOT_MODEL_UNITS), core.pricing
         self.limiter = limiter  # the per-person command rate limit the router applies; None: unlimited
+        self.guard = guard or PromptGuard(store)  # the prompt rules; the operator's minor-safety rule at least
         self.book = book
         self.engine = engine
         self.data_dir = Path(data_dir)
@@ -58,8 +60,7 @@ class CastService(CommunityService):
     # --- jobs ------------------------------------------------------------------------------------
 
     async def submit(self, request: Request) -> JobView:
-        """A request with its images already in hand (tests, the chaos child, programmatic use): the same precheck,
-        then the job is written."""
+        """A request with its images in hand (tests, the chaos child, scripts): the same precheck, then the job."""
         command = Generate(command=command_for_model(request.model), model=request.model, prompt=request.prompt,
                            negative=request.negative, character=request.character_name,
                            options=dict(request.params))
@@ -72,14 +73,11 @@ class CastService(CommunityService):
 
     async def precheck(self, actor: Actor, place: Place, command: Generate,
                        sources: Sequence[ImageSource] = ()) -> Prepared:
-        """Options, ranges, model, saved character and required images, before any download or status message.
-
-        Raises core.errors' data-carrying errors; the returned value carries the payload, built once.
-        """
+        """Options, ranges, model, saved character, images and the prompt rules, before any download or status
+        message. Raises core.errors' data-carrying errors; the returned value carries the payload, built once."""
         await self._authorize(Action.GENERATE, actor, place, owner_id=actor.user_id)
-        character = None
-        if command.character:
-            character = await self.book.get(scope_id=place.scope_id, name=command.character)
+        character = await self.book.get(scope_id=place.scope_id, name=command.character) if command.character else None
+        await self.guard.screen(actor, place, command.prompt, character.description if character else None)
         return prepare(command, sources, character=character, rng=self.rng)
 
     async def submit_prepared(self, actor: Actor, place: Place, prepared: Prepared,
@@ -151,6 +149,8 @@ class CastService(CommunityService):
             raise NotFoundError("The saved character this image was made with has been deleted, so it can't be "
                                 "re-rolled. Save the character again (or pick another) and run the command anew.")
         model, rating = get_model(old.model), await self.ratings.rating(place)
+        # its prompt carries the character's description: screened as it will be sent
+        await self.guard.screen(actor, place, str(old.payload.get(model.prompt_field) or ""), field="reroll")
         payload = with_safety_negative(model, dict(old.payload), rating)
         if model.seed_field and not same_seed:
             payload[model.seed_field] = self.rng.randint(0, SEED_MAX)
@@ -192,6 +192,7 @@ class CastService(CommunityService):
                              consent: bool, confirmed_by: Actor | None = None) -> CharacterView:
         """`confirmed_by`: who pressed a separate consent button; only `actor` themselves may."""
         await self._authorize(Action.CHARACTER_SAVE, confirmed_by or actor, place, owner_id=actor.user_id)
+        await self.guard.screen(actor, place, name, description, field="character")
         return await self.book.save(platform=actor.platform, scope_id=place.scope_id, owner_id=actor.user_id,
                                     name=name, image=image, description=description, consent=consent,
                                     consent_how="button" if confirmed_by else "flag")
@@ -201,6 +202,7 @@ class CastService(CommunityService):
                                       confirmed_by: Actor | None = None) -> CharacterView:
         """Raises ConsentRequired unless `consent` or the job's face is already the saver's consented one."""
         job = await self._job_for(Action.SAVE_FROM_JOB, actor, place, job_id)
+        await self.guard.screen(actor, place, name, field="character")
         images = await self.engine.gate.released(job, await load_outputs(job))
         if not 0 <= index < len(images):
             raise NotFoundError(f"That job has {len(images)} image(s); pick one of 1 to {len(images)}.")
@@ -226,6 +228,7 @@ class CastService(CommunityService):
     async def rename_character(self, actor: Actor, place: Place, name: str, new_name: str) -> CharacterView:
         character = await self.book.get(scope_id=place.scope_id, name=name)
         await self._authorize(Action.CHARACTER_RENAME, actor, place, owner_id=character.owner_id)
+        await self.guard.screen(actor, place, new_name, field="character")
         return await self.book.rename(scope_id=place.scope_id, name=name, new_name=new_name)
 
     async def delete_character(self, actor: Actor, place: Place, name: str) -> None:

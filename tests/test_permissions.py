@@ -12,6 +12,7 @@ import pytest
 
 from core.commands.types import AdminRating
 from core.errors import NotAllowed
+from core.moderation.rules import FilterKind
 from core.permissions import ROLES, TABLE, Action, Role, authorize, decide, role_of
 from core.service import CastService
 from core.types import Actor, JobState, Place
@@ -164,6 +165,9 @@ async def _admin(w: World, action: Action, role: Role) -> Attempt:
             flagged = ("withhold", "spoiler")[ROLES.index(role) % 2]
             shown = await s.rating(actor, PLACE, AdminRating(rating="nsfw", flagged=flagged))
             assert (shown.rating, shown.flagged) == ("nsfw", flagged)
+        elif action == Action.ADMIN_FILTER:
+            await (await s.prompt_filters(actor, PLACE)).add(actor, PLACE, FilterKind.WORD, f"word{units}")
+            assert f"word{units}" in [f.value for f in await s.guard.filters.filters(PLACE.scope_id)]
         else:
             assert (await s.stats(actor, PLACE)).characters >= 1
     return attempt
@@ -176,6 +180,7 @@ SCENARIOS: dict[Action, Callable[[World, Action, Role], Awaitable[Attempt]]] = {
     Action.CANCEL: _job, Action.REROLL: _job, Action.REROLL_SAME_SEED: _job, Action.SAVE_FROM_JOB: _job,
     Action.DELETE_OUTPUT: _job, Action.ORIGINALS: _job,
     Action.ADMIN_QUOTA: _admin, Action.ADMIN_BAN: _admin, Action.ADMIN_STATS: _admin, Action.ADMIN_RATING: _admin,
+    Action.ADMIN_FILTER: _admin,
 }
 
 

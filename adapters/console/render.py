@@ -107,6 +107,15 @@ def policy_text(p: a.PolicyUpdated) -> str:
             f"{p.timezone}, up to {p.character_limit} characters, {admins}.")
 
 
+def filters_text(page: a.FilterPage) -> str:
+    if not page.filters:
+        return "no prompt filters here yet" if page.page == 1 else f"no page {page.page} of filters"
+    lines = [f"filters{_page_note(page.page)}:", *(f"  {f.kind.value}: {f.value}" for f in page.filters)]
+    if page.has_more:
+        lines.append(f"more: /admin filter list {page.page + 1}")
+    return "\n".join(lines)
+
+
 def answer_text(answer: a.Answer) -> str:
     """Plain text for every answer except a started job, which the session follows to its end."""
     match answer:
@@ -138,6 +147,11 @@ def answer_text(answer: a.Answer) -> str:
             return stats_text(stats)
         case a.RatingShown():
             return "\n".join(answer.lines())
+        case a.FilterChanged(kind=kind, value=value, added=added, changed=changed):
+            done = "already there" if not changed else "added" if added else "removed"
+            return f"{kind} filter {value}: {done}"
+        case a.FilterPage():
+            return filters_text(answer)
         case a.OutputDeleted(job_id=job_id):
             return f"job {short_id(job_id)}: its images stay in the output folder; delete the files to remove them"
         case a.OriginalFiles(job_id=job_id, images=images):

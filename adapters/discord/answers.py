@@ -130,6 +130,22 @@ def saved_text(answer: a.CharacterSaved) -> str:
     return f"💾 Saved character **{name}**. Use it with `/imagine character:{name}`."
 
 
+def filter_text(answer: a.FilterChanged) -> str:
+    what = f"{answer.kind} filter **{plain(answer.value, 80)}**"  # escaped, not in a code span: shown as typed
+    if not answer.changed:
+        return f"The {what} was already there."
+    return f"Added the {what}." if answer.added else f"Removed the {what}."
+
+
+def filters_text(page: a.FilterPage) -> str:
+    if not page.filters:
+        return "No prompt filters here yet." if page.page == 1 else f"No page {page.page} of filters."
+    lines = [f"{f.kind.value}: {plain(f.value, 80)}" for f in page.filters]
+    if page.has_more:
+        lines.append(f"More: `/admin filter action:list page:{page.page + 1}`")
+    return fit(lines)
+
+
 def ban_text(answer: a.BanChanged) -> str:
     return f"<@{answer.user_id}> is now {'banned from' if answer.banned else 'allowed to use'} castbot here."
 
@@ -147,6 +163,8 @@ _TEXT: dict[type, Callable[[Any], str]] = {  # answer type -> its Discord text
     a.BanChanged: ban_text,
     a.Stats: lambda x: stats_text(x.stats),
     a.RatingShown: lambda x: "\n".join(plain(line) for line in x.lines()),
+    a.FilterChanged: filter_text,
+    a.FilterPage: filters_text,
     a.OutputDeleted: lambda x: f"Deleted the images of job `{x.job_id}`.",
     a.OriginalFiles: lambda x: f"Job `{x.job_id}`: {len(x.images)} original file(s).",
     a.HelpAnswer: help_text,

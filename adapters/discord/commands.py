@@ -212,4 +212,12 @@ def _admin_group(h: CommandHandlers) -> app_commands.Group:
                      flagged: str | None = None) -> None:
         await h.run(interaction, c.AdminRating(rating=rating, flagged=flagged))
 
+    @group.command(name="filter", description="the words and patterns refused in prompts here")
+    @app_commands.describe(action="add, remove or list", word="a word or phrase to refuse",
+                           pattern="or an RE2 regular expression to refuse", page="which page of the list")
+    @app_commands.choices(action=[app_commands.Choice(name=a, value=a) for a in c.FILTER_ACTIONS])
+    async def filter_(interaction: discord.Interaction, action: str, word: str | None = None,
+                      pattern: str | None = None, page: Page = 1) -> None:
+        await h.run(interaction, c.AdminFilter.from_options(action, word=word, pattern=pattern, page=page))
+
     return group

@@ -52,6 +52,8 @@ _ONE_LINERS: dict[type, Callable[[Any], str]] = {
     a.OriginalFiles: lambda r: f"{len(r.images)} original file(s).",
     a.CharacterShown: lambda r: character_caption(r.view.name, r.view.description),
     a.ForgetPreview: lambda r: escape(preview_text(r, "send /forget_me --confirm")),
+    a.FilterChanged: lambda r: filter_html(r),
+    a.FilterPage: lambda r: filters_html(r),
     a.Forgotten: lambda r: escape(forgotten_text(r)),
 }
 
@@ -128,3 +130,19 @@ def policy_html(p: a.PolicyUpdated) -> str:
     admins = "admins unlimited" if p.unlimited_admins else "admins counted like members"
     return (f"Quota policy updated: {p.daily_units} unit(s) a day per member, {pool}, {escape(p.window)} window in "
             f"{escape(p.timezone)}, up to {p.character_limit} characters, {admins}.")
+
+
+def filter_html(r: a.FilterChanged) -> str:
+    what = f"{r.kind} filter <code>{escape(clip(r.value, 80))}</code>"
+    if not r.changed:
+        return f"The {what} was already there."
+    return f"Added the {what}." if r.added else f"Removed the {what}."
+
+
+def filters_html(page: a.FilterPage) -> str:
+    if not page.filters:
+        return "No prompt filters here yet." if page.page == 1 else f"No page {page.page} of filters."
+    lines = [f"{f.kind.value}: <code>{escape(clip(f.value, 80))}</code>" for f in page.filters]
+    if page.has_more:
+        lines.append(f"More: /admin filter list {page.page + 1}")
+    return "\n".join(lines)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.moderation.rules import PromptFilter
 from core.types import CharacterView, JobView, OutputImage, QuotaView, StatsView
 
 
@@ -141,6 +142,23 @@ class RatingShown:
 
 
 @dataclass(frozen=True, slots=True)
+class FilterChanged:
+    """A prompt filter was added or removed; `changed` False: it was already there (add)."""
+
+    kind: str  # word | pattern
+    value: str
+    added: bool
+    changed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class FilterPage:
+    filters: tuple[PromptFilter, ...]
+    page: int
+    has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
 class OutputDeleted:
     """The actor may delete this job's output message; the adapter deletes it (core stores no messages)."""
 
@@ -213,5 +231,5 @@ class Ignored:
 Answer = (
     JobAccepted | QuotaShown | HistoryPage | CharacterPage | CharacterShown | CharacterSaved | ConsentNeeded
     | Renamed | Deleted | Cancelled | PolicyUpdated | BanChanged | Stats | RatingShown | OutputDeleted | OriginalFiles
-    | HelpAnswer | ForgetPreview | Forgotten | Throttled | Ignored
+    | HelpAnswer | ForgetPreview | Forgotten | Throttled | Ignored | FilterChanged | FilterPage
 )

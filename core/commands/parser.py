@@ -171,7 +171,14 @@ def _save(rest: list[str], flags: dict[str, str], images: ImageWords) -> Parsed:
     return Parsed(c.CharacterSave(name=name, description=" ".join(words), consent=consent), found)
 
 
+_FILTER_PATTERN_RE = re.compile(r"^filter\s+(?P<action>add|remove)\s+--pattern(?:=|\s+)(?P<pattern>.+)$",
+                                re.IGNORECASE | re.DOTALL)
+
+
 def _admin(args: str) -> c.Command:
+    # A pattern is taken as typed, not split like a shell: its backslashes and quotes are the pattern's own.
+    if match := _FILTER_PATTERN_RE.match(args.strip()):
+        return c.AdminFilter(match["action"].lower(), _unquoted(match["pattern"].strip()), pattern=True)
     words, flags = parse_flags(args)
     sub = words[0].lower() if words else ""
     if sub == "quota" and flags and len(words) == 1:
@@ -184,7 +191,19 @@ def _admin(args: str) -> c.Command:
     if sub == "rating" and len(words) <= 2 and set(flags) <= {"flagged"}:
         return c.AdminRating(rating=words[1].lower() if len(words) == 2 else None,
                              flagged=flags["flagged"].strip().lower() if "flagged" in flags else None)
+    action = words[1].lower() if sub == "filter" and len(words) >= 2 else ""
+    if action in ("add", "remove") and len(words) > 2 and not flags:
+        return c.AdminFilter(action, " ".join(words[2:]))
+    if action == "list" and len(words) <= 3:
+        return c.AdminFilter("list", page=_page(words[2] if len(words) == 3 else flags.get("page", "1")))
     raise Usage(command="admin", usage=usage_line("admin"))
+
+
+def _unquoted(text: str) -> str:
+    """`"(a+)+$"` -> `(a+)+$`: one pair of matching quotes around the whole pattern is the chat's, not the pattern's."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1]
+    return text
 
 
 def _admin_quota(flags: dict[str, str]) -> c.AdminQuota:

@@ -20,6 +20,7 @@ from core.commands.help import help_answer
 from core.commands.precheck import check_size
 from core.errors import ConsentRequired, UnknownUser, Usage
 from core.image_errors import MissingImage
+from core.moderation.rules import FilterKind
 from core.phrasing import TEXT, Phrasing
 
 if TYPE_CHECKING:
@@ -94,6 +95,8 @@ class CommandRouter:
                 return a.Stats(await s.stats(actor, place))
             case c.AdminRating():
                 return await s.rating(actor, place, command)
+            case c.AdminFilter():
+                return await self._admin_filter(actor, place, command)
             case c.Reroll(job_id=job_id, same_seed=same_seed):
                 # Without an event id every press is its own job (an empty key would make them all one).
                 key = event_id or f"{actor.platform}:press:{uuid.uuid4().hex}"
@@ -154,6 +157,18 @@ class CommandRouter:
         return a.PolicyUpdated(daily_units=policy.daily_units, pool_units=policy.pool_units, window=policy.window,
                                timezone=policy.timezone, character_limit=policy.character_limit,
                                unlimited_admins=policy.unlimited_admins)
+
+    async def _admin_filter(self, actor: Actor, place: Place, command: c.AdminFilter) -> a.Answer:
+        guard = await self.service.prompt_filters(actor, place)
+        kind = FilterKind.PATTERN if command.pattern else FilterKind.WORD
+        if command.action == "add":
+            added, new = await guard.add(actor, place, kind, command.value)
+            return a.FilterChanged(kind.value, added.value, added=True, changed=new)
+        if command.action == "remove":
+            removed = await guard.remove(actor, place, kind, command.value)
+            return a.FilterChanged(kind.value, removed.value, added=False)
+        items, more = await guard.page(place, page=command.page, size=self.page_size)
+        return a.FilterPage(tuple(items), command.page, more)
 
     def _page(self, items: list, page: int) -> tuple[list, bool]:
         start = (page - 1) * self.page_size

@@ -18,7 +18,7 @@ COMMANDS: dict[str, str] = {
     "history": "your recent jobs",
     "cancel": "cancel your latest running job",
     "forget_me": "delete everything castbot keeps about you (asks first)",
-    "admin": "community settings: quota, ban, unban, stats, rating (admins only)",
+    "admin": "community settings: quota, ban, unban, stats, rating, prompt filters (admins only)",
 }
 
 # Generation command -> (default model, models it may be switched to with --model)
@@ -57,6 +57,7 @@ USAGE: dict[str, tuple[str, ...]] = {
         "/admin quota --user USER — one member's quota",
         "/admin ban USER · /admin unban USER · /admin stats",
         "/admin rating [sfw|nsfw] [--flagged withhold|spoiler] — this chat's rating and what happens to flagged images",
+        "/admin filter add|remove WORD · /admin filter add|remove --pattern REGEX · /admin filter list [--page N]",
     ),
     "history": ("/history [PAGE]",),
     "cancel": ("/cancel [JOB_ID]",),

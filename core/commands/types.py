@@ -12,7 +12,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.errors import UserError
+from core.commands.table import usage_line
+from core.errors import Usage, UserError
 from core.types import ImageRole
 
 GENERATION_COMMANDS = ("imagine", "pose", "scene", "sheet")
@@ -184,6 +185,27 @@ class AdminRating:
     flagged: str | None = None
 
 
+FILTER_ACTIONS = ("add", "remove", "list")
+
+
+@dataclass(frozen=True, slots=True)
+class AdminFilter:
+    """`/admin filter add|remove WORD`, `... --pattern REGEX`, `/admin filter list`: the community's prompt filters."""
+
+    action: str  # add | remove | list
+    value: str = ""  # the word or phrase, or the pattern
+    pattern: bool = False
+    page: int = 1
+
+    @classmethod
+    def from_options(cls, action: str, *, word: str | None = None, pattern: str | None = None,
+                     page: int = 1) -> AdminFilter:
+        """From a platform's typed options (Discord): add and remove take exactly one of word and pattern."""
+        if action not in FILTER_ACTIONS or (action != "list" and (word is None) == (pattern is None)):
+            raise Usage(command="admin", usage=usage_line("admin"))
+        return cls(action, pattern if pattern is not None else word or "", pattern is not None, page)
+
+
 # --- buttons under a job's message -----------------------------------------------------------------
 
 
@@ -224,6 +246,6 @@ class Invalid:
 
 Command = (
     Generate | CharacterSave | CharacterList | CharacterShow | CharacterRename | CharacterDelete | Quota | History
-    | Cancel | Help | Start | AdminQuota | AdminBan | AdminUnban | AdminStats | AdminRating | Reroll | SaveFromJob
-    | DeleteOutput | Originals | ForgetMe | Invalid
+    | Cancel | Help | Start | AdminQuota | AdminBan | AdminUnban | AdminStats | AdminRating | AdminFilter | Reroll
+    | SaveFromJob | DeleteOutput | Originals | ForgetMe | Invalid
 )

@@ -121,6 +121,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE scope_settings ADD COLUMN window_floor REAL",
         "ALTER TABLE scope_settings ADD COLUMN floor_until REAL",
     ),
+    # 7: prompt filters (core.store.filters): a community's word and pattern blocklists, managed by its admins.
+    # match_key identifies one (a word's normalized phrase, a pattern itself): "B4nana" and "banana" are one.
+    # Who added it is in mod_events (filter_added), so /forget_me has one place less to look.
+    (
+        """CREATE TABLE prompt_filters (
+            scope_id TEXT NOT NULL, kind TEXT NOT NULL, match_key TEXT NOT NULL, value TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (scope_id, kind, match_key))""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

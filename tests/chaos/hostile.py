@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.chaos.fake_telegram import ChaosTelegramServer
+from tests.chaos.hostile_rules import filters_set, rule_cases
 from tests.chaos.invariants import connect_ro
 from tests.chaos.scenario import bot_replies, button_data, community_chat, until, user_id
 from tests.fakes import hostile_images as hi
@@ -140,7 +141,9 @@ def cases(other_community_character: str) -> list[Case]:
     ]
     for i, script in enumerate(SCRIPTS + MARKUP):
         out.append(Case(f"prompt in script/markup #{i}", _photo(good, f"/imagine {script}"), "accepted"))
-    return out + issue_14_cases(other_community_character)
+    rules = rule_cases(Case, lambda caption: _photo(good, caption), _text, group=HOSTILE_GROUP, admin=HOSTILE_ADMIN,
+                       member=HOSTILE_USER)
+    return out + issue_14_cases(other_community_character) + rules
 
 
 def _job_exists(db: Path, idem_key: str) -> bool:
@@ -199,6 +202,7 @@ async def hostile_sweep(fake: ChaosTelegramServer, db: Path, other_community_cha
     problems: list[str] = []
     for result in await asyncio.gather(*jobs):
         problems += result
+    problems += await filters_set(fake, HOSTILE_GROUP, HOSTILE_ADMIN, ANSWER_SECONDS)
     for case in group:  # one group chat, one after another
         assert case.chat is not None and case.user is not None
         problems += await _play_case(fake, db, case, case.chat, case.user, transcript)

@@ -20,6 +20,7 @@ from core.errors import (
 from core.phrasing import Phrasing
 from core.types import ImageRole
 
+PATTERN = r"\bba(n|m)\d+ 'x'"  # backslashes and quotes a shell split would eat
 CONSOLE = ImageWords(flags={"image": None, "pose-image": ImageRole.POSE, "scene-image": ImageRole.SCENE},
                      save_path=True)
 
@@ -63,6 +64,14 @@ CONSOLE = ImageWords(flags={"image": None, "pose-image": ImageRole.POSE, "scene-
         ("/admin ban", c.AdminBan(c.UserRef())),
         ("/admin unban 7", c.AdminUnban(c.UserRef("7", "7"))),
         ("/admin stats", c.AdminStats()),
+        ("/admin filter add banana split", c.AdminFilter("add", "banana split")),
+        ("/admin filter remove banana", c.AdminFilter("remove", "banana")),
+        # a pattern is taken as typed: backslashes and inner quotes are the pattern's own, one outer pair is not
+        (f'/admin filter add --pattern "{PATTERN}"', c.AdminFilter("add", PATTERN, pattern=True)),
+        (r"/admin filter remove --pattern=(a+)+$", c.AdminFilter("remove", "(a+)+$", pattern=True)),
+        ("/admin filter list", c.AdminFilter("list")),
+        ("/admin filter list 3", c.AdminFilter("list", page=3)),
+        ("/admin filter list --page 2", c.AdminFilter("list", page=2)),
     ],
 )
 def test_every_command_form(line, command):
@@ -110,6 +119,10 @@ def test_console_image_words_become_sources_not_options():
         ("/admin quota --daily 5000000", OptionOutOfRange, {"option": "daily", "maximum": 1_000_000}),
         ("/admin quota --daily-units 5", UnknownOption, {"option": "daily-units", "command": "admin quota"}),
         ("/admin quota --unlimited-admins maybe", BadOptionValue, {"option": "unlimited-admins"}),
+        ("/admin filter", Usage, {"command": "admin"}),
+        ("/admin filter add", Usage, {"command": "admin"}),
+        ("/admin filter add --page 2 banana", Usage, {"command": "admin"}),
+        ("/admin filter list many", BadOptionValue, {"option": "page"}),
         ("/history many", BadOptionValue, {"option": "page", "value": "many"}),
         ("/history 0", OptionOutOfRange, {"option": "page", "minimum": 1}),
         ("/character list --page x", BadOptionValue, {"option": "page"}),
@@ -139,3 +152,12 @@ def test_usage_errors_say_how_the_platform_attaches_a_photo():
     console = Phrasing("console", attach={"character": "give its file with --image PATH"})
     assert "--consent — give its file with --image PATH" in word(caught.value, console)
     assert "{attach}" not in str(caught.value)
+
+
+def test_typed_filter_options_take_one_of_word_and_pattern():
+    assert c.AdminFilter.from_options("add", word="kiwi") == c.AdminFilter("add", "kiwi")
+    assert c.AdminFilter.from_options("remove", pattern="k(i|y)wi") == c.AdminFilter("remove", "k(i|y)wi", True)
+    assert c.AdminFilter.from_options("list", page=2) == c.AdminFilter("list", page=2)
+    for action, options in (("add", {}), ("add", {"word": "a", "pattern": "b"}), ("purge", {"word": "a"})):
+        with pytest.raises(Usage):
+            c.AdminFilter.from_options(action, **options)

@@ -21,6 +21,7 @@ class ConsoleRunner:
 
     def __init__(self, app: App, clock: FakeClock, messenger) -> None:
         self._app = app
+        self.simulator = app.simulator
         self._clock = clock
         place = Place(self.platform, self.scope_id, self.scope_id)
         self.sessions = {

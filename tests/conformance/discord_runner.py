@@ -55,6 +55,7 @@ class DiscordRunner:
 
     def __init__(self, world: DiscordWorld) -> None:
         self.world = world
+        self.simulator = world.app.simulator
         self.dc = world.dc
         self.results: dict[str, dict[str, Any]] = {}  # job id -> its result message, kept once seen
 
@@ -151,6 +152,9 @@ class DiscordRunner:
                 return "admin", [sub("ban" if isinstance(command, c.AdminBan) else "unban", *user)]
             case c.AdminQuota(daily=daily):
                 return "admin", [sub("quota", option("daily_units", daily, 4))]
+            case c.AdminFilter(action=action, value=value, pattern=pattern, page=page):
+                opts = [option("pattern" if pattern else "word", value)] if value else []
+                return "admin", [sub("filter", option("action", action), *opts, option("page", page, 4))]
         raise AssertionError(f"the Discord runner has no slash form for {command!r}")
 
     # --- buttons --------------------------------------------------------------------------------

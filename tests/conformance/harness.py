@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+from core.catalog import Transport
 from core.store.sqlite import SqliteStore
 from tests.conformance.script import SCRIPT, Expect, Observed, Runner, Settle, Step, Wait
 from tests.fakes.clock import FakeClock
@@ -58,6 +59,24 @@ async def play(runner: Runner, store: SqliteStore, script: tuple[Step | Settle |
         problems += [f"step {number} {step.role} {step.text or step.command!r}: {p}"
                      for p in await _compare(store, runner, step, observed, bool(created),
                                              await _units(store, runner, step.role) - units)]
+    if script and isinstance(script[-1], Settle):
+        problems += await _segmind_calls(store, runner)
+    return problems
+
+
+async def _segmind_calls(store: SqliteStore, runner: Runner) -> list[str]:
+    """Every job Segmind (the simulator) saw belongs to a job in the store: a refused step called Segmind for
+    nothing. A queued job is known by its request id; a synchronous (v1) call keeps none, so those are counted."""
+    if runner.simulator is None:
+        return []
+    rows = await store.fetch_all("SELECT remote_ref FROM jobs WHERE submitted_at IS NOT NULL")
+    refs = " ".join(ref for (ref,) in rows if ref)
+    queued = [job for job in runner.simulator.jobs if job.transport != Transport.V1]
+    unknown = [job.request_id for job in queued if job.request_id not in refs]
+    sync = len(runner.simulator.jobs) - len(queued)
+    problems = [f"Segmind saw queued job(s) no stored job made: {unknown}"] if unknown else []
+    if sync != sum(1 for (ref,) in rows if not ref):
+        problems.append(f"Segmind saw {sync} synchronous call(s); the store made {sum(1 for (r,) in rows if not r)}")
     return problems
 
 

@@ -50,6 +50,8 @@ from core.errors import (
     UserError,
 )
 from core.image_errors import MissingImage
+from core.moderation.errors import FilterRefused, PromptBlocked
+from core.simulator.server import Simulator
 
 ROLES = ("owner", "admin", "other", "banned")
 ASSETS = {name: Path(bot.__file__).parent / "assets" / f"sample_{name}.png" for name in ("character", "pose", "scene")}
@@ -99,6 +101,7 @@ class Observed:
 class Runner(Protocol):
     platform: str
     scope_id: str
+    simulator: Simulator | None  # the app's Segmind simulator: every job it saw must be a job in the store
 
     def user_id(self, role: str) -> str: ...
 
@@ -113,6 +116,7 @@ _KINDS: tuple[tuple[type[UserError], str], ...] = (
     (NotAllowed, "not_allowed"), (NotFoundError, "not_found"), (QuotaExhausted, "quota"),
     (UnknownOption, "unknown_option"), (OptionOutOfRange, "out_of_range"), (BadOptionValue, "bad_value"),
     (MissingImage, "missing_image"), (UnknownUser, "unknown_user"), (SlowDown, "slow_down"),
+    (PromptBlocked, "blocked"), (FilterRefused, "bad_filter"),
 )
 
 
@@ -162,6 +166,32 @@ def _buttons() -> list[Step | Settle]:
 
 
 CHAR = ((None, "character"),)
+FILTERED = "filter_changed"
+DRAGONFLY = '/admin filter {} --pattern "drag(on|in)fl(y|ies)"'
+
+# Prompt rules (issue 15): an admin's word and pattern filters come and go; the operator's rule stays. A refused
+# prompt, save or re-roll writes nothing and charges nothing.
+PROMPT_RULES: tuple[Step | Settle, ...] = (
+    Step("admin", "/admin filter add banana", expect=Expect(answer=FILTERED)),
+    Step("owner", "/imagine --char Luna a B4N4N4 split", expect=Expect(refusal="blocked")),
+    Step("owner", "/character save Bananas --consent", images=CHAR, expect=Expect(characters={"Bananas": False},
+                                                                                  refusal="blocked")),
+    Step("admin", "/admin filter add beach", expect=Expect(answer=FILTERED)),
+    Step("owner", command=c.Reroll("", same_seed=False), job="first", expect=Expect(refusal="blocked")),
+    Step("other", "/admin filter remove banana", expect=Expect(refusal="not_allowed")),
+    Step("admin", "/admin filter remove banana", expect=Expect(answer=FILTERED)),
+    Step("admin", "/admin filter remove beach", expect=Expect(answer=FILTERED)),
+    Step("owner", "/imagine --char Luna a banana split", expect=Expect(job=True, units=1)),
+    Step("owner", "/imagine --char Luna n.u.d.e k1d", expect=Expect(refusal="blocked")),
+    Step("admin", "/admin filter remove nude", expect=Expect(refusal="not_found")),  # the operator's rule is no filter
+    Step("admin", DRAGONFLY.format("add"), expect=Expect(answer=FILTERED)),
+    Step("admin", '/admin filter add --pattern "(a+"', expect=Expect(refusal="bad_filter")),
+    Step("admin", "/admin filter list", expect=Expect(answer="filter_page")),
+    Step("owner", "/imagine --char Luna two DRAGONFLIES", expect=Expect(refusal="blocked")),
+    Step("admin", DRAGONFLY.format("remove"), expect=Expect(answer=FILTERED)),
+    Step("owner", "/imagine --char Luna two dragonflies", expect=Expect(job=True, units=1)),
+    Settle(),
+)
 
 SCRIPT: tuple[Step | Settle, ...] = (
     # --- characters and consent ---
@@ -174,6 +204,7 @@ SCRIPT: tuple[Step | Settle, ...] = (
     # --- generation ---
     Step("owner", "/imagine --char Luna on a beach --n 2", label="first", expect=Expect(job=True, units=2)),
     Settle(),
+    *PROMPT_RULES,
     Step("owner", "/imagine --char Luna --bogus 1", expect=Expect(refusal="unknown_option")),
     Step("owner", "/imagine --char Luna --n 99", expect=Expect(refusal="out_of_range")),
     Step("owner", "/imagine --char Luna --n two", expect=Expect(refusal="bad_value")),

@@ -28,6 +28,7 @@ class TelegramRunner:
 
     def __init__(self, world: TelegramWorld) -> None:
         self._world = world
+        self.simulator = world.app.simulator
         self._results: dict[str, dict] = {}  # job id -> its result message (kept: a delete removes it)
         world.tg.admins[GROUP] = [USERS["admin"]]
 
