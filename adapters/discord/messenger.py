@@ -102,6 +102,12 @@ class DiscordMessenger:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._flushers.clear()
 
+    @property
+    def idle(self) -> bool:
+        """No status edit is waiting or being sent. A test on a virtual clock waits for this while advancing the
+        clock: `settle()` alone would wait on a flusher sleeping until a time nobody moves the clock to."""
+        return all(t.done() for t in self._flushers.values())
+
     async def settle(self) -> None:
         """Wait for the status edits already queued (tests, shutdown)."""
         tasks = [t for t in self._flushers.values() if not t.done()]

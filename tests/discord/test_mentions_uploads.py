@@ -29,7 +29,7 @@ async def test_a_mass_mention_prompt_pings_nobody(world: DiscordWorld) -> None:
     result = await delivered(world, sent["token"])
     await world.until(lambda: any("Done" in c.json["content"] for c in
                                   world.dc.find("PATCH", f"{sent['token']}/messages/@original")), what="final status")
-    await world.adapter.messenger.settle()
+    await world.until(lambda: world.adapter.messenger.idle, what="status edits flushed")
     shown = [b for b in bodies(world) if "@everyone" in b["content"]]
     assert len(shown) >= 3 and MASS_MENTION in result.json["content"]  # status edits and the result show it
     assert all(b["allowed_mentions"] == {"parse": []} for b in shown)
