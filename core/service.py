@@ -132,12 +132,10 @@ class CastService(CommunityService):
 
     async def cancel(self, actor: Actor, place: Place, job_id: str | None = None) -> JobView:
         if job_id is None:
-            mine = [j for j in self.engine.active_jobs()
-                    if j.user_id == actor.user_id and j.platform == actor.platform and j.scope_id == place.scope_id
-                    and j.state.is_cancellable]
-            if not mine:
+            latest = self.engine.latest_cancellable((actor.platform, actor.user_id, place.scope_id))
+            if latest is None:
                 raise NotFoundError("You have no running job here to cancel.")
-            job_id = max(mine, key=lambda j: j.created_at).job_id
+            job_id = latest.job_id
         await self._job_for(Action.CANCEL, actor, place, job_id)
         return self.engine.view(await self.engine.cancel(job_id))
 
