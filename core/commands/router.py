@@ -75,9 +75,9 @@ class CommandRouter:
             case c.Quota():
                 return a.QuotaShown(await s.quota(actor, place), actor.user_id)
             case c.History(page=page):
-                jobs = await s.history(actor, place, limit=page * self.page_size + 1)
-                items, more = self._page(jobs, page)
-                return a.HistoryPage(tuple(items), page, more)
+                # one page (and one row to know there is more), read from where the page starts
+                jobs = await s.history(actor, place, offset=(page - 1) * self.page_size, limit=self.page_size + 1)
+                return a.HistoryPage(tuple(jobs[:self.page_size]), page, len(jobs) > self.page_size)
             case c.Cancel(job_id=job_id):
                 return a.Cancelled(await s.cancel(actor, place, job_id))
             case c.Help(topic=topic):
