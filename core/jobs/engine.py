@@ -247,10 +247,11 @@ class JobEngine:
 
     async def push_views(self) -> None:
         """One status tick: the views that can have changed are built and shown; the others cost a lookup."""
-        for n, job in enumerate(self._active.records(), start=1):
+        for n, seen in enumerate(self._active.records(), start=1):
             if n % TICK_SLICE == 0:
                 await asyncio.sleep(0)  # let the loop serve others between slices of a long tick
-            if self._may_have_moved(job):
+            job = self._active.get(seen.job_id)  # the latest row: jobs move on (or end) while a tick yields
+            if job is not None and self._may_have_moved(job):
                 await self.push_view(job)
 
     def _may_have_moved(self, job: JobRecord) -> bool:

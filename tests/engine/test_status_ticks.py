@@ -3,12 +3,15 @@ built at all; when the queue moves, exactly the jobs whose place changed are reb
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 from core.characters import CharacterBook
 from core.jobs.engine import JobEngine
+from core.jobs.status import TICK_SLICE
 from core.segmind.remote import RemoteRunner
 from core.service import CastService
+from core.store.sqlite import NewJob
 from tests.engine.conftest import Harness
 
 
@@ -71,3 +74,28 @@ async def test_a_job_whose_view_moved_within_the_pacing_interval_is_shown_at_the
     await engine.push_views()
     assert engine.views_built == built and len(harness.messenger.shown) == shown  # paced: not yet
     assert await tick(harness, engine) == (1, {second.job_id: 1})
+
+
+async def test_a_tick_over_a_long_queue_lets_the_loop_serve_others_between_slices(harness: Harness) -> None:
+    engine, _ = idle_engine(harness)
+    for i in range(3 * TICK_SLICE):
+        job, _ = await harness.store.create_job(NewJob(
+            idem_key=f"q{i}", platform="console", user_id=f"u{i % 3}", user_name="u", scope_id="g1", chat_id="c",
+            model="poses", prompt="p", payload={}, inputs={}, cost=0, reply_ref=f"ref-{i}"))
+        await engine.enqueue(job)
+    await harness.clock.advance(harness.config.view_interval)
+    for seconds in (200.0, 210.0, 220.0):  # every queued job's ETA moves: the tick rebuilds all of them
+        engine.durations.observe("poses", seconds)
+    turns = 0
+
+    async def other_work() -> None:
+        nonlocal turns
+        while not tick.done():
+            turns += 1
+            await asyncio.sleep(0)
+
+    built = engine.views_built
+    tick = asyncio.create_task(engine.push_views())
+    await asyncio.wait_for(asyncio.gather(tick, other_work()), timeout=30)
+    assert engine.views_built - built == 3 * TICK_SLICE
+    assert turns >= 3  # served between slices, not only after the whole tick
