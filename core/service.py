@@ -213,10 +213,10 @@ class CastService(CommunityService):
         return await self.book.save(platform=actor.platform, scope_id=place.scope_id, owner_id=actor.user_id,
                                     name=name, image=images[index].data, consent=True, consent_how="character")
 
-    async def characters(self, actor: Actor, place: Place, *, prefix: str = "",
+    async def characters(self, actor: Actor, place: Place, *, prefix: str = "", offset: int = 0,
                          limit: int = 25) -> list[CharacterView]:
         await self._authorize(Action.LIST_CHARACTERS, actor, place, owner_id=None)
-        return await self.book.list(scope_id=place.scope_id, prefix=prefix, limit=limit)
+        return await self.book.list(scope_id=place.scope_id, prefix=prefix, offset=offset, limit=limit)
 
     async def character(self, actor: Actor, place: Place, name: str) -> tuple[CharacterView, bytes]:
         await self._authorize(Action.CHARACTER_SHOW, actor, place, owner_id=None)
