@@ -165,11 +165,11 @@ class CharacterBook:
             return False
         return all(path == character.image_path for path in job.inputs.values())
 
-    async def list(self, *, scope_id: str, prefix: str = "", limit: int = 25) -> list[CharacterView]:
+    async def list(self, *, scope_id: str, prefix: str = "", offset: int = 0, limit: int = 25) -> list[CharacterView]:
         key = name_key(prefix)
         rows = await self._store.fetch_all(
             f"SELECT {_COLUMNS} FROM characters WHERE scope_id = ? AND SUBSTR(name_key, 1, ?) = ? "
-            "ORDER BY name_key LIMIT ?", (scope_id, len(key), key, max(1, min(limit, 100))))
+            "ORDER BY name_key LIMIT ? OFFSET ?", (scope_id, len(key), key, max(1, min(limit, 100)), max(0, offset)))
         return [_view(r) for r in rows]
 
     async def count(self, *, scope_id: str) -> int:

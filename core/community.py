@@ -56,10 +56,10 @@ class CommunityService:
         return await self.store.quota(platform=actor.platform, user_id=actor.user_id, scope_id=place.scope_id,
                                       is_admin=actor.is_admin)
 
-    async def history(self, actor: Actor, place: Place, *, limit: int = 10) -> list[JobView]:
+    async def history(self, actor: Actor, place: Place, *, offset: int = 0, limit: int = 10) -> list[JobView]:
         await self._authorize(Action.VIEW_HISTORY, actor, place, owner_id=actor.user_id)
         jobs = await self.store.history(scope_id=place.scope_id, user_id=actor.user_id, platform=actor.platform,
-                                        limit=limit)
+                                        offset=offset, limit=limit)
         return [self.engine.view(job) for job in jobs]
 
     async def update_policy(self, actor: Actor, place: Place, **changes: Any) -> Policy:

@@ -42,6 +42,11 @@ SEGMIND_RESPONSES = Counter(
     ["kind", "status"],
     registry=REGISTRY,
 )
+STATUS_VIEWS = Counter(
+    "castbot_status_views",
+    "Job status views built (status ticks, answers, deliveries); a quiet tick builds none.",
+    registry=REGISTRY,
+)
 STATUS_REQUESTS = Counter(
     "castbot_segmind_status_requests",
     "Status polls sent to Segmind; rate() gives polls per second under the global budget.",

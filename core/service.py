@@ -132,12 +132,10 @@ class CastService(CommunityService):
 
     async def cancel(self, actor: Actor, place: Place, job_id: str | None = None) -> JobView:
         if job_id is None:
-            mine = [j for j in self.engine.active_jobs()
-                    if j.user_id == actor.user_id and j.platform == actor.platform and j.scope_id == place.scope_id
-                    and j.state.is_cancellable]
-            if not mine:
+            latest = self.engine.latest_cancellable((actor.platform, actor.user_id, place.scope_id))
+            if latest is None:
                 raise NotFoundError("You have no running job here to cancel.")
-            job_id = max(mine, key=lambda j: j.created_at).job_id
+            job_id = latest.job_id
         await self._job_for(Action.CANCEL, actor, place, job_id)
         return self.engine.view(await self.engine.cancel(job_id))
 
@@ -215,10 +213,10 @@ class CastService(CommunityService):
         return await self.book.save(platform=actor.platform, scope_id=place.scope_id, owner_id=actor.user_id,
                                     name=name, image=images[index].data, consent=True, consent_how="character")
 
-    async def characters(self, actor: Actor, place: Place, *, prefix: str = "",
+    async def characters(self, actor: Actor, place: Place, *, prefix: str = "", offset: int = 0,
                          limit: int = 25) -> list[CharacterView]:
         await self._authorize(Action.LIST_CHARACTERS, actor, place, owner_id=None)
-        return await self.book.list(scope_id=place.scope_id, prefix=prefix, limit=limit)
+        return await self.book.list(scope_id=place.scope_id, prefix=prefix, offset=offset, limit=limit)
 
     async def character(self, actor: Actor, place: Place, name: str) -> tuple[CharacterView, bytes]:
         await self._authorize(Action.CHARACTER_SHOW, actor, place, owner_id=None)

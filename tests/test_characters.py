@@ -95,6 +95,7 @@ async def test_list_with_prefix_and_limit(book: CharacterBook) -> None:
     assert [c.name for c in await book.list(scope_id="g1", prefix="AL")] == ["Alpha", "alpine"]
     assert [c.name for c in await book.list(scope_id="g1", prefix="%")] == []  # no LIKE wildcards
     assert len(await book.list(scope_id="g1", limit=2)) == 2
+    assert [c.name for c in await book.list(scope_id="g1", offset=2, limit=5)] == ["beta", "Gamma"]
     assert await book.count(scope_id="g1") == 4
 
 

@@ -310,3 +310,22 @@ async def test_a_seen_username_names_its_latest_owner_in_that_chat_only(store: S
     assert await store.seen_username(platform="telegram", chat_id="-1", username="@BOB") == "12"
     assert await store.seen_username(platform="telegram", chat_id="-2", username="bob") is None
     assert await store.seen_username(platform="discord", chat_id="-1", username="bob") is None
+
+
+async def test_history_pages_newest_first_straight_from_an_index(store: SqliteStore, clock: FakeClock) -> None:
+    for i in range(25):
+        job, _ = await store.create_job(make_job(f"evt-{i}", user="a"))
+        await store.add_outputs(job.job_id, [f"/o/{i}-1.png", f"/o/{i}-2.png"])
+        await store.create_job(make_job(f"other-{i}", user="b"))
+        await clock.advance(1)
+    pages = [await store.history(scope_id="g1", user_id="a", platform="discord", offset=o, limit=10)
+             for o in (0, 10, 20, 30)]
+    assert [[j.idem_key for j in page] for page in pages] == [
+        [f"evt-{i}" for i in range(24, 14, -1)], [f"evt-{i}" for i in range(14, 4, -1)],
+        [f"evt-{i}" for i in range(4, -1, -1)], []]
+    assert pages[2][-1].outputs == ("/o/0-1.png", "/o/0-2.png")  # outputs read in one batch, in order
+    plan = " ".join(str(row[-1]) for row in await store.fetch_all(
+        "EXPLAIN QUERY PLAN SELECT job_id FROM jobs WHERE scope_id = ? AND user_id = ? AND platform = ? "
+        "ORDER BY created_at DESC, job_id DESC LIMIT 11 OFFSET 20", ("g1", "a", "discord")))
+    # the page is walked off the index: no sort of every job the person ever made
+    assert "jobs_by_user_time" in plan and "TEMP B-TREE" not in plan, plan

@@ -61,9 +61,8 @@ class CommandRouter:
             case c.CharacterSave():
                 return await self._save(actor, place, command, sources, fetch, confirmed_by)
             case c.CharacterList(prefix=prefix, page=page):
-                found = await s.characters(actor, place, prefix=prefix, limit=page * self.page_size + 1)
-                items, more = self._page(found, page)
-                return a.CharacterPage(tuple(items), prefix, page, more)
+                found = await s.characters(actor, place, prefix=prefix, **self._page(page))
+                return a.CharacterPage(tuple(found[:self.page_size]), prefix, page, len(found) > self.page_size)
             case c.CharacterShow(name=name):
                 view, image = await s.character(actor, place, name)
                 return a.CharacterShown(view, image)
@@ -75,9 +74,8 @@ class CommandRouter:
             case c.Quota():
                 return a.QuotaShown(await s.quota(actor, place), actor.user_id)
             case c.History(page=page):
-                jobs = await s.history(actor, place, limit=page * self.page_size + 1)
-                items, more = self._page(jobs, page)
-                return a.HistoryPage(tuple(items), page, more)
+                jobs = await s.history(actor, place, **self._page(page))
+                return a.HistoryPage(tuple(jobs[:self.page_size]), page, len(jobs) > self.page_size)
             case c.Cancel(job_id=job_id):
                 return a.Cancelled(await s.cancel(actor, place, job_id))
             case c.Help(topic=topic):
@@ -170,9 +168,10 @@ class CommandRouter:
         items, more = await guard.page(place, page=command.page, size=self.page_size)
         return a.FilterPage(tuple(items), command.page, more)
 
-    def _page(self, items: list, page: int) -> tuple[list, bool]:
-        start = (page - 1) * self.page_size
-        return items[start:start + self.page_size], len(items) > start + self.page_size
+    def _page(self, page: int) -> dict[str, int]:
+        """One page's rows, read from where the page starts, and one more to know whether there is more
+        (reading every earlier page's rows each time cut lists at the store's 100-row cap)."""
+        return {"offset": (page - 1) * self.page_size, "limit": self.page_size + 1}
 
 
 def _resolved(user: c.UserRef) -> str:

@@ -19,6 +19,7 @@ from core import metrics
 from core.catalog import MODELS
 from core.clock import Clock
 from core.errors import Conflict, NotFoundError
+from core.jobs.active import ActiveJobs, Owner
 from core.jobs.admission import FairQueue, Ticket
 from core.jobs.budget import RequestBudget
 from core.jobs.context import CreditsAlarm, EngineConfig, JobContext, UploadCache
@@ -26,6 +27,7 @@ from core.jobs.explain import CANCELLED_MESSAGE
 from core.jobs.messenger import Messenger
 from core.jobs.polling import DurationModel
 from core.jobs.run import drive
+from core.jobs.status import TICK_SLICE, StatusBoard, ViewInputs
 from core.jobs.views import job_view, view_key
 from core.moderation.classifier import NoClassifier
 from core.moderation.gate import SafetyGate
@@ -67,11 +69,11 @@ class JobEngine:
         self.durations = DurationModel({k: m.typical_seconds * scale for k, m in MODELS.items()})
         self._messengers: dict[str, Messenger] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._active: dict[str, JobRecord] = {}  # latest record of every job the engine is driving
-        self._last_shown: dict[str, tuple] = {}
-        self._last_pushed: dict[str, float] = {}
+        self._active = ActiveJobs()  # latest record of every job the engine is driving
+        self._board = StatusBoard(self.config.view_interval)
+        self.views_built = 0  # every JobView built: the seam that shows a tick builds only what changed
         self._views_task: asyncio.Task[None] | None = None
-        self._reshow: list[JobRecord] = []
+        self._reshow: dict[str, JobRecord] = {}  # final statuses to show again when their platform is back
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._running = False
         # what each job's run gets: explicit dependencies, and this engine only through the JobHost protocol
@@ -93,8 +95,8 @@ class JobEngine:
                 self.durations.observe(model, seconds)
         resumed = await self.store.unfinished_jobs()
         for job in resumed:
-            self._active[job.job_id] = job
-            self._last_shown[job.job_id] = ()
+            self._active.put(job)
+            self._board.unseen(job.job_id)
             if job.state == JobState.ACCEPTED:
                 self.queue.push(ticket_for(job))
             elif job.state in (JobState.SUBMITTED, JobState.RUNNING):
@@ -104,7 +106,7 @@ class JobEngine:
                 self._spawn(job.job_id)
         if resumed:
             log.info("resuming %d unfinished job(s)", len(resumed))
-        self._reshow = await self.store.finished_since(self.clock.now() - RESHOW_WINDOW)
+        self._reshow = {j.job_id: j for j in await self.store.finished_since(self.clock.now() - RESHOW_WINDOW)}
         for platform in list(self._messengers):
             self._reshow_final_statuses(platform)
         self._views_task = asyncio.create_task(self._views_loop(), name="castbot-views")
@@ -132,14 +134,14 @@ class JobEngine:
             self._quiet_platforms.add(platform)
         self._reshow_final_statuses(platform)
         # jobs that finished while this platform was away get delivered now
-        for job in list(self._active.values()):
+        for job in self._active.records():
             if job.platform == platform and job.state == JobState.COMPLETED and job.job_id not in self._tasks:
                 self._spawn(job.job_id)
 
     def _reshow_final_statuses(self, platform: str) -> None:
         """Final statuses a crash may have swallowed: shown again, once, when their platform is back."""
-        for job in [j for j in self._reshow if j.platform == platform]:
-            self._reshow.remove(job)
+        for job in [j for j in self._reshow.values() if j.platform == platform]:
+            del self._reshow[job.job_id]
             if platform in self._quiet_platforms:
                 continue
             task = asyncio.create_task(self.push_view(job, force=True), name=f"castbot-reshow-{job.job_id}")
@@ -149,13 +151,15 @@ class JobEngine:
     # --- admission -------------------------------------------------------------------------------
 
     async def enqueue(self, job: JobRecord) -> JobView:
-        self._active[job.job_id] = job
+        self._active.put(job)
         self.queue.push(ticket_for(job))
         metrics.JOBS.labels(state=job.state.value, model=job.model).inc()
         self._schedule()
-        view = self.view(self._active.get(job.job_id, job))
-        self._last_shown[job.job_id] = view_key(view)
-        self._last_pushed[job.job_id] = self.clock.now()
+        job = self._active.get(job.job_id) or job
+        if job.state == JobState.ACCEPTED:
+            self._board.inputs_moved(job.job_id, self._view_inputs(job))
+        view = self.view(job)
+        self._board.should_show(job.job_id, view_key(view), self.clock.now(), force=True)
         return view
 
     def _schedule(self) -> None:
@@ -185,16 +189,15 @@ class JobEngine:
             self._schedule()
 
     def _forget(self, job_id: str) -> None:
-        self._active.pop(job_id, None)
-        self._last_shown.pop(job_id, None)
-        self._last_pushed.pop(job_id, None)
+        self._active.pop(job_id)
+        self._board.forget(job_id)
 
     # --- state and views -------------------------------------------------------------------------
 
     async def record(self, job: JobRecord, *, push: bool = False) -> JobRecord:
         """Remember the latest row of a job; final states are shown at once."""
         previous = self._active.get(job.job_id)
-        self._active[job.job_id] = job
+        self._active.put(job)
         if previous is None or previous.state != job.state:
             metrics.JOBS.labels(state=job.state.value, model=job.model).inc()
         if push or job.state.is_final:
@@ -209,9 +212,11 @@ class JobEngine:
         """
         current = self._active.get(job.job_id)
         if current is not None:
-            self._active[job.job_id] = replace(current, reply_ref=job.reply_ref)
+            self._active.put(replace(current, reply_ref=job.reply_ref))
 
     def view(self, job: JobRecord) -> JobView:
+        self.views_built += 1
+        metrics.STATUS_VIEWS.inc()
         median, _ = self.durations.estimate(job.model)
         position = self.queue.position(job.job_id) if job.state == JobState.ACCEPTED else None
         return job_view(job, now=self.clock.now(), median=median, position=position,
@@ -222,18 +227,14 @@ class JobEngine:
         if messenger is None and job.state.is_final and job.reply_ref:
             # the platform's adapter is not connected yet (a job can end right after a restart):
             # its final status is shown when the adapter registers
-            self._reshow = [j for j in self._reshow if j.job_id != job.job_id] + [job]
+            self._reshow.pop(job.job_id, None)
+            self._reshow[job.job_id] = job
             return
         if messenger is None or not job.reply_ref:
             return
         view = self.view(job)
-        key = view_key(view)
-        now = self.clock.now()
-        if not force and (key == self._last_shown.get(job.job_id)
-                          or now - self._last_pushed.get(job.job_id, 0.0) < self.config.view_interval):
+        if not self._board.should_show(job.job_id, view_key(view), self.clock.now(), force=force):
             return
-        self._last_shown[job.job_id] = key
-        self._last_pushed[job.job_id] = now
         try:
             await messenger.show(job.reply_ref, view)
         except Exception:
@@ -242,9 +243,29 @@ class JobEngine:
     async def _views_loop(self) -> None:
         while self._running:
             await self.clock.sleep(self.config.view_interval)
-            for job in list(self._active.values()):
-                if job.state.is_cancellable:  # queued or running: the status still moves
-                    await self.push_view(job)
+            await self.push_views()
+
+    async def push_views(self) -> None:
+        """One status tick: the views that can have changed are built and shown; the others cost a lookup."""
+        for n, seen in enumerate(self._active.records(), start=1):
+            if n % TICK_SLICE == 0:
+                await asyncio.sleep(0)  # let the loop serve others between slices of a long tick
+            job = self._active.get(seen.job_id)  # the latest row: jobs move on (or end) while a tick yields
+            if job is not None and self._may_have_moved(job):
+                await self.push_view(job)
+
+    def _may_have_moved(self, job: JobRecord) -> bool:
+        if not job.state.is_cancellable:  # only queued and running statuses move on their own
+            return False
+        if not job.reply_ref or job.platform not in self._messengers:
+            return False
+        if not self._board.due(job.job_id, self.clock.now()):
+            return False
+        return job.state != JobState.ACCEPTED or self._board.inputs_moved(job.job_id, self._view_inputs(job))
+
+    def _view_inputs(self, job: JobRecord) -> ViewInputs:
+        """What a queued job's view is made of besides its row (see core.jobs.views.job_view)."""
+        return self.queue.position(job.job_id), self.durations.estimate(job.model)[0]
 
     # --- user actions ----------------------------------------------------------------------------
 
@@ -270,5 +291,9 @@ class JobEngine:
         return job
 
     def active_jobs(self) -> list[JobRecord]:
-        return list(self._active.values())
+        return self._active.records()
+
+    def latest_cancellable(self, owner: Owner) -> JobRecord | None:
+        """`owner`'s (platform, user_id, scope_id) newest job that is still queued or running."""
+        return self._active.latest_cancellable(owner)
 

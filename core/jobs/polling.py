@@ -34,13 +34,22 @@ class DurationModel:
     def __init__(self, typical: dict[str, float]) -> None:
         self._typical = dict(typical)
         self._recent: dict[str, deque[float]] = {}
+        # every queued job's status asks for its model's estimate on every tick: worked out once per change
+        self._estimates: dict[str, tuple[float, float]] = {}
 
     def observe(self, model: str, seconds: float) -> None:
         if seconds > 0:
             self._recent.setdefault(model, deque(maxlen=HISTORY)).append(seconds)
+            self._estimates.pop(model, None)
 
     def estimate(self, model: str) -> tuple[float, float]:
         """(median seconds, log-space sigma)."""
+        known = self._estimates.get(model)
+        if known is None:
+            known = self._estimates[model] = self._estimate(model)
+        return known
+
+    def _estimate(self, model: str) -> tuple[float, float]:
         recent = self._recent.get(model)
         if not recent or len(recent) < 3:
             return self._typical.get(model, 60.0), DEFAULT_SIGMA

@@ -128,6 +128,23 @@ def record_from_new(new: NewJob, job_id: str, now: float) -> JobRecord:
 
 # --- reads and writes inside a transaction (or on the reader connection) -----------------------
 
+OUTPUTS_BATCH = 500  # job ids per `IN (...)` list: well under SQLite's limit on bound parameters
+
+
+async def with_outputs_many(conn: aiosqlite.Connection, rows: Sequence[Sequence[Any]]) -> list[JobRecord]:
+    """Rows selected with SELECT_COLUMNS as records, their output paths read in a few queries: one query
+    per row made a restart with thousands of unfinished jobs, or a history page, a stream of round trips."""
+    paths: dict[str, list[str]] = {}
+    ids = [row[0] for row in rows]
+    for start in range(0, len(ids), OUTPUTS_BATCH):
+        chunk = ids[start:start + OUTPUTS_BATCH]
+        marks = ", ".join("?" for _ in chunk)
+        found = await conn.execute_fetchall(
+            f"SELECT job_id, path FROM job_outputs WHERE job_id IN ({marks}) ORDER BY job_id, position", chunk)
+        for job_id, path in found:
+            paths.setdefault(job_id, []).append(path)
+    return [job_from_row(row, tuple(paths.get(row[0], ()))) for row in rows]
+
 
 async def with_outputs(conn: aiosqlite.Connection, row: Sequence[Any]) -> JobRecord:
     rows = await conn.execute_fetchall("SELECT path FROM job_outputs WHERE job_id = ? ORDER BY position", (row[0],))

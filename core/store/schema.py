@@ -130,6 +130,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             created_at REAL NOT NULL,
             PRIMARY KEY (scope_id, kind, match_key))""",
     ),
+    # 8: a person's history newest first, straight from an index: jobs_by_user ends in state, so
+    # /history sorted all of that person's jobs on every call (thousands for a busy one).
+    (
+        "CREATE INDEX jobs_by_user_time ON jobs (scope_id, platform, user_id, created_at, job_id)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

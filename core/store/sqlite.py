@@ -34,7 +34,7 @@ from core.store.jobs import (
     record_from_new,
     require_job,
     touch_user_and_scope,
-    with_outputs,
+    with_outputs_many,
 )
 from core.store.policy import NO_LIMITS
 from core.store.quota import Policy
@@ -188,7 +188,7 @@ class SqliteStore(Database):
         marks = ", ".join("?" for _ in finals)
         rows = await self.fetch_all(f"SELECT {SELECT_COLUMNS} FROM jobs WHERE state NOT IN ({marks}) "
                                     "ORDER BY created_at, job_id", finals)
-        return [await with_outputs(self._reader, row) for row in rows]
+        return await with_outputs_many(self._reader, rows)
 
     async def finished_since(self, since: float) -> list[JobRecord]:
         """Jobs that reached a final state at or after `since`, oldest first."""
@@ -196,19 +196,20 @@ class SqliteStore(Database):
         marks = ", ".join("?" for _ in finals)
         rows = await self.fetch_all(f"SELECT {SELECT_COLUMNS} FROM jobs WHERE state IN ({marks}) "
                                     "AND finished_at >= ? ORDER BY finished_at, job_id", (*finals, since))
-        return [await with_outputs(self._reader, row) for row in rows]
+        return await with_outputs_many(self._reader, rows)
 
     async def history(self, *, scope_id: str, user_id: str | None = None, platform: str | None = None,
-                      limit: int = 10) -> list[JobRecord]:
+                      offset: int = 0, limit: int = 10) -> list[JobRecord]:
+        """Newest first, `limit` (at most 100) after skipping `offset`; indexed (jobs_by_user_time, jobs_by_scope)."""
         sql = f"SELECT {SELECT_COLUMNS} FROM jobs WHERE scope_id = ?"
         args: list[Any] = [scope_id]
         if user_id is not None:
             sql, args = sql + " AND user_id = ?", [*args, user_id]
         if platform is not None:
             sql, args = sql + " AND platform = ?", [*args, platform]
-        rows = await self.fetch_all(sql + " ORDER BY created_at DESC, job_id DESC LIMIT ?",
-                                    [*args, max(1, min(limit, 100))])
-        return [await with_outputs(self._reader, row) for row in rows]
+        rows = await self.fetch_all(sql + " ORDER BY created_at DESC, job_id DESC LIMIT ? OFFSET ?",
+                                    [*args, max(1, min(limit, 100)), max(0, offset)])
+        return await with_outputs_many(self._reader, rows)
 
     async def recent_durations(self, model: str, *, limit: int = 20) -> list[float]:
         rows = await self.fetch_all(

@@ -13,6 +13,7 @@ from core.commands.router import CommandRouter
 from core.errors import OptionOutOfRange, UnknownOption, UnknownUser, Usage
 from core.image_errors import ImageTooBig, MissingImage
 from core.images import MAX_INPUT_BYTES
+from core.store.sqlite import NewJob
 from core.types import Actor, ImageRole, Place
 from tests.conformance.script import ASSETS
 from tests.console.conftest import console_settings
@@ -97,4 +98,19 @@ async def test_pages_never_cut_a_list(app):
                             fetch=fetch)
     pages = [await router.handle(MEMBER, PLACE, c.CharacterList(page=n)) for n in (1, 2, 3, 4)]
     assert [[ch.name for ch in p.characters] for p in pages] == [["Ann", "Bea"], ["Cat", "Dot"], ["Eve"], []]
+    assert [p.has_more for p in pages] == [True, True, False, False]
+
+
+async def test_history_pages_go_past_a_hundred_jobs(app):
+    router = CommandRouter(app.service, page_size=10)
+    await app.store.grant(scope_id="s1", platform="console", user_id="member", units=500)
+    for i in range(125):
+        await app.store.create_job(NewJob(
+            idem_key=f"h{i}", platform="console", user_id="member", user_name="member", scope_id="s1",
+            chat_id="s1", model="poses", prompt=f"prompt {i}", payload={}, inputs={}, cost=1, reply_ref=""))
+        await app.clock.advance(1)
+    pages = [await router.handle(MEMBER, PLACE, c.History(page=n)) for n in (1, 11, 13, 14)]
+    assert [[v.prompt for v in p.jobs][:2] for p in pages] == [
+        ["prompt 124", "prompt 123"], ["prompt 24", "prompt 23"], ["prompt 4", "prompt 3"], []]
+    assert [len(p.jobs) for p in pages] == [10, 10, 5, 0]
     assert [p.has_more for p in pages] == [True, True, False, False]
