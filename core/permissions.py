@@ -42,6 +42,8 @@ class Action(enum.StrEnum):
     ADMIN_BAN = "admin_ban"  # ban or unban a member
     ADMIN_STATS = "admin_stats"
     FORGET_ME = "forget_me"  # remove everything of the actor on this platform
+    REPORT = "report"  # flag a result to the community's admins
+    ADMIN_LOG = "admin_log"  # read who generated what (prompts included) and the moderation log
 
 
 class Role(enum.StrEnum):
@@ -76,12 +78,15 @@ TABLE: dict[Action, tuple[bool | None, bool | None, bool | None, bool | None]] =
     Action.SAVE_FROM_JOB: (Y, N, N, N),
     Action.DELETE_OUTPUT: (Y, Y, N, Y),
     Action.ORIGINALS: (Y, N, N, N),
+    # Anyone may tell the admins about a result (once per job); it costs nothing and posts nothing.
+    Action.REPORT: (Y, Y, Y, Y),
     # The community itself: nobody owns it.
     Action.CHARACTER_SHOW: (NA, Y, Y, N),
     Action.LIST_CHARACTERS: (NA, Y, Y, Y),
     Action.ADMIN_QUOTA: (NA, Y, N, N),
     Action.ADMIN_BAN: (NA, Y, N, N),
     Action.ADMIN_STATS: (NA, Y, N, N),
+    Action.ADMIN_LOG: (NA, Y, N, N),
 }
 
 _WHAT = {  # action -> what the refusal says the actor tried
@@ -103,6 +108,8 @@ _WHAT = {  # action -> what the refusal says the actor tried
     Action.ADMIN_QUOTA: "change the quota policy",
     Action.ADMIN_BAN: "ban or unban people",
     Action.ADMIN_STATS: "see the community's stats",
+    Action.REPORT: "report it",
+    Action.ADMIN_LOG: "read the community's log",
 }
 _OWNER_NOUN = {
     Action.CHARACTER_SAVE: "the person saving this character",

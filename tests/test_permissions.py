@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from core.commands.types import AdminLog
 from core.errors import NotAllowed
+from core.moderation.audit import AuditDesk
 from core.permissions import ROLES, TABLE, Action, Role, authorize, decide, role_of
 from core.service import CastService
 from core.types import Actor, JobState, Place
@@ -143,6 +145,8 @@ async def _job(w: World, action: Action, role: Role) -> Attempt:
             assert saved.owner_id == actor.user_id
         elif action == Action.ORIGINALS:
             assert await s.outputs(actor, PLACE, job_id)
+        elif action == Action.REPORT:
+            assert (await AuditDesk(s).report(actor, PLACE, job_id)).job_id == job_id
         else:
             await s.delete_output(actor, PLACE, job_id)  # the yes; the adapter then deletes the message
     return attempt
@@ -151,6 +155,8 @@ async def _job(w: World, action: Action, role: Role) -> Attempt:
 async def _admin(w: World, action: Action, role: Role) -> Attempt:
     s, actor = w.service, ACTOR_OF[role]
     units = 7 + ROLES.index(role)  # differs per role, so a wrongly allowed change would show
+    if action == Action.ADMIN_LOG:
+        await w.job(ALICE, deliver=True)  # something to read
 
     async def attempt() -> object:
         if action == Action.ADMIN_QUOTA:
@@ -159,6 +165,9 @@ async def _admin(w: World, action: Action, role: Role) -> Attempt:
         elif action == Action.ADMIN_BAN:
             await s.ban(actor, PLACE, f"dave-{role}")
             assert await w.h.store.is_banned(scope_id=PLACE.scope_id, platform="console", user_id=f"dave-{role}")
+        elif action == Action.ADMIN_LOG:
+            page = await AuditDesk(s).log(actor, PLACE, AdminLog(), page_size=10)
+            assert page.entries and all(e.prompt for e in page.entries if e.kind == "job")
         else:
             assert (await s.stats(actor, PLACE)).characters >= 1
     return attempt
@@ -169,8 +178,8 @@ SCENARIOS: dict[Action, Callable[[World, Action, Role], Awaitable[Attempt]]] = {
     Action.CHARACTER_SAVE: _character, Action.CHARACTER_RENAME: _character, Action.CHARACTER_DELETE: _character,
     Action.CHARACTER_SHOW: _character, Action.LIST_CHARACTERS: _character,
     Action.CANCEL: _job, Action.REROLL: _job, Action.REROLL_SAME_SEED: _job, Action.SAVE_FROM_JOB: _job,
-    Action.DELETE_OUTPUT: _job, Action.ORIGINALS: _job,
-    Action.ADMIN_QUOTA: _admin, Action.ADMIN_BAN: _admin, Action.ADMIN_STATS: _admin,
+    Action.DELETE_OUTPUT: _job, Action.ORIGINALS: _job, Action.REPORT: _job,
+    Action.ADMIN_QUOTA: _admin, Action.ADMIN_BAN: _admin, Action.ADMIN_STATS: _admin, Action.ADMIN_LOG: _admin,
 }
 
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from core.jobs.admission import FairQueue, Ticket
 from core.jobs.budget import RequestBudget
 from core.jobs.context import CreditsAlarm, EngineConfig, JobContext, UploadCache
 from core.jobs.explain import CANCELLED_MESSAGE
-from core.jobs.messenger import Messenger
+from core.jobs.messenger import MessageRemover, Messenger
 from core.jobs.polling import DurationModel
 from core.jobs.run import drive
 from core.jobs.views import job_view, view_key
@@ -208,6 +209,11 @@ class JobEngine:
         position = self.queue.position(job.job_id) if job.state == JobState.ACCEPTED else None
         return job_view(job, now=self.clock.now(), median=median, position=position,
                         slots=self.config.limits.max_in_flight)
+
+    async def remove_messages(self, platform: str, refs: Sequence[str]) -> int:
+        """Delete posted results through their platform's Messenger (0 when it is away or cannot)."""
+        messenger = self._messengers.get(platform)
+        return await messenger.remove(refs) if isinstance(messenger, MessageRemover) else 0
 
     async def push_view(self, job: JobRecord, *, force: bool = False) -> None:
         messenger = self._messengers.get(job.platform)
