@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from telegram import Bot
 from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
 
 from adapters.telegram import replies
 from adapters.telegram.buttons import ButtonCodec
@@ -72,12 +73,22 @@ class TelegramCommands:
                 caption = replies.character_caption(view.name, view.description)  # fits: fields are clipped
                 await self._messenger.send(chat_id, lambda: self._bot.send_photo(
                     chat_id, image, caption=caption, parse_mode=ParseMode.HTML), answer=True)
+            case a.LogPage() if chat_id != int(actor.user_id):  # prompts: never in the group, only to the admin
+                await self._privately(answer, actor, chat_id=chat_id, reply_to=reply_to)
             case a.OriginalFiles(images=images):
                 for image in images:
                     await self._messenger.send(chat_id, lambda image=image: self._bot.send_document(
                         chat_id, image.data, filename=image.filename), answer=True)
             case _:
                 await self._messenger.send_text(chat_id, replies.answer_html(answer), reply_to=reply_to)
+
+    async def _privately(self, answer: a.Answer, actor: Actor, *, chat_id: int, reply_to: int | None) -> None:
+        try:
+            await self._messenger.send_text(int(actor.user_id), replies.answer_html(answer))
+        except (Forbidden, BadRequest):  # the bot may not write first: they must open the private chat once
+            await self._messenger.send_text(chat_id, replies.PRIVATE_CHAT_NEEDED, reply_to=reply_to)
+            return
+        await self._messenger.send_text(chat_id, replies.SENT_PRIVATELY, reply_to=reply_to)
 
     async def _fetch(self, source: c.ImageSource) -> bytes:
         return await download(self._bot, source)

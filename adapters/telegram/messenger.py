@@ -80,7 +80,8 @@ class TelegramMessenger:
         if drain is None or drain.done():
             self._drains[ref.chat_id] = asyncio.create_task(self._drain(ref.chat_id))
 
-    async def deliver(self, reply_ref: str, view: JobView, images: Sequence[OutputImage]) -> None:
+    async def deliver(self, reply_ref: str, view: JobView, images: Sequence[OutputImage]) -> list[str]:
+        """Posts the results; returns `chat:message` handles of everything posted (for a later removal)."""
         ref = StatusRef.decode(reply_ref)
         markup = self._codec.result_markup(view.job_id)
         caption = render.result_caption(view)
@@ -93,19 +94,35 @@ class TelegramMessenger:
             else:
                 photos.append(data)
         if len(photos) == 1 and not documents:
-            await self.send(ref.chat_id, lambda: self._bot.send_photo(
+            sent = await self.send(ref.chat_id, lambda: self._bot.send_photo(
                 ref.chat_id, photos[0], caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup,
                 reply_parameters=_reply(ref.reply_to)))
-            return
-        await self._send_albums(ref, photos, caption)
+            return [_handle(sent)]
+        posted = await self._send_albums(ref, photos, caption)
         for image in documents:
-            await self.send(ref.chat_id, lambda image=image: self._bot.send_document(
-                ref.chat_id, image.data, filename=image.filename))
+            posted.append(await self.send(ref.chat_id, lambda image=image: self._bot.send_document(
+                ref.chat_id, image.data, filename=image.filename)))
         try:  # the images are out: a lost button message must not make the engine send them twice
-            await self.send(ref.chat_id, lambda: self._bot.send_message(
-                ref.chat_id, caption or "Your images are ready.", parse_mode=ParseMode.HTML, reply_markup=markup))
+            posted.append(await self.send(ref.chat_id, lambda: self._bot.send_message(
+                ref.chat_id, caption or "Your images are ready.", parse_mode=ParseMode.HTML, reply_markup=markup)))
         except TelegramError as exc:
             log.warning("images of job %s delivered, their buttons not: %s", view.job_id, exc)
+        return [_handle(message) for message in posted]
+
+    async def remove(self, refs: Sequence[str]) -> int:
+        """Delete posted results (`chat:message` handles); one already gone counts as done, not as deleted."""
+        removed = 0
+        for ref in refs:
+            chat_id, message_id = (int(part) for part in ref.split(":", 1))
+            try:
+                await self.send(chat_id, lambda c=chat_id, m=message_id: self._bot.delete_message(c, m))
+            except BadRequest as exc:
+                if "not found" not in exc.message.lower():
+                    raise
+                log.info("result message %s in chat %s was already gone", message_id, chat_id)
+                continue
+            removed += 1
+        return removed
 
     # --- paced sends for the adapter -------------------------------------------------------------
 
@@ -255,19 +272,25 @@ class TelegramMessenger:
             return None
         return self._note(view.job_id, StatusRef(chat_id, message_id, ref.reply_to, self._digest(view)))
 
-    async def _send_albums(self, ref: StatusRef, photos: list[bytes], caption: str) -> None:
+    async def _send_albums(self, ref: StatusRef, photos: list[bytes], caption: str) -> list[Message]:
+        posted: list[Message] = []
         for start in range(0, len(photos), ALBUM_MAX):
             chunk = photos[start:start + ALBUM_MAX]
             text = caption if start == 0 else None
             if len(chunk) == 1:
-                await self.send(ref.chat_id, lambda chunk=chunk, text=text: self._bot.send_photo(
+                posted.append(await self.send(ref.chat_id, lambda chunk=chunk, text=text: self._bot.send_photo(
                     ref.chat_id, chunk[0], caption=text, parse_mode=ParseMode.HTML,
-                    reply_parameters=_reply(ref.reply_to)))
+                    reply_parameters=_reply(ref.reply_to))))
                 continue
             media = [InputMediaPhoto(data, caption=text if i == 0 else None, parse_mode=ParseMode.HTML)
                      for i, data in enumerate(chunk)]
-            await self.send(ref.chat_id, lambda media=media: self._bot.send_media_group(
+            posted += await self.send(ref.chat_id, lambda media=media: self._bot.send_media_group(
                 ref.chat_id, media, reply_parameters=_reply(ref.reply_to)))
+        return posted
+
+
+def _handle(message: Message) -> str:
+    return f"{message.chat_id}:{message.message_id}"
 
 
 def _reply(message_id: int | None) -> ReplyParameters | None:

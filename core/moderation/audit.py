@@ -28,7 +28,7 @@ from core.commands import types as c
 from core.errors import BadOptionValue, Conflict, NotAllowed, OptionOutOfRange, UnknownUser
 from core.jobs.outputs import output_folder
 from core.permissions import Action
-from core.store.auditlog import AuditStore, LogJob
+from core.store.auditlog import MAX_ROWS, AuditStore, LogJob
 from core.store.modlog import ModEvent, ModLog
 
 if TYPE_CHECKING:
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 MAX_LOG_PAGE = 15  # page x size stays within one read of each log; older: narrow with since/user, or the CSV
 REPORTS_PER_DAY = 30  # reports one member may send in a day, over all jobs
 MAX_SINCE_DAYS = 3650
+EVENT_BATCH = 200  # ModLog's largest read
+MAX_EXPORT_BATCHES = 10_000  # 5 million jobs: far beyond any community, but never an endless loop
 _UNITS = {"m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
 _RELATIVE = re.compile(r"^(\d{1,5})\s*([mhdw])$", re.IGNORECASE)
 SINCE_FORMS = "like 2h, 3d, 1w or a date like 2026-12-01"
@@ -79,6 +81,28 @@ async def log_entries(db: Database, *, scope_id: str, platform: str | None = Non
     merged = [*map(event_entry, events), *map(job_entry, jobs)]
     merged.sort(key=lambda e: e.at, reverse=True)  # stable: ties keep events before jobs
     return merged[:limit]
+
+
+async def all_log_entries(db: Database, *, scope_id: str, platform: str | None = None, user_id: str | None = None,
+                          since: float | None = None) -> list[a.LogEntry]:
+    """Every entry (the CSV export), newest first, read in bounded batches."""
+    jobs: list[a.LogEntry] = []
+    for _ in range(MAX_EXPORT_BATCHES):
+        batch = await AuditStore(db).jobs(scope_id=scope_id, platform=platform, user_id=user_id, since=since,
+                                          limit=MAX_ROWS, offset=len(jobs))
+        jobs += map(job_entry, batch)
+        if len(batch) < MAX_ROWS:
+            break
+    events: list[a.LogEntry] = []
+    before: int | None = None
+    for _ in range(MAX_EXPORT_BATCHES):
+        found = await ModLog(db).events(scope_id=scope_id, platform=platform, user_id=user_id, since=since,
+                                        limit=EVENT_BATCH, before_id=before)
+        events += map(event_entry, found)
+        if len(found) < EVENT_BATCH:
+            break
+        before = found[-1].event_id
+    return sorted([*events, *jobs], key=lambda e: e.at, reverse=True)
 
 
 class AuditDesk:
