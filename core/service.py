@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.catalog import SEED_MAX, Model, get_model
-from core.commands.answers import ForgetPreview, Forgotten, OutputDeleted
+from core.commands.answers import ForgetPreview, Forgotten
 from core.commands.precheck import Prepared, command_for_model, prepare
 from core.commands.types import Generate, ImageSource
 from core.errors import ConsentRequired, NotAllowed, NotFoundError
@@ -22,7 +22,6 @@ from core.files import write_atomic
 from core.images import normalize_image
 from core.jobs.messenger import Messenger
 from core.jobs.outputs import load_outputs
-from core.moderation.audit import AuditDesk
 from core.permissions import Action, authorize, role_of
 from core.privacy import Scrubber
 from core.store.sqlite import NewJob
@@ -175,10 +174,6 @@ class CastService:
         if not job.outputs:
             raise NotFoundError("That job has no images.")
         return await load_outputs(job)
-
-    async def delete_output(self, actor: Actor, place: Place, job_id: str, *, ban: bool = False) -> OutputDeleted:
-        """The one removal path (Delete button, `/admin remove`): core.moderation.audit does it."""
-        return await AuditDesk(self).remove(actor, place, job_id, ban=ban)
 
     # --- characters ------------------------------------------------------------------------------
 

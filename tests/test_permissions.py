@@ -148,7 +148,7 @@ async def _job(w: World, action: Action, role: Role) -> Attempt:
         elif action == Action.REPORT:
             assert (await AuditDesk(s).report(actor, PLACE, job_id)).job_id == job_id
         else:
-            await s.delete_output(actor, PLACE, job_id)  # the yes; the adapter then deletes the message
+            assert (await AuditDesk(s).remove(actor, PLACE, job_id)).job_id == job_id
     return attempt
 
 

@@ -90,8 +90,8 @@ class CommandRouter:
                 except ConsentRequired:  # nothing stored: the same command again with consent saves it
                     return a.ConsentNeeded(name, "", job_id=job_id)
                 return a.CharacterSaved(saved)
-            case c.DeleteOutput(job_id=job_id, ban=ban):
-                return await s.delete_output(actor, place, job_id, ban=ban)
+            case c.DeleteOutput(job_id=job_id, ban=ban):  # the one removal path: the button and /admin remove
+                return await AuditDesk(s).remove(actor, place, job_id, ban=ban)
             case c.AdminLog():
                 return await AuditDesk(s).log(actor, place, command, page_size=self.page_size)
             case c.Report(job_id=job_id):
