@@ -110,16 +110,14 @@ class TelegramMessenger:
         return [_handle(message) for message in posted]
 
     async def remove(self, refs: Sequence[str]) -> int:
-        """Delete posted results (`chat:message` handles); one already gone counts as done, not as deleted."""
+        """Delete posted results (`chat:message` handles); returns how many went (not those Telegram refused)."""
         removed = 0
         for ref in refs:
             chat_id, message_id = (int(part) for part in ref.split(":", 1))
             try:
                 await self.send(chat_id, lambda c=chat_id, m=message_id: self._bot.delete_message(c, m))
-            except BadRequest as exc:
-                if "not found" not in exc.message.lower():
-                    raise
-                log.info("result message %s in chat %s was already gone", message_id, chat_id)
+            except BadRequest as exc:  # gone already, or older than Telegram lets a bot delete (48 h)
+                log.info("result message %s in chat %s not deleted: %s", message_id, chat_id, exc.message)
                 continue
             removed += 1
         return removed

@@ -127,6 +127,7 @@ class OutputDeleted:
     job_id: str
     messages: int = 0
     banned_user: str | None = None
+    left: int = 0  # posted messages the platform would not delete (too old, already gone): the admin is told
 
 
 @dataclass(frozen=True, slots=True)

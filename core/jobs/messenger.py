@@ -28,6 +28,7 @@ class Messenger(Protocol):
 @runtime_checkable
 class MessageRemover(Protocol):
     async def remove(self, refs: Sequence[str]) -> int:
-        """Delete these posted messages (handles from `deliver`); returns how many went. A message already
-        gone counts as done; anything else raises, so nothing is forgotten that is still shown."""
+        """Delete these posted messages (handles from `deliver`); returns how many it deleted. One already gone,
+        or one the platform will not let the bot delete any more, is skipped (the admin is told how many);
+        a broken connection raises, and then nothing about the result has been forgotten yet."""
         ...

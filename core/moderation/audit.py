@@ -158,7 +158,8 @@ class AuditDesk:
                                      banned=True)
             await self.modlog.record(scope_id=place.scope_id, platform=actor.platform, kind="ban", now=now,
                                      user_id=job.user_id, actor_id=actor.user_id, job_id=job_id)
-        return a.OutputDeleted(job_id, messages=removed, banned_user=job.user_id if ban else None)
+        return a.OutputDeleted(job_id, messages=removed, banned_user=job.user_id if ban else None,
+                               left=len(refs) - removed)
 
 
 def _delete_files(paths: Sequence[str], folder: Path) -> None:

@@ -62,5 +62,7 @@ def text_next_page(page: a.LogPage) -> str:
 
 def removed_text(answer: a.OutputDeleted) -> str:
     messages = f" ({answer.messages} message(s) deleted)" if answer.messages else ""
+    left = (f" {answer.left} message(s) could not be deleted (already gone, or too old for the platform to let "
+            "castbot delete them): remove them by hand." if answer.left else "")
     ban = f" Its author {answer.banned_user} is now banned here." if answer.banned_user else ""
-    return f"Removed the images of job {answer.job_id}{messages}.{ban}"
+    return f"Removed the images of job {answer.job_id}{messages}.{left}{ban}"
