@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,7 @@ pytestmark = pytest.mark.timeout(120)
 
 CLUB = Place("console", "console:club", "console:club")
 PROMPT = "a secret knight in the rain"
+REPO = Path(__file__).resolve().parents[2]
 
 
 class Club:
@@ -192,3 +196,26 @@ async def test_csv_export_has_every_entry_and_no_cell_a_spreadsheet_would_run(co
     assert rows[0]["kind"] == "report"
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values())
     assert (safe_cell("-1001234"), safe_cell("-1+1"), safe_cell("\tx")) == ("-1001234", "'-1+1", "'\tx")
+
+
+async def test_the_admin_log_command_line_writes_csv_and_refuses_a_bad_since(console, tmp_path: Path) -> None:
+    club = Club(console, tmp_path)
+    await _generate(club, "ada", photos(tmp_path)[0], "=cmd|' /C calc'!A0")
+    data, out = console.app.settings.data_dir, tmp_path / "log.csv"
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("SEGMIND_", "TELEGRAM_", "DISCORD_",
+                                                                         "CASTBOT_"))}
+        env = {**clean, "PYTHONPATH": str(REPO), "CASTBOT_DATA_DIR": str(data)}
+        return subprocess.run([sys.executable, "-m", "bot.cli", "admin-log", "--scope", CLUB.scope_id, *args],
+                              cwd=data, env=env, capture_output=True, text=True, timeout=120)
+
+    written = await asyncio.to_thread(cli, "--since", "1w", "--csv", str(out))
+    bad = await asyncio.to_thread(cli, "--since", "soon")
+    lines = await asyncio.to_thread(cli)
+
+    assert written.returncode == 0 and written.stdout.startswith("wrote 1 entries"), written.stderr
+    (row,) = csv.DictReader(out.open(newline="", encoding="utf-8"))
+    assert row["prompt"] == "'=cmd| /C calc!A0" and row["user_id"] == "ada" and row["kind"] == "job"
+    assert bad.returncode == 1 and "2h, 3d" in bad.stderr
+    assert lines.returncode == 0 and "job " in lines.stdout and "Ada (ada)" in lines.stdout
