@@ -69,7 +69,7 @@ class CastService:
 
         Raises core.errors' data-carrying errors; the returned value carries the payload, built once.
         """
-        await self.authorize(Action.GENERATE, actor, place, owner_id=actor.user_id)
+        await self._authorize(Action.GENERATE, actor, place, owner_id=actor.user_id)
         character = None
         if command.character:
             character = await self.book.get(scope_id=place.scope_id, name=command.character)
@@ -109,21 +109,24 @@ class CastService:
         await asyncio.to_thread(write_atomic, path, image.data, once=True)
         return str(path)
 
-    async def authorize(self, action: Action, actor: Actor, place: Place, *, owner_id: str | None) -> None:
+    async def _authorize(self, action: Action, actor: Actor, place: Place, *, owner_id: str | None) -> None:
         """The one permission check: `owner_id` owns the thing acted on (None: the community itself)."""
         banned = await self.store.is_banned(scope_id=place.scope_id, platform=actor.platform, user_id=actor.user_id)
         authorize(action, role_of(actor, owner_id=owner_id, banned=banned))
 
-    async def job_for(self, action: Action, actor: Actor, place: Place, job_id: str) -> JobRecord:
+    async def _job_for(self, action: Action, actor: Actor, place: Place, job_id: str) -> JobRecord:
         job = await self.store.get_job(job_id)
         if job is None or job.scope_id != place.scope_id or job.platform != actor.platform:
             raise NotFoundError("That job doesn't exist here.")
-        await self.authorize(action, actor, place, owner_id=job.user_id)
+        await self._authorize(action, actor, place, owner_id=job.user_id)
         return job
+
+    # the same one check for core modules beside the service (core.moderation.audit)
+    authorize, job_for = _authorize, _job_for
 
     async def check(self, action: Action, actor: Actor, place: Place, job_id: str) -> None:
         """Ask before acting on a job (e.g. before opening a dialog): NotAllowed if the actor may not."""
-        await self.job_for(action, actor, place, job_id)
+        await self._job_for(action, actor, place, job_id)
 
     async def cancel(self, actor: Actor, place: Place, job_id: str | None = None) -> JobView:
         if job_id is None:
@@ -133,12 +136,12 @@ class CastService:
             if not mine:
                 raise NotFoundError("You have no running job here to cancel.")
             job_id = max(mine, key=lambda j: j.created_at).job_id
-        await self.job_for(Action.CANCEL, actor, place, job_id)
+        await self._job_for(Action.CANCEL, actor, place, job_id)
         return self.engine.view(await self.engine.cancel(job_id))
 
     async def reroll(self, actor: Actor, place: Place, job_id: str, *, same_seed: bool, idem_key: str,
                      reply_ref: str) -> JobView:
-        old = await self.job_for(Action.REROLL_SAME_SEED if same_seed else Action.REROLL, actor, place, job_id)
+        old = await self._job_for(Action.REROLL_SAME_SEED if same_seed else Action.REROLL, actor, place, job_id)
         if old.character_id and not await self.book.exists(old.character_id):
             # its face is gone with it (and must stay gone): the job names no character, so neither do we
             raise NotFoundError("The saved character this image was made with has been deleted, so it can't be "
@@ -170,7 +173,7 @@ class CastService:
 
     async def outputs(self, actor: Actor, place: Place, job_id: str) -> list[OutputImage]:
         """The result images again, as files ("originals")."""
-        job = await self.job_for(Action.ORIGINALS, actor, place, job_id)
+        job = await self._job_for(Action.ORIGINALS, actor, place, job_id)
         if not job.outputs:
             raise NotFoundError("That job has no images.")
         return await load_outputs(job)
@@ -180,7 +183,7 @@ class CastService:
     async def save_character(self, actor: Actor, place: Place, *, name: str, image: bytes, description: str = "",
                              consent: bool, confirmed_by: Actor | None = None) -> CharacterView:
         """`confirmed_by`: who pressed a separate consent button; only `actor` themselves may."""
-        await self.authorize(Action.CHARACTER_SAVE, confirmed_by or actor, place, owner_id=actor.user_id)
+        await self._authorize(Action.CHARACTER_SAVE, confirmed_by or actor, place, owner_id=actor.user_id)
         return await self.book.save(platform=actor.platform, scope_id=place.scope_id, owner_id=actor.user_id,
                                     name=name, image=image, description=description, consent=consent,
                                     consent_how="button" if confirmed_by else "flag")
@@ -189,7 +192,7 @@ class CastService:
                                       index: int = 0, consent: bool = False,
                                       confirmed_by: Actor | None = None) -> CharacterView:
         """Raises ConsentRequired unless `consent` or the job's face is already the saver's consented one."""
-        job = await self.job_for(Action.SAVE_FROM_JOB, actor, place, job_id)
+        job = await self._job_for(Action.SAVE_FROM_JOB, actor, place, job_id)
         images = await load_outputs(job)
         if not 0 <= index < len(images):
             raise NotFoundError(f"That job has {len(images)} image(s); pick one of 1 to {len(images)}.")
@@ -198,7 +201,7 @@ class CastService:
                                              confirmed_by=confirmed_by)
         if not await self._own_consented_face(actor, job):
             raise ConsentRequired("Saving this face needs your confirmation that you may use it.")
-        await self.authorize(Action.CHARACTER_SAVE, actor, place, owner_id=actor.user_id)
+        await self._authorize(Action.CHARACTER_SAVE, actor, place, owner_id=actor.user_id)
         return await self.book.save(platform=actor.platform, scope_id=place.scope_id, owner_id=actor.user_id,
                                     name=name, image=images[index].data, consent=True, consent_how="character")
 
@@ -216,33 +219,33 @@ class CastService:
 
     async def characters(self, actor: Actor, place: Place, *, prefix: str = "",
                          limit: int = 25) -> list[CharacterView]:
-        await self.authorize(Action.LIST_CHARACTERS, actor, place, owner_id=None)
+        await self._authorize(Action.LIST_CHARACTERS, actor, place, owner_id=None)
         return await self.book.list(scope_id=place.scope_id, prefix=prefix, limit=limit)
 
     async def character(self, actor: Actor, place: Place, name: str) -> tuple[CharacterView, bytes]:
-        await self.authorize(Action.CHARACTER_SHOW, actor, place, owner_id=None)
+        await self._authorize(Action.CHARACTER_SHOW, actor, place, owner_id=None)
         character = await self.book.get(scope_id=place.scope_id, name=name)
         return character, await self.book.image_bytes(character)
 
     async def rename_character(self, actor: Actor, place: Place, name: str, new_name: str) -> CharacterView:
         character = await self.book.get(scope_id=place.scope_id, name=name)
-        await self.authorize(Action.CHARACTER_RENAME, actor, place, owner_id=character.owner_id)
+        await self._authorize(Action.CHARACTER_RENAME, actor, place, owner_id=character.owner_id)
         return await self.book.rename(scope_id=place.scope_id, name=name, new_name=new_name)
 
     async def delete_character(self, actor: Actor, place: Place, name: str) -> None:
         character = await self.book.get(scope_id=place.scope_id, name=name)
-        await self.authorize(Action.CHARACTER_DELETE, actor, place, owner_id=character.owner_id)
+        await self._authorize(Action.CHARACTER_DELETE, actor, place, owner_id=character.owner_id)
         await self.book.delete(scope_id=place.scope_id, name=name)
 
     # --- forget me (core/privacy.py does the removing) ---------------------------------------------
 
     async def forget_preview(self, actor: Actor, place: Place) -> ForgetPreview:
-        await self.authorize(Action.FORGET_ME, actor, place, owner_id=actor.user_id)
+        await self._authorize(Action.FORGET_ME, actor, place, owner_id=actor.user_id)
         characters, jobs = await Scrubber(self.store, self.data_dir).count_user(actor.platform, actor.user_id)
         return ForgetPreview(characters=characters, jobs=jobs)
 
     async def forget_me(self, actor: Actor, place: Place) -> Forgotten:
-        await self.authorize(Action.FORGET_ME, actor, place, owner_id=actor.user_id)
+        await self._authorize(Action.FORGET_ME, actor, place, owner_id=actor.user_id)
         removed = await Scrubber(self.store, self.data_dir).forget_user(actor.platform, actor.user_id)
         return Forgotten(characters=removed.characters, jobs=removed.jobs, files=removed.files,
                          usernames=removed.usernames, kept=tuple(removed.kept))
@@ -250,28 +253,28 @@ class CastService:
     # --- quota, history, admin -------------------------------------------------------------------
 
     async def quota(self, actor: Actor, place: Place) -> QuotaView:
-        await self.authorize(Action.VIEW_QUOTA, actor, place, owner_id=actor.user_id)
+        await self._authorize(Action.VIEW_QUOTA, actor, place, owner_id=actor.user_id)
         return await self.store.quota(platform=actor.platform, user_id=actor.user_id, scope_id=place.scope_id,
                                       is_admin=actor.is_admin)
 
     async def history(self, actor: Actor, place: Place, *, limit: int = 10) -> list[JobView]:
-        await self.authorize(Action.VIEW_HISTORY, actor, place, owner_id=actor.user_id)
+        await self._authorize(Action.VIEW_HISTORY, actor, place, owner_id=actor.user_id)
         jobs = await self.store.history(scope_id=place.scope_id, user_id=actor.user_id, platform=actor.platform,
                                         limit=limit)
         return [self.engine.view(job) for job in jobs]
 
     async def update_policy(self, actor: Actor, place: Place, **changes: Any) -> Policy:
-        await self.authorize(Action.ADMIN_QUOTA, actor, place, owner_id=None)
+        await self._authorize(Action.ADMIN_QUOTA, actor, place, owner_id=None)
         return await self.store.set_policy(place.scope_id, **changes)
 
     async def member_quota(self, actor: Actor, place: Place, user_id: str) -> QuotaView:
         """An admin looks at one member's quota."""
-        await self.authorize(Action.ADMIN_QUOTA, actor, place, owner_id=None)
+        await self._authorize(Action.ADMIN_QUOTA, actor, place, owner_id=None)
         return await self.store.quota(platform=actor.platform, user_id=user_id, scope_id=place.scope_id,
                                       is_admin=False)
 
     async def ban(self, actor: Actor, place: Place, user_id: str, *, banned: bool = True) -> None:
-        await self.authorize(Action.ADMIN_BAN, actor, place, owner_id=None)
+        await self._authorize(Action.ADMIN_BAN, actor, place, owner_id=None)
         if user_id == actor.user_id:  # an admin locking themselves out could not undo it
             raise NotAllowed("You can't ban yourself.", action=Action.ADMIN_BAN.value)
         await self.store.set_ban(scope_id=place.scope_id, platform=actor.platform, user_id=user_id, banned=banned)
@@ -286,5 +289,5 @@ class CastService:
         return await self.store.seen_username(platform=place.platform, chat_id=place.chat_id, username=username)
 
     async def stats(self, actor: Actor, place: Place) -> StatsView:
-        await self.authorize(Action.ADMIN_STATS, actor, place, owner_id=None)
+        await self._authorize(Action.ADMIN_STATS, actor, place, owner_id=None)
         return await self.store.stats(scope_id=place.scope_id)
