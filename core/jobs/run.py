@@ -260,10 +260,10 @@ async def _deliver(ctx: JobContext, job: JobRecord) -> None:
                 await _finish(ctx, job.job_id, JobState.FAILED, UNDELIVERABLE_MESSAGE)
                 return
             await ctx.clock.sleep(backoff)
+    metrics.DELIVERY_LATENCY.labels(platform=job.platform).observe(max(0.0, ctx.clock.now() - started))
+    await _finish(ctx, job.job_id, JobState.DELIVERED, None)  # first: the user's final status waits on nothing
     if posted:  # where the results are, so an admin's removal can delete them; never a reason to deliver again
         try:
             await AuditStore(ctx.store).save_messages(job.job_id, posted)
         except Exception:
             log.warning("job %s: its result messages were not recorded", job.job_id, exc_info=True)
-    metrics.DELIVERY_LATENCY.labels(platform=job.platform).observe(max(0.0, ctx.clock.now() - started))
-    await _finish(ctx, job.job_id, JobState.DELIVERED, None)
