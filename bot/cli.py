@@ -15,6 +15,7 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("doctor", "bot.doctor", "check settings, tokens, the Segmind key, data dir and database"),
     ("backup", "bot.backup", "copy the database safely while castbot runs"),
     ("purge", "bot.purge", "remove one person's or one community's data (see docs/privacy.md)"),
+    ("admin-log", "bot.adminlog", "a community's audit log: jobs with prompts and moderation events (--csv)"),
 )
 
 

@@ -36,6 +36,9 @@ class CommunityService:
         banned = await self.store.is_banned(scope_id=place.scope_id, platform=actor.platform, user_id=actor.user_id)
         authorize(action, role_of(actor, owner_id=owner_id, banned=banned))
 
+    # the same one check for core modules beside the service (core.moderation.audit)
+    authorize = _authorize
+
     # --- forget me (core/privacy.py does the removing) ---------------------------------------------
 
     async def forget_preview(self, actor: Actor, place: Place) -> ForgetPreview:

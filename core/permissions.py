@@ -44,6 +44,8 @@ class Action(enum.StrEnum):
     ADMIN_RATING = "admin_rating"  # rate a chat SFW/NSFW; choose withhold or spoiler for flagged images
     ADMIN_FILTER = "admin_filter"  # add, remove or list the community's prompt filters
     FORGET_ME = "forget_me"  # remove everything of the actor on this platform
+    REPORT = "report"  # flag a result to the community's admins
+    ADMIN_LOG = "admin_log"  # read who generated what (prompts included) and the moderation log
 
 
 class Role(enum.StrEnum):
@@ -78,6 +80,8 @@ TABLE: dict[Action, tuple[bool | None, bool | None, bool | None, bool | None]] =
     Action.SAVE_FROM_JOB: (Y, N, N, N),
     Action.DELETE_OUTPUT: (Y, Y, N, Y),
     Action.ORIGINALS: (Y, N, N, N),
+    # Anyone may tell the admins about a result (once per job); it costs nothing and posts nothing.
+    Action.REPORT: (Y, Y, Y, Y),
     # The community itself: nobody owns it.
     Action.CHARACTER_SHOW: (NA, Y, Y, N),
     Action.LIST_CHARACTERS: (NA, Y, Y, Y),
@@ -86,6 +90,7 @@ TABLE: dict[Action, tuple[bool | None, bool | None, bool | None, bool | None]] =
     Action.ADMIN_STATS: (NA, Y, N, N),
     Action.ADMIN_RATING: (NA, Y, N, N),
     Action.ADMIN_FILTER: (NA, Y, N, N),
+    Action.ADMIN_LOG: (NA, Y, N, N),
 }
 
 _WHAT = {  # action -> what the refusal says the actor tried
@@ -109,6 +114,8 @@ _WHAT = {  # action -> what the refusal says the actor tried
     Action.ADMIN_STATS: "see the community's stats",
     Action.ADMIN_RATING: "change this chat's rating",
     Action.ADMIN_FILTER: "manage the prompt filters",
+    Action.REPORT: "report it",
+    Action.ADMIN_LOG: "read the community's log",
 }
 _OWNER_NOUN = {
     Action.CHARACTER_SAVE: "the person saving this character",

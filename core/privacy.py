@@ -24,6 +24,7 @@ from pathlib import Path
 
 from core.errors import Conflict
 from core.jobs.outputs import output_folder
+from core.store.auditlog import forget_user_events
 from core.store.sqlite import SqliteStore
 from core.types import FINAL_STATES
 
@@ -138,6 +139,7 @@ class Scrubber:
             inputs = list(json.loads(row[0]).values())
             async with self._store.transaction() as conn:
                 await conn.execute("DELETE FROM job_outputs WHERE job_id = ?", (job_id,))
+                await conn.execute("DELETE FROM job_messages WHERE job_id = ?", (job_id,))
                 await conn.execute(
                     "UPDATE jobs SET prompt = '', payload = '{}', inputs = '{}', reply_ref = '', user_name = '',"
                     " error = CASE WHEN error IS NULL THEN NULL ELSE '' END WHERE job_id = ?", (job_id,))
@@ -226,6 +228,7 @@ class Scrubber:
             removed.usernames = cur.rowcount
             cur = await conn.execute("DELETE FROM users WHERE platform = ? AND user_id = ?", (platform, user_id))
             removed.users = cur.rowcount
+            await forget_user_events(conn, platform=platform, user_id=user_id, tag=tag)
         banned = await self._store.fetch_one("SELECT COUNT(*) FROM bans WHERE platform = ? AND user_id = ?",
                                              (platform, user_id))
         if banned and banned[0]:
@@ -251,7 +254,7 @@ class Scrubber:
         removed.jobs = len(job_ids)
         async with self._store.transaction() as conn:
             await conn.execute("UPDATE ledger SET user_id = 'forgotten:community' WHERE scope_id = ?", (scope_id,))
-            for table in ("scope_settings", "bans", "prompt_filters"):
+            for table in ("scope_settings", "bans", "prompt_filters", "mod_events"):
                 await conn.execute(f"DELETE FROM {table} WHERE scope_id = ?", (scope_id,))
             cur = await conn.execute("DELETE FROM seen_users WHERE chat_id = ?", (scope_id,))
             removed.usernames = cur.rowcount

@@ -13,6 +13,7 @@ import logging
 
 from core.clock import Clock
 from core.privacy import FINAL_NAMES, IN_FINALS, NOT_SCRUBBED, Scrubber
+from core.store.modlog import ModLog
 from core.store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,9 @@ class RetentionTask:
             f"SELECT job_id FROM jobs WHERE {IN_FINALS} AND COALESCE(finished_at, created_at) < ? "
             f"AND {NOT_SCRUBBED} ORDER BY created_at LIMIT ?", (*FINAL_NAMES, cutoff, self._batch))
         job_ids = [r[0] for r in rows]
+        events = await ModLog(self._store).forget_before(cutoff)  # the moderation log ages like the jobs it is about
+        if events:
+            log.info("retention: dropped %d moderation log entr(ies) older than %d day(s)", events, self._days)
         files = await self._scrubber.scrub_jobs(job_ids)
         files += await self._scrubber.orphan_inputs(older_than=cutoff, limit=self._batch)
         if job_ids or files:

@@ -126,6 +126,9 @@ class CastService(CommunityService):
         await self._authorize(action, actor, place, owner_id=job.user_id)
         return job
 
+    # the same one check for core modules beside the service (core.moderation.audit)
+    job_for = _job_for
+
     async def check(self, action: Action, actor: Actor, place: Place, job_id: str) -> None:
         """Ask before acting on a job (e.g. before opening a dialog): NotAllowed if the actor may not."""
         await self._job_for(action, actor, place, job_id)
@@ -179,10 +182,6 @@ class CastService(CommunityService):
         if not job.outputs:
             raise NotFoundError("That job has no images.")
         return await self.engine.gate.released(job, await load_outputs(job))
-
-    async def delete_output(self, actor: Actor, place: Place, job_id: str) -> None:
-        """May this result message go? Returning is the yes; the adapter then deletes the platform message."""
-        await self._job_for(Action.DELETE_OUTPUT, actor, place, job_id)
 
     # --- characters ------------------------------------------------------------------------------
 

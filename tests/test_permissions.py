@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from core.commands.types import AdminRating
+from core.commands.types import AdminLog, AdminRating
 from core.errors import NotAllowed
+from core.moderation.audit import AuditDesk
 from core.moderation.rules import FilterKind
 from core.permissions import ROLES, TABLE, Action, Role, authorize, decide, role_of
 from core.service import CastService
@@ -145,14 +146,18 @@ async def _job(w: World, action: Action, role: Role) -> Attempt:
             assert saved.owner_id == actor.user_id
         elif action == Action.ORIGINALS:
             assert await s.outputs(actor, PLACE, job_id)
+        elif action == Action.REPORT:
+            assert (await AuditDesk(s).report(actor, PLACE, job_id)).job_id == job_id
         else:
-            await s.delete_output(actor, PLACE, job_id)  # the yes; the adapter then deletes the message
+            assert (await AuditDesk(s).remove(actor, PLACE, job_id)).job_id == job_id
     return attempt
 
 
 async def _admin(w: World, action: Action, role: Role) -> Attempt:
     s, actor = w.service, ACTOR_OF[role]
     units = 7 + ROLES.index(role)  # differs per role, so a wrongly allowed change would show
+    if action == Action.ADMIN_LOG:
+        await w.job(ALICE, deliver=True)  # something to read
 
     async def attempt() -> object:
         if action == Action.ADMIN_QUOTA:
@@ -168,6 +173,9 @@ async def _admin(w: World, action: Action, role: Role) -> Attempt:
         elif action == Action.ADMIN_FILTER:
             await (await s.prompt_filters(actor, PLACE)).add(actor, PLACE, FilterKind.WORD, f"word{units}")
             assert f"word{units}" in [f.value for f in await s.guard.filters.filters(PLACE.scope_id)]
+        elif action == Action.ADMIN_LOG:
+            page = await AuditDesk(s).log(actor, PLACE, AdminLog(), page_size=10)
+            assert page.entries and all(e.prompt for e in page.entries if e.kind == "job")
         else:
             assert (await s.stats(actor, PLACE)).characters >= 1
     return attempt
@@ -178,9 +186,9 @@ SCENARIOS: dict[Action, Callable[[World, Action, Role], Awaitable[Attempt]]] = {
     Action.CHARACTER_SAVE: _character, Action.CHARACTER_RENAME: _character, Action.CHARACTER_DELETE: _character,
     Action.CHARACTER_SHOW: _character, Action.LIST_CHARACTERS: _character,
     Action.CANCEL: _job, Action.REROLL: _job, Action.REROLL_SAME_SEED: _job, Action.SAVE_FROM_JOB: _job,
-    Action.DELETE_OUTPUT: _job, Action.ORIGINALS: _job,
+    Action.DELETE_OUTPUT: _job, Action.ORIGINALS: _job, Action.REPORT: _job,
     Action.ADMIN_QUOTA: _admin, Action.ADMIN_BAN: _admin, Action.ADMIN_STATS: _admin, Action.ADMIN_RATING: _admin,
-    Action.ADMIN_FILTER: _admin,
+    Action.ADMIN_FILTER: _admin, Action.ADMIN_LOG: _admin,
 }
 
 

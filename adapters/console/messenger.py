@@ -75,7 +75,7 @@ class ConsoleMessenger:
             self.final_views[reply_ref] = view
             self.finished(reply_ref).set()
 
-    async def deliver(self, reply_ref: str, view: JobView, images: Sequence[OutputImage]) -> None:
+    async def deliver(self, reply_ref: str, view: JobView, images: Sequence[OutputImage]) -> list[str]:
         # Writing can fail (disk full): raising tells the engine "not delivered", and it tries again.
         paths = await asyncio.to_thread(self._write_images, view.job_id, images)
         self.written[reply_ref] = paths
@@ -83,8 +83,24 @@ class ConsoleMessenger:
         for path, image in zip(paths, images, strict=True):
             # a terminal has no spoiler cover: the file is written, and the line says what it is
             self.say(f"  {path}" + ("  (flagged by the safety check: open with care)" if image.spoiler else ""))
+        return [str(path) for path in paths]  # the console's "messages": a removal deletes these files
+
+    async def remove(self, refs: Sequence[str]) -> int:
+        """A removed result's files in the output folder (only files this messenger wrote there)."""
+        return await asyncio.to_thread(self._unlink_written, refs)
 
     # --- internals -------------------------------------------------------------------------------
+
+    def _unlink_written(self, refs: Sequence[str]) -> int:
+        removed = 0
+        root = self.out_dir.resolve()
+        for ref in refs:
+            path = Path(ref)
+            if path.parent != root or not path.is_file():  # gone already, or not ours: never outside the folder
+                continue
+            path.unlink(missing_ok=True)
+            removed += 1
+        return removed
 
     def _write_images(self, job_id: str, images: Sequence[OutputImage]) -> list[Path]:
         self.out_dir.mkdir(parents=True, exist_ok=True)

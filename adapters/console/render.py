@@ -7,6 +7,7 @@ import time
 from core.commands import answers as a
 from core.commands.forget import forgotten_text, preview_text
 from core.commands.help import help_lines
+from core.moderation.logtext import REPORTED, log_lines, removed_text, text_next_page
 from core.statustext import cost_text, duration
 from core.types import CharacterView, JobState, JobView, QuotaView, StatsView
 
@@ -152,8 +153,12 @@ def answer_text(answer: a.Answer) -> str:
             return f"{kind} filter {value}: {done}"
         case a.FilterPage():
             return filters_text(answer)
-        case a.OutputDeleted(job_id=job_id):
-            return f"job {short_id(job_id)}: its images stay in the output folder; delete the files to remove them"
+        case a.OutputDeleted():
+            return removed_text(answer)
+        case a.Reported():
+            return REPORTED
+        case a.LogPage():
+            return "\n".join(log_lines(answer, next_page=text_next_page(answer)))
         case a.OriginalFiles(job_id=job_id, images=images):
             return f"job {short_id(job_id)}: {len(images)} original file(s)"
         case a.HelpAnswer():

@@ -23,14 +23,15 @@ log = logging.getLogger(__name__)
 
 
 BUTTON_ACTIONS = {"save": Action.SAVE_FROM_JOB, "reroll": Action.REROLL, "seed": Action.REROLL_SAME_SEED,
-                  "cancel": Action.CANCEL, "delete": Action.DELETE_OUTPUT}  # button -> core's name for it
+                  "cancel": Action.CANCEL, "delete": Action.DELETE_OUTPUT,
+                  "report": Action.REPORT}  # button -> core's name for it
 
 
 def press_command(action: str, job_id: str) -> c.Command:
     """The command a button stands for (Save asks for a name first: see `save_named`)."""
     commands: dict[str, c.Command] = {
         "reroll": c.Reroll(job_id), "seed": c.Reroll(job_id, same_seed=True),
-        "delete": c.DeleteOutput(job_id), "cancel": c.Cancel(job_id),
+        "delete": c.DeleteOutput(job_id), "cancel": c.Cancel(job_id), "report": c.Report(job_id),
     }
     return commands[action]
 
@@ -49,6 +50,9 @@ class ButtonActions:
             command = press_command(action, job_id)
             if isinstance(command, c.Reroll):
                 ref = await defer_status(interaction, self.handlers.clock)  # a new message: the new job's status
+            elif isinstance(command, c.Report):  # answered privately: the channel never learns who reported
+                await interaction.response.defer(ephemeral=True, thinking=True)
+                ref = ""
             else:
                 await interaction.response.defer()  # the job's own message changes (or goes)
                 ref = ""
@@ -62,7 +66,8 @@ class ButtonActions:
 
     async def _apply(self, interaction: discord.Interaction, answer: a.Answer, ref: str) -> None:
         if isinstance(answer, a.OutputDeleted):
-            if interaction.message is not None:
+            # core deleted the posted results; a result from before it kept them: the pressed message goes
+            if not answer.messages and interaction.message is not None:
                 try:
                     await interaction.message.delete()
                 except discord.NotFound:

@@ -14,6 +14,7 @@ from typing import Any
 from adapters.discord.render import MAX_MESSAGE, plain
 from core.commands import answers as a
 from core.commands.forget import forgotten_text, preview_text
+from core.moderation.logtext import REPORTED, log_lines, removed_text
 from core.types import CharacterView, QuotaView, StatsView
 
 
@@ -146,6 +147,13 @@ def filters_text(page: a.FilterPage) -> str:
     return fit(lines)
 
 
+def log_text(page: a.LogPage) -> str:
+    """Admins only, sent ephemeral: every line is user text (prompts, names), so all of it is escaped."""
+    filters = (f" user:{page.user_id}" if page.user_id else "") + (f" since:{page.since}" if page.since else "")
+    lines = log_lines(page, next_page=f"/admin log{filters} page:{{page}}")
+    return fit([*map(plain, lines[:-1]), f"`{lines[-1]}`" if page.has_more else plain(lines[-1])])
+
+
 def ban_text(answer: a.BanChanged) -> str:
     return f"<@{answer.user_id}> is now {'banned from' if answer.banned else 'allowed to use'} castbot here."
 
@@ -165,7 +173,9 @@ _TEXT: dict[type, Callable[[Any], str]] = {  # answer type -> its Discord text
     a.RatingShown: lambda x: "\n".join(plain(line) for line in x.lines()),
     a.FilterChanged: filter_text,
     a.FilterPage: filters_text,
-    a.OutputDeleted: lambda x: f"Deleted the images of job `{x.job_id}`.",
+    a.OutputDeleted: lambda x: plain(removed_text(x)),
+    a.Reported: lambda x: REPORTED,
+    a.LogPage: log_text,
     a.OriginalFiles: lambda x: f"Job `{x.job_id}`: {len(x.images)} original file(s).",
     a.HelpAnswer: help_text,
     a.JobAccepted: lambda x: f"Job `{x.view.job_id}` accepted.",

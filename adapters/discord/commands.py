@@ -220,4 +220,16 @@ def _admin_group(h: CommandHandlers) -> app_commands.Group:
                       pattern: str | None = None, page: Page = 1) -> None:
         await h.run(interaction, c.AdminFilter.from_options(action, word=word, pattern=pattern, page=page))
 
+    @group.command(name="log", description="who generated what (with prompts) and reports; only you see it")
+    @app_commands.describe(user="only this member's jobs and events", since="e.g. 2h, 3d or 2026-12-01",
+                           page="which page, newest first")
+    async def log(interaction: discord.Interaction, user: discord.User | None = None, since: str | None = None,
+                  page: Page = 1) -> None:
+        await h.run(interaction, c.AdminLog(user=None if user is None else user_ref(user), since=since, page=page))
+
+    @group.command(name="remove", description="delete a result (its messages and images); optionally ban its author")
+    @app_commands.describe(job="the job id (from /admin log)", ban="also ban the job's author here")
+    async def remove(interaction: discord.Interaction, job: str, ban: bool = False) -> None:
+        await h.run(interaction, c.DeleteOutput(job.strip(), ban=ban))
+
     return group

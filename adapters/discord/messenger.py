@@ -84,16 +84,33 @@ class DiscordMessenger:
         if task is None or task.done():
             self._flushers[view.job_id] = asyncio.create_task(self._flush(view.job_id))
 
-    async def deliver(self, reply_ref: str, view: JobView, images: Sequence[OutputImage]) -> None:
-        """Post the images; raises when they could not be posted, so the engine tries again."""
+    async def deliver(self, reply_ref: str, view: JobView, images: Sequence[OutputImage]) -> list[str]:
+        """Post the images; raises when they could not be posted, so the engine tries again. Returns the posted
+        messages as `channel:message` handles (for a later removal)."""
         ref = ReplyRef.loads(reply_ref)
         limit = ref.upload_limit or self.upload_limit
         # Files are consumed by a send, so each path builds its own from the images (the same groups).
         groups = batches(images, limit)
-        sent = await self._deliver_followups(ref, view, groups) if self._token_alive(ref) else 0
-        if sent < len(groups):
-            await self._deliver_to_channel(ref, view, batches(images, limit), start=sent)
+        posted: list[str] = []
+        if self._token_alive(ref):
+            await self._deliver_followups(ref, view, groups, posted)
+        if len(posted) < len(groups):
+            await self._deliver_to_channel(ref, view, batches(images, limit), posted)
         await self.show(reply_ref, view)
+        return posted
+
+    async def remove(self, refs: Sequence[str]) -> int:
+        """Delete posted results by their handles; one already gone counts as done, not as deleted."""
+        removed = 0
+        for handle in refs:
+            channel_id, message_id = (int(part) for part in handle.split(":", 1))
+            try:
+                await self.client.get_partial_messageable(channel_id).get_partial_message(message_id).delete()
+            except discord.NotFound:
+                log.info("result message %s in channel %s was already gone", message_id, channel_id)
+                continue
+            removed += 1
+        return removed
 
     async def close(self) -> None:
         tasks = [t for t in self._flushers.values() if not t.done()]
@@ -175,32 +192,35 @@ class DiscordMessenger:
 
     # --- results --------------------------------------------------------------------------------
 
-    async def _deliver_followups(self, ref: ReplyRef, view: JobView, groups: list[list[discord.File]]) -> int:
+    async def _deliver_followups(self, ref: ReplyRef, view: JobView, groups: list[list[discord.File]],
+                                 posted: list[str]) -> None:
         webhook = self._webhook(ref)
         for number, files in enumerate(groups, start=1):
             last = number == len(groups)
             try:
-                await webhook.send(
+                message = await webhook.send(
                     result_caption(view, part=number, parts=len(groups)), files=files, wait=True,
                     view=result_view(view.job_id) if last else discord.utils.MISSING,
                 )
             except discord.HTTPException as exc:
                 self._forget_token(ref, exc)
-                return number - 1
-        return len(groups)
+                return
+            posted.append(f"{ref.channel_id}:{message.id}")
 
     async def _deliver_to_channel(
-        self, ref: ReplyRef, view: JobView, groups: list[list[discord.File]], *, start: int,
+        self, ref: ReplyRef, view: JobView, groups: list[list[discord.File]], posted: list[str],
     ) -> None:
+        start = len(posted)
         channel = self.client.get_partial_messageable(ref.channel_id)
         mentions = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(ref.user_id)])
         log.info("job %s: delivering to channel %s as a normal message", view.job_id, ref.channel_id)
         for number, files in enumerate(groups[start:], start=start + 1):
             last = number == len(groups)
-            await channel.send(
+            message = await channel.send(
                 result_caption(view, mention=ref.user_id, part=number, parts=len(groups)), files=files,
                 allowed_mentions=mentions, view=result_view(view.job_id) if last else discord.utils.MISSING,
             )
+            posted.append(f"{ref.channel_id}:{message.id}")
 
     # --- tokens ---------------------------------------------------------------------------------
 

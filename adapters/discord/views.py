@@ -17,7 +17,7 @@ from adapters.discord.context import report_error
 from core.commands import types as c
 from core.types import Actor, Place
 
-TEMPLATE = r"cb:(?P<action>reroll|seed|save|delete|cancel):(?P<job>[A-Za-z0-9_-]{1,64})"
+TEMPLATE = r"cb:(?P<action>reroll|seed|save|delete|cancel|report):(?P<job>[A-Za-z0-9_-]{1,64})"
 
 LABELS: dict[str, tuple[str, str, discord.ButtonStyle]] = {  # action -> (label, emoji, style)
     "reroll": ("Re-roll", "🎲", discord.ButtonStyle.primary),
@@ -25,8 +25,9 @@ LABELS: dict[str, tuple[str, str, discord.ButtonStyle]] = {  # action -> (label,
     "save": ("Save as character", "💾", discord.ButtonStyle.success),
     "delete": ("Delete", "🗑️", discord.ButtonStyle.danger),
     "cancel": ("Cancel", "✖️", discord.ButtonStyle.danger),
+    "report": ("Report", "🚩", discord.ButtonStyle.secondary),
 }
-RESULT_ACTIONS = ("reroll", "seed", "save", "delete")
+RESULT_ACTIONS = ("reroll", "seed", "save", "delete", "report")
 
 
 class ActionHandler(Protocol):

@@ -26,6 +26,7 @@ class Action(enum.StrEnum):
     DELETE = "dl"  # delete the result message
     DOCUMENT = "doc"  # send the originals as files
     CONSENT = "ok"  # confirm "I may use this face" for a pending character save
+    REPORT = "rp"  # flag a result to the community's admins
 
 
 class ButtonCodec:
@@ -64,7 +65,8 @@ class ButtonCodec:
     def result_markup(self, job_id: str) -> InlineKeyboardMarkup:
         return InlineKeyboardMarkup([
             [self._button("🎲 Re-roll", Action.REROLL, job_id),
-             self._button("🔁 Same seed", Action.SAME_SEED, job_id)],
+             self._button("🔁 Same seed", Action.SAME_SEED, job_id),
+             self._button("🚩 Report", Action.REPORT, job_id)],
             [self._button("💾 Save as character", Action.SAVE, job_id),
              self._button("📄 Originals", Action.DOCUMENT, job_id),
              self._button("🗑 Delete", Action.DELETE, job_id)],

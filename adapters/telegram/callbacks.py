@@ -17,6 +17,7 @@ from adapters.telegram.consent import ConsentBook
 from adapters.telegram.messenger import TelegramMessenger
 from core.commands import answers as a
 from core.commands import types as c
+from core.moderation.logtext import REPORTED
 from core.types import Actor, Place
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ def button_command(action: Action, job_id: str) -> c.Command:
             return c.Originals(job_id)
         case Action.DELETE:
             return c.DeleteOutput(job_id)
+        case Action.REPORT:
+            return c.Report(job_id)
     raise ValueError(f"not a job button: {action}")
 
 
@@ -81,9 +84,12 @@ class TelegramButtons:
                                           reply_to=None)
             case a.Ignored():
                 await query.answer()
-            case a.OutputDeleted():
-                self._delete(chat_id, message_id)
+            case a.OutputDeleted(messages=messages):
+                if not messages:  # a result from before castbot kept its messages: the pressed one goes
+                    self._delete(chat_id, message_id)
                 await query.answer("Deleted.")
+            case a.Reported():
+                await query.answer(REPORTED, show_alert=True)  # only the presser sees it
         return answer
 
     async def _consent(self, query: CallbackQuery, actor: Actor, token: str) -> a.Answer | None:

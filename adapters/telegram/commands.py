@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 from telegram import Bot
 from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
 
-from adapters.telegram import replies
+from adapters.telegram import render, replies
 from adapters.telegram.buttons import ButtonCodec
 from adapters.telegram.consent import ConsentBook, PendingSave
 from adapters.telegram.files import download
@@ -81,12 +82,33 @@ class TelegramCommands:
                 caption = replies.character_caption(view.name, view.description)  # fits: fields are clipped
                 self._messenger.post(chat_id, lambda: self._bot.send_photo(
                     chat_id, image, caption=caption, parse_mode=ParseMode.HTML))
+            case a.LogPage() if chat_id != int(actor.user_id):  # prompts: never in the group, only to the admin
+                await self._privately(answer, actor, chat_id=chat_id, reply_to=reply_to)
             case a.OriginalFiles(images=images):
                 for image in images:
                     self._messenger.post(chat_id, lambda image=image: self._bot.send_document(
                         chat_id, image.data, filename=image.filename))
             case _:
                 self._messenger.answer_text(chat_id, replies.answer_html(answer), reply_to=reply_to)
+
+    async def _privately(self, answer: a.Answer, actor: Actor, *, chat_id: int, reply_to: int | None) -> None:
+        """Send `answer` to the admin's private chat; the group hears only where it went (or how to open it).
+        Queued like every answer: the outcome of the private message's first page decides what the group hears."""
+        private = int(actor.user_id)
+        first, *rest = render.pages(replies.answer_html(answer), render.MAX_TEXT)
+
+        async def sent(_: object) -> None:
+            for page in rest:
+                self._messenger.post(private, lambda page=page: self._bot.send_message(
+                    private, page, parse_mode=ParseMode.HTML))
+            self._messenger.answer_text(chat_id, replies.SENT_PRIVATELY, reply_to=reply_to)
+
+        async def refused(exc: BaseException | None) -> None:
+            if isinstance(exc, Forbidden | BadRequest):  # the bot may not write first: they must open the chat once
+                self._messenger.answer_text(chat_id, replies.PRIVATE_CHAT_NEEDED, reply_to=reply_to)
+
+        self._messenger.post(private, lambda: self._bot.send_message(private, first, parse_mode=ParseMode.HTML),
+                             done=sent, failed=refused)
 
     async def _fetch(self, source: c.ImageSource) -> bytes:
         return await download(self._bot, source)

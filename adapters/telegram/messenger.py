@@ -19,15 +19,15 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, Message, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from adapters.telegram import render
 from adapters.telegram.buttons import ButtonCodec
-from adapters.telegram.files import photo_bytes
 from adapters.telegram.outbox import Call, Done, Failed, Outbox
 from adapters.telegram.pacing import ChatPacer, retry_seconds
+from adapters.telegram.results import Results, reply_parameters
 from adapters.telegram.statusref import StatusRef, shown_digest
 from core.types import JobView, OutputImage
 
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 SEND_ATTEMPTS = 4  # tries per send when Telegram answers RetryAfter
 MAX_DRAIN_ROUNDS = 100_000  # a drain task stops after this many turns even if views keep coming
-ALBUM_MAX = 10
 
 
 PostedHook = Callable[[str, str], Awaitable[None]]  # (job id, new reply reference)
@@ -63,6 +62,7 @@ class TelegramMessenger:
         self._posted: dict[str, int] = {}  # job id -> status message posted by this process
         self._posting: dict[str, JobView | None] = {}  # job id -> newest view that arrived while posting
         self._shown: dict[tuple[int, int], str] = {}  # (chat, status message) -> digest of what it shows
+        self.results = Results(bot, codec, self.send)  # result photos and their removal, paced like the rest
         self.outbox = Outbox(lambda chat_id, call: self.send(chat_id, call, answer=True), on_empty=pacer.wake)
         pacer.answers_waiting = self.outbox.waiting  # so job traffic never slips in between queued answers
 
@@ -84,32 +84,11 @@ class TelegramMessenger:
         if drain is None or drain.done():
             self._drains[ref.chat_id] = asyncio.create_task(self._drain(ref.chat_id))
 
-    async def deliver(self, reply_ref: str, view: JobView, images: Sequence[OutputImage]) -> None:
-        ref = StatusRef.decode(reply_ref)
-        markup = self._codec.result_markup(view.job_id)
-        caption = render.result_caption(view)
-        photos: list[tuple[bytes, bool]] = []  # (bytes, behind a spoiler cover)
-        documents: list[OutputImage] = []
-        for image in images:
-            data = photo_bytes(image)
-            if data is None:
-                documents.append(image)
-            else:
-                photos.append((data, image.spoiler))
-        if len(photos) == 1 and not documents:
-            await self.send(ref.chat_id, lambda: self._bot.send_photo(
-                ref.chat_id, photos[0][0], caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup,
-                reply_parameters=_reply(ref.reply_to), has_spoiler=photos[0][1]))
-            return
-        await self._send_albums(ref, photos, caption)
-        for image in documents:
-            await self.send(ref.chat_id, lambda image=image: self._bot.send_document(
-                ref.chat_id, image.data, filename=image.filename))
-        try:  # the images are out: a lost button message must not make the engine send them twice
-            await self.send(ref.chat_id, lambda: self._bot.send_message(
-                ref.chat_id, caption or "Your images are ready.", parse_mode=ParseMode.HTML, reply_markup=markup))
-        except TelegramError as exc:
-            log.warning("images of job %s delivered, their buttons not: %s", view.job_id, exc)
+    async def deliver(self, reply_ref: str, view: JobView, images: Sequence[OutputImage]) -> list[str]:
+        return await self.results.deliver(reply_ref, view, images)
+
+    async def remove(self, refs: Sequence[str]) -> int:
+        return await self.results.remove(refs)
 
     # --- paced sends for the adapter -------------------------------------------------------------
 
@@ -143,7 +122,7 @@ class TelegramMessenger:
             last = n == len(pages) - 1
             self.post(chat_id, lambda page=page, n=n, last=last: self._bot.send_message(
                 chat_id, page, parse_mode=ParseMode.HTML, reply_markup=markup if last else None,
-                reply_parameters=_reply(reply_to) if n == 0 else None))
+                reply_parameters=reply_parameters(reply_to) if n == 0 else None))
 
     @property
     def idle(self) -> bool:
@@ -206,7 +185,7 @@ class TelegramMessenger:
 
         if not self.post(ref.chat_id, lambda: self._bot.send_message(
                 ref.chat_id, render.status_text(view), parse_mode=ParseMode.HTML,
-                reply_markup=self._codec.status_markup(view), reply_parameters=_reply(ref.reply_to)),
+                reply_markup=self._codec.status_markup(view), reply_parameters=reply_parameters(ref.reply_to)),
                 done=posted, failed=failed):
             await failed(None)
 
@@ -242,7 +221,7 @@ class TelegramMessenger:
         try:
             message = await self._bot.send_message(
                 chat_id, render.status_text(view), parse_mode=ParseMode.HTML,
-                reply_markup=self._codec.status_markup(view), reply_parameters=_reply(ref.reply_to))
+                reply_markup=self._codec.status_markup(view), reply_parameters=reply_parameters(ref.reply_to))
         except RetryAfter as exc:
             self._pacer.block(chat_id, retry_seconds(exc))
             queue.setdefault(f"job:{view.job_id}", (view, ref))
@@ -271,23 +250,3 @@ class TelegramMessenger:
             log.warning("status edit failed in chat %s: %s", chat_id, exc)
             return None
         return self._note(view.job_id, StatusRef(chat_id, message_id, ref.reply_to, self._digest(view)))
-
-    async def _send_albums(self, ref: StatusRef, photos: list[tuple[bytes, bool]], caption: str) -> None:
-        for start in range(0, len(photos), ALBUM_MAX):
-            chunk = photos[start:start + ALBUM_MAX]
-            text = caption if start == 0 else None
-            if len(chunk) == 1:
-                await self.send(ref.chat_id, lambda chunk=chunk, text=text: self._bot.send_photo(
-                    ref.chat_id, chunk[0][0], caption=text, parse_mode=ParseMode.HTML,
-                    reply_parameters=_reply(ref.reply_to), has_spoiler=chunk[0][1]))
-                continue
-            media = [InputMediaPhoto(data, caption=text if i == 0 else None, parse_mode=ParseMode.HTML,
-                                     has_spoiler=spoiler) for i, (data, spoiler) in enumerate(chunk)]
-            await self.send(ref.chat_id, lambda media=media: self._bot.send_media_group(
-                ref.chat_id, media, reply_parameters=_reply(ref.reply_to)))
-
-
-def _reply(message_id: int | None) -> ReplyParameters | None:
-    if message_id is None:
-        return None
-    return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)

@@ -14,6 +14,7 @@ from adapters.telegram.render import clip, escape
 from core.commands import answers as a
 from core.commands.forget import forgotten_text, preview_text
 from core.commands.help import help_lines
+from core.moderation.logtext import REPORTED, log_lines, removed_text, text_next_page
 from core.phrasing import Phrasing
 from core.types import JobState, QuotaView
 
@@ -27,6 +28,9 @@ PHRASING = Phrasing(
     name_user="replying to one of their messages with the command, by their numeric id, or by an @username "
               "I have seen in this chat",
 )
+SENT_PRIVATELY = "I sent you the log in our private chat (it shows members' prompts, so not here)."
+PRIVATE_CHAT_NEEDED = ("The log shows members' prompts, so I send it privately, but I can't write to you first: open a "
+                       "private chat with me, press Start, then send /admin log here again.")
 PHOTOS_HINT = ("Photos: send the command as a photo's caption, reply to a photo with it, or send an album "
                "(character first) captioned with it.")
 
@@ -48,7 +52,9 @@ _ONE_LINERS: dict[type, Callable[[Any], str]] = {
     a.BanChanged: lambda r: f"User <code>{escape(r.user_id)}</code> {'banned' if r.banned else 'unbanned'}.",
     a.JobAccepted: lambda r: f"Accepted <code>{escape(r.view.job_id)}</code>.",
     a.RatingShown: lambda r: "\n".join(escape(line) for line in r.lines()),
-    a.OutputDeleted: lambda r: f"Deleted the images of <code>{escape(r.job_id)}</code>.",
+    a.OutputDeleted: lambda r: escape(removed_text(r)),
+    a.Reported: lambda r: escape(REPORTED),
+    a.LogPage: lambda r: "\n".join(escape(line) for line in log_lines(r, next_page=text_next_page(r))),
     a.OriginalFiles: lambda r: f"{len(r.images)} original file(s).",
     a.CharacterShown: lambda r: character_caption(r.view.name, r.view.description),
     a.ForgetPreview: lambda r: escape(preview_text(r, "send /forget_me --confirm")),

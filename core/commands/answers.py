@@ -160,9 +160,48 @@ class FilterPage:
 
 @dataclass(frozen=True, slots=True)
 class OutputDeleted:
-    """The actor may delete this job's output message; the adapter deletes it (core stores no messages)."""
+    """The job's results are removed: `messages` posted results deleted on the platform by core (through the
+    Messenger), and the stored images. With 0 (results posted before castbot kept their messages) a button's
+    adapter deletes the message the button was on. `banned_user`: the author, when the admin banned them too."""
 
     job_id: str
+    messages: int = 0
+    banned_user: str | None = None
+    left: int = 0  # posted messages the platform would not delete (too old, already gone): the admin is told
+
+
+@dataclass(frozen=True, slots=True)
+class Reported:
+    """The report reached the admins (the same answer for a repeat: nothing about earlier reports is told)."""
+
+    job_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One line of /admin log: a job (`kind` "job") or a moderation event (`kind` as in core.store.modlog)."""
+
+    at: float
+    kind: str
+    user_id: str  # the job's author, or whom the event is about
+    job_id: str = ""
+    user_name: str = ""
+    chat_id: str = ""
+    model: str = ""
+    prompt: str = ""  # admins only: shown in the log, never in public
+    outcome: str = ""  # a job's state (and error); an event's detail
+    actor_id: str = ""  # who did it (a reporter, an admin); "" for castbot
+
+
+@dataclass(frozen=True, slots=True)
+class LogPage:
+    """Admins only, and shown only to the asker (Discord: ephemeral; Telegram: their private chat)."""
+
+    entries: tuple[LogEntry, ...]
+    page: int
+    has_more: bool
+    user_id: str | None = None
+    since: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,5 +270,5 @@ class Ignored:
 Answer = (
     JobAccepted | QuotaShown | HistoryPage | CharacterPage | CharacterShown | CharacterSaved | ConsentNeeded
     | Renamed | Deleted | Cancelled | PolicyUpdated | BanChanged | Stats | RatingShown | OutputDeleted | OriginalFiles
-    | HelpAnswer | ForgetPreview | Forgotten | Throttled | Ignored | FilterChanged | FilterPage
+    | HelpAnswer | ForgetPreview | Forgotten | Throttled | Ignored | FilterChanged | FilterPage | LogPage | Reported
 )

@@ -31,7 +31,7 @@ from core.types import ImageRole
 
 _COMMAND_RE = re.compile(r"^/(?P<name>[A-Za-z0-9_-]{1,32})(?:@(?P<bot>[A-Za-z0-9_]{1,64}))?(?:\s+|$)")
 _FLAG_RE = re.compile(r"^--(?P<name>[a-z][a-z0-9-]*)(?:=(?P<value>.*))?$", re.IGNORECASE)
-_BARE_FLAGS = frozenset({"consent", "confirm"})  # flags that take no value
+_BARE_FLAGS = frozenset({"consent", "confirm", "ban"})  # flags that take no value
 _TRUE, _FALSE = {"yes", "on", "true", "1", "y"}, {"no", "off", "false", "0", "n"}
 NOT_A_COMMAND = "Commands start with /, for example /imagine --char Luna on a beach. Try /help."
 
@@ -129,6 +129,10 @@ def to_command(name: str, args: str, images: ImageWords = NO_IMAGE_WORDS) -> Par
         return Parsed(c.Start())
     if name == "forget_me":
         return Parsed(c.ForgetMe(confirm="confirm" in flags))
+    if name == "report":  # the Report button's typed form (the console has no buttons)
+        if len(words) != 1 or flags:
+            raise Usage(command="report", usage=usage_line("report"))
+        return Parsed(c.Report(words[0]))
     raise UnknownCommand(command=name, known=tuple(COMMANDS))
 
 
@@ -196,6 +200,12 @@ def _admin(args: str) -> c.Command:
         return c.AdminFilter(action, " ".join(words[2:]))
     if action == "list" and len(words) <= 3:
         return c.AdminFilter("list", page=_page(words[2] if len(words) == 3 else flags.get("page", "1")))
+    if sub == "log" and len(words) <= 2 and set(flags) <= {"since", "page", "user"}:
+        who = words[1] if len(words) == 2 else flags.get("user")
+        return c.AdminLog(user=user_ref(who) if who else None, since=flags.get("since"),
+                          page=_page(flags.get("page", "1")))
+    if sub == "remove" and len(words) == 2 and set(flags) <= {"ban"}:
+        return c.DeleteOutput(words[1], ban=flags.get("ban", "no").lower() in _TRUE)
     raise Usage(command="admin", usage=usage_line("admin"))
 
 

@@ -20,6 +20,7 @@ from core.commands.help import help_answer
 from core.commands.precheck import check_size
 from core.errors import ConsentRequired, UnknownUser, Usage
 from core.image_errors import MissingImage
+from core.moderation.audit import AuditDesk
 from core.moderation.rules import FilterKind
 from core.phrasing import TEXT, Phrasing
 
@@ -107,9 +108,12 @@ class CommandRouter:
                 except ConsentRequired:  # nothing stored: the same command again with consent saves it
                     return a.ConsentNeeded(name, "", job_id=job_id)
                 return a.CharacterSaved(saved)
-            case c.DeleteOutput(job_id=job_id):
-                await s.delete_output(actor, place, job_id)
-                return a.OutputDeleted(job_id)
+            case c.DeleteOutput(job_id=job_id, ban=ban):  # the one removal path: the button and /admin remove
+                return await AuditDesk(s).remove(actor, place, job_id, ban=ban)
+            case c.AdminLog():
+                return await AuditDesk(s).log(actor, place, command, page_size=self.page_size)
+            case c.Report(job_id=job_id):
+                return await AuditDesk(s).report(actor, place, job_id)
             case c.ForgetMe(confirm=False):
                 return await s.forget_preview(actor, place)
             case c.ForgetMe(confirm=True):

@@ -18,7 +18,7 @@ COMMANDS: dict[str, str] = {
     "history": "your recent jobs",
     "cancel": "cancel your latest running job",
     "forget_me": "delete everything castbot keeps about you (asks first)",
-    "admin": "community settings: quota, ban, unban, stats, rating, prompt filters (admins only)",
+    "admin": "community settings: quota, ban, unban, stats, rating, prompt filters, log, remove (admins only)",
 }
 
 # Generation command -> (default model, models it may be switched to with --model)
@@ -58,7 +58,10 @@ USAGE: dict[str, tuple[str, ...]] = {
         "/admin ban USER · /admin unban USER · /admin stats",
         "/admin rating [sfw|nsfw] [--flagged withhold|spoiler] — this chat's rating and what happens to flagged images",
         "/admin filter add|remove WORD · /admin filter add|remove --pattern REGEX · /admin filter list [--page N]",
+        "/admin log [USER] [--since 2h|3d|2026-12-01] [--page N] — who generated what, and reports",
+        "/admin remove JOB_ID [--ban] — delete a result (and ban its author)",
     ),
+    "report": ("/report JOB_ID — flag a result to the community's admins",),
     "history": ("/history [PAGE]",),
     "cancel": ("/cancel [JOB_ID]",),
     "help": ("/help [COMMAND]",),

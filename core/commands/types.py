@@ -206,6 +206,16 @@ class AdminFilter:
         return cls(action, pattern if pattern is not None else word or "", pattern is not None, page)
 
 
+@dataclass(frozen=True, slots=True)
+class AdminLog:
+    """`/admin log [USER] [--since 2h|3d|2026-12-01] [--page N]`: jobs and moderation events, newest first.
+    `since` stays text: core reads it against its own clock."""
+
+    user: UserRef | None = None
+    since: str | None = None
+    page: int = 1
+
+
 # --- buttons under a job's message -----------------------------------------------------------------
 
 
@@ -228,6 +238,16 @@ class SaveFromJob:
 
 @dataclass(frozen=True, slots=True)
 class DeleteOutput:
+    """The Delete button, or an admin's `/admin remove JOB [--ban]`: one removal path (core.moderation.audit)."""
+
+    job_id: str
+    ban: bool = False  # also ban the job's author (admins only)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A member flags a result to the community's admins (the Report button; the console's /report JOB)."""
+
     job_id: str
 
 
@@ -246,6 +266,6 @@ class Invalid:
 
 Command = (
     Generate | CharacterSave | CharacterList | CharacterShow | CharacterRename | CharacterDelete | Quota | History
-    | Cancel | Help | Start | AdminQuota | AdminBan | AdminUnban | AdminStats | AdminRating | AdminFilter | Reroll
-    | SaveFromJob | DeleteOutput | Originals | ForgetMe | Invalid
+    | Cancel | Help | Start | AdminQuota | AdminBan | AdminUnban | AdminStats | AdminRating | AdminFilter | AdminLog
+    | Reroll | SaveFromJob | DeleteOutput | Originals | ForgetMe | Report | Invalid
 )

@@ -18,12 +18,12 @@ from pathlib import Path
 from core import metrics
 from core.catalog import MODELS
 from core.clock import Clock
-from core.errors import Conflict, NotFoundError
+from core.errors import NotFoundError
 from core.jobs.active import ActiveJobs, Owner
 from core.jobs.admission import FairQueue, Ticket
 from core.jobs.budget import RequestBudget
 from core.jobs.context import CreditsAlarm, EngineConfig, JobContext, UploadCache
-from core.jobs.explain import CANCELLED_MESSAGE
+from core.jobs.explain import CANCELLED_MESSAGE, refuse_cancel
 from core.jobs.messenger import Messenger
 from core.jobs.polling import DurationModel
 from core.jobs.run import drive
@@ -222,6 +222,9 @@ class JobEngine:
         return job_view(job, now=self.clock.now(), median=median, position=position,
                         slots=self.config.limits.max_in_flight)
 
+    def messenger(self, platform: str) -> Messenger | None:
+        return self._messengers.get(platform)
+
     async def push_view(self, job: JobRecord, *, force: bool = False) -> None:
         messenger = self._messengers.get(job.platform)
         if messenger is None and job.state.is_final and job.reply_ref:
@@ -274,10 +277,7 @@ class JobEngine:
         if job is None:
             raise NotFoundError("There is no such job.")
         if not job.state.is_cancellable:
-            if job.state == JobState.DELIVERED:
-                raise Conflict("That job is already finished and delivered.")
-            if job.state == JobState.COMPLETED:
-                raise Conflict("That job is finished; its images are on their way.")
+            refuse_cancel(job.state)
             return job  # already failed, cancelled or expired: nothing to stop
         task = self._tasks.get(job_id)
         if task is not None:

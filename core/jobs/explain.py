@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+from core.errors import Conflict
 from core.segmind.errors import AuthError, BadRequest, Failed, NoCredits, NotFound, SegmindError
+from core.types import JobState
 
 NOTHING_CHARGED = "Nothing was charged."
 _CONTENT_BLOCK = re.compile(r"nsfw|safety|safe|content|moderat|rai\b|policy|inappropriate|blocked", re.I)
@@ -44,6 +46,15 @@ TIMED_OUT_MESSAGE = f"Segmind took far too long with this job, so it was stopped
 UNDELIVERABLE_MESSAGE = f"The images were made but could not be sent to this chat. {NOTHING_CHARGED}"
 INTERRUPTED_MESSAGE = f"Restarts interrupted this job twice, so it was stopped. Please try again. {NOTHING_CHARGED}"
 CANCELLED_MESSAGE = f"Cancelled. {NOTHING_CHARGED}"
+
+
+def refuse_cancel(state: JobState) -> None:
+    """A finished job cannot be cancelled: say why when there is something to say (a failed, cancelled or
+    expired job simply stays as it is)."""
+    if state == JobState.DELIVERED:
+        raise Conflict("That job is already finished and delivered.")
+    if state == JobState.COMPLETED:
+        raise Conflict("That job is finished; its images are on their way.")
 
 
 def _short(text: str | None, limit: int = 160) -> str:

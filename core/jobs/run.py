@@ -32,6 +32,7 @@ from core.segmind.errors import (
     is_retryable,
 )
 from core.segmind.remote import RemoteHandle, RemoteStatus
+from core.store.auditlog import AuditStore
 from core.store.sqlite import JobRecord
 from core.types import ImageInput, ImageRole, JobState
 
@@ -252,10 +253,11 @@ async def _deliver(ctx: JobContext, job: JobRecord) -> None:
         return
     images = list(screened.images)
     started = ctx.clock.now()
+    posted = None
     for attempt, backoff in enumerate((*DELIVERY_BACKOFF, None), start=1):
         job = await _refresh(ctx, job)
         try:
-            await messenger.deliver(job.reply_ref, ctx.host.view(job), images)
+            posted = await messenger.deliver(job.reply_ref, ctx.host.view(job), images)
             break
         except Exception:
             log.warning("delivery of job %s failed (attempt %d)", job.job_id, attempt, exc_info=True)
@@ -264,4 +266,9 @@ async def _deliver(ctx: JobContext, job: JobRecord) -> None:
                 return
             await ctx.clock.sleep(backoff)
     metrics.DELIVERY_LATENCY.labels(platform=job.platform).observe(max(0.0, ctx.clock.now() - started))
-    await _finish(ctx, job.job_id, JobState.DELIVERED, None)
+    await _finish(ctx, job.job_id, JobState.DELIVERED, None)  # first: the user's final status waits on nothing
+    if posted:  # where the results are, so an admin's removal can delete them; never a reason to deliver again
+        try:
+            await AuditStore(ctx.store).save_messages(job.job_id, posted)
+        except Exception:
+            log.warning("job %s: its result messages were not recorded", job.job_id, exc_info=True)

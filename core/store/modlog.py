@@ -51,9 +51,12 @@ class ModLog:
                 (scope_id, platform, kind, user_id, actor_id, job_id, detail[:DETAIL_MAX], now))
 
     async def events(self, *, scope_id: str, user_id: str | None = None, since: float | None = None,
-                     kinds: tuple[str, ...] = (), limit: int = 20, before_id: int | None = None) -> list[ModEvent]:
+                     kinds: tuple[str, ...] = (), limit: int = 20, before_id: int | None = None,
+                     platform: str | None = None) -> list[ModEvent]:
         """Newest first; page on with `before_id` = the last event_id of the previous page."""
         sql, args = f"SELECT {_COLUMNS} FROM mod_events WHERE scope_id = ?", [scope_id]
+        if platform is not None:
+            sql, args = sql + " AND platform = ?", [*args, platform]
         if user_id is not None:
             sql, args = sql + " AND user_id = ?", [*args, user_id]
         if since is not None:

@@ -135,6 +135,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         "CREATE INDEX jobs_by_user_time ON jobs (scope_id, platform, user_id, created_at, job_id)",
     ),
+    # 9: the platform messages a job's results were posted as (core.store.auditlog), so an admin's removal
+    # from the log can delete them on the platform; `ref` is the adapter's own opaque handle.
+    (
+        """CREATE TABLE job_messages (
+            job_id TEXT NOT NULL REFERENCES jobs (job_id) ON DELETE CASCADE,
+            position INTEGER NOT NULL, ref TEXT NOT NULL,
+            PRIMARY KEY (job_id, position))""",
+        "CREATE INDEX mod_events_by_job ON mod_events (job_id, kind, actor_id)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -21,6 +21,7 @@ from typing import Any
 from tests.chaos.fake_telegram import ChaosTelegramServer
 from tests.chaos.hostile_rules import filters_set, rule_cases
 from tests.chaos.invariants import connect_ro
+from tests.chaos.reports import admin_log_in_group, report_sweep, with_report
 from tests.chaos.scenario import bot_replies, button_data, community_chat, until, user_id
 from tests.fakes import hostile_images as hi
 
@@ -214,7 +215,11 @@ async def hostile_sweep(fake: ChaosTelegramServer, db: Path, other_community_cha
     if pre_restart is not None:
         played += 2
         problems += await _presses(fake, db, pre_restart, intruder, transcript)
-    return played, problems
+    reporter, result = (intruder, pre_restart[2]) if pre_restart else (raw_photo_chat,
+                                                                         with_report(fake, raw_photo_chat))
+    reported, found = await report_sweep(fake, db, result, reporter, HOSTILE_GROUP, HOSTILE_USER, transcript)
+    found += await admin_log_in_group(fake, HOSTILE_GROUP, HOSTILE_ADMIN, transcript)
+    return played + reported + 1, problems + found
 
 
 async def _save_unconfirmed(fake: ChaosTelegramServer, chat: int, transcript: list[str]) -> list[str]:

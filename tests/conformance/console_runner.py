@@ -8,7 +8,7 @@ from adapters.console.session import ConsoleSession
 from bot.app import App
 from core.types import Actor, Place
 from tests.conformance.harness import pass_time
-from tests.conformance.script import ASSETS, Observed, Step, answer_kind, refusal_kind
+from tests.conformance.script import ASSETS, Observed, Step, observed
 from tests.fakes.clock import FakeClock
 
 IMAGE_FLAGS = {None: "--image", "character": "--image", "pose": "--pose-image", "scene": "--scene-image"}
@@ -22,6 +22,7 @@ class ConsoleRunner:
     def __init__(self, app: App, clock: FakeClock, messenger) -> None:
         self._app = app
         self.simulator = app.simulator
+        self._messenger = messenger
         self._clock = clock
         place = Place(self.platform, self.scope_id, self.scope_id)
         self.sessions = {
@@ -44,7 +45,7 @@ class ConsoleRunner:
             if step.target is not None:
                 words.append(self.user_id(step.target))
             await asyncio.wait_for(session.handle(" ".join(words)), REAL_TIMEOUT)
-        return Observed(refusal=refusal_kind(session.last_error), answer=answer_kind(session.last_answer))
+        return observed(session.last_error, session.last_answer)
 
     async def settle(self) -> None:
         loop = asyncio.get_running_loop()
@@ -56,3 +57,6 @@ class ConsoleRunner:
 
     async def wait(self, seconds: float) -> None:
         await pass_time(self._clock, seconds)
+    async def result_shown(self, job_id: str) -> bool:
+        """The console's results are the image files it wrote into its output folder."""
+        return any(self._messenger.out_dir.glob(f"{job_id[:8]}-*"))

@@ -27,7 +27,7 @@ from core.commands import types as c
 from core.commands.parser import parse
 from core.errors import UserError
 from tests.conformance.harness import pass_time
-from tests.conformance.script import ASSETS, Observed, Settle, Step, answer_kind, refusal_kind
+from tests.conformance.script import ASSETS, Observed, Settle, Step, observed
 from tests.discord.conftest import DiscordWorld, option, sub
 from tests.fakes.discord_payloads import user_payload
 
@@ -67,18 +67,24 @@ class DiscordRunner:
                 "permissions": MANAGE_GUILD if role == "admin" else "0"}
 
     async def run(self, step: Step) -> Observed:
-        if step.command is not None:
+        if isinstance(step.command, c.DeleteOutput) and step.command.ban:  # no button bans: /admin remove
+            gone, sent = False, await self._send(step, step.command)
+        elif step.command is not None:
             gone = self._gone(step.command)
             sent = await self._press(step.role, step.command)
         else:
             assert step.text is not None
-            gone, sent = False, await self._slash(step)
+            gone, sent = False, await self._send(step, parse(step.text).command)
         outcome = await self._outcome(sent)
         if gone and isinstance(outcome, a.OutputDeleted):
             await self._unknown_message()
         if isinstance(outcome, UserError):
-            return Observed(refusal=refusal_kind(outcome), answer=None)
-        return Observed(refusal=None, answer=answer_kind(outcome))
+            return observed(outcome, None)
+        return observed(None, outcome)
+
+    async def result_shown(self, job_id: str) -> bool:
+        marker = f"cb:reroll:{job_id}"
+        return any(marker in str(m.get("components")) for m in self.dc.messages.values())
 
     async def settle(self) -> None:
         loop = asyncio.get_running_loop()
@@ -103,9 +109,7 @@ class DiscordRunner:
 
     # --- slash commands -------------------------------------------------------------------------
 
-    async def _slash(self, step: Step) -> dict[str, Any]:
-        assert step.text is not None
-        command = parse(step.text).command
+    async def _send(self, step: Step, command: c.Command) -> dict[str, Any]:
         attachments = [self.dc.add_attachment(ASSETS[asset].read_bytes(), filename=f"{asset}.png")
                        for _, asset in step.images]
         images = [option(SLOTS[role or asset], att["id"], 11)
@@ -155,13 +159,19 @@ class DiscordRunner:
             case c.AdminFilter(action=action, value=value, pattern=pattern, page=page):
                 opts = [option("pattern" if pattern else "word", value)] if value else []
                 return "admin", [sub("filter", option("action", action), *opts, option("page", page, 4))]
+            case c.AdminLog(since=since, page=page):
+                opts = [option("user", str(USERS[target]), 6)] if target else []
+                opts += [option("since", since)] if since else []
+                return "admin", [sub("log", *opts, option("page", page, 4))]
+            case c.DeleteOutput(job_id=job_id, ban=ban):
+                return "admin", [sub("remove", option("job", job_id), option("ban", ban, 5))]
         raise AssertionError(f"the Discord runner has no slash form for {command!r}")
 
     # --- buttons --------------------------------------------------------------------------------
 
     async def _press(self, role: str, command: c.Command) -> dict[str, Any]:
         job_id: str = command.job_id  # type: ignore[union-attr]
-        action = {c.DeleteOutput: "delete", c.SaveFromJob: "save"}.get(type(command))
+        action = {c.DeleteOutput: "delete", c.SaveFromJob: "save", c.Report: "report"}.get(type(command))
         if isinstance(command, c.Reroll):
             action = "seed" if command.same_seed else "reroll"
         assert action is not None, command

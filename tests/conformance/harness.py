@@ -52,13 +52,15 @@ async def play(runner: Runner, store: SqliteStore, script: tuple[Step | Settle |
             step = dataclasses.replace(step, command=dataclasses.replace(step.command, job_id=labels[step.job]))
         jobs = await _job_ids(store, runner.scope_id)
         units = await _units(store, runner, step.role)
+        events = await _events(store, runner.scope_id)
         observed = await runner.run(step)
         created = await _job_ids(store, runner.scope_id) - jobs
         if step.label and created:
             labels[step.label] = next(iter(created))
-        problems += [f"step {number} {step.role} {step.text or step.command!r}: {p}"
-                     for p in await _compare(store, runner, step, observed, bool(created),
-                                             await _units(store, runner, step.role) - units)]
+        found = await _compare(store, runner, step, observed, bool(created),
+                               await _units(store, runner, step.role) - units)
+        found += await _compare_audit(store, runner, step, observed, events)
+        problems += [f"step {number} {step.role} {step.text or step.command!r}: {p}" for p in found]
     if script and isinstance(script[-1], Settle):
         problems += await _segmind_calls(store, runner)
     return problems
@@ -78,6 +80,37 @@ async def _segmind_calls(store: SqliteStore, runner: Runner) -> list[str]:
     if sync != sum(1 for (ref,) in rows if not ref):
         problems.append(f"Segmind saw {sync} synchronous call(s); the store made {sum(1 for (r,) in rows if not r)}")
     return problems
+
+
+async def _compare_audit(store: SqliteStore, runner: Runner, step: Step, observed: Observed,
+                         before: dict[str, int]) -> list[str]:
+    """The moderation log's new rows, what /admin log showed against the store, and a removal's traces."""
+    want, found = step.expect, []
+    after = await _events(store, runner.scope_id)
+    for kind, added in want.events.items():
+        if after.get(kind, 0) - before.get(kind, 0) != added:
+            found.append(f"{after.get(kind, 0) - before.get(kind, 0)} {kind} event(s), expected {added}")
+    if want.log is not None:
+        user = runner.user_id(step.target) if step.target else None
+        rows = await store.fetch_all(
+            "SELECT job_id, user_id, prompt FROM jobs WHERE scope_id = ? AND (? IS NULL OR user_id = ?) "
+            "ORDER BY created_at DESC, job_id DESC", (runner.scope_id, user, user))
+        newest = [tuple(r) for r in rows][:len(observed.log)]
+        if len(observed.log) < want.log or list(observed.log) != newest:
+            found.append(f"log showed {observed.log}, expected the newest {want.log}+ of {newest}")
+    if want.removed and step.command is not None:
+        job_id = step.command.job_id  # type: ignore[union-attr]
+        outputs = await store.fetch_all("SELECT path FROM job_outputs WHERE job_id = ?", (job_id,))
+        folder = store.data_dir / "outputs" / job_id
+        if outputs or (folder.exists() and any(folder.iterdir())) or await runner.result_shown(job_id):
+            found.append(f"job {job_id} not removed: rows {len(outputs)}, folder {folder.exists()}")
+    return found
+
+
+async def _events(store: SqliteStore, scope_id: str) -> dict[str, int]:
+    rows = await store.fetch_all("SELECT kind, COUNT(*) FROM mod_events WHERE scope_id = ? GROUP BY kind",
+                                 (scope_id,))
+    return {kind: int(count) for kind, count in rows}
 
 
 async def _compare(store: SqliteStore, runner: Runner, step: Step, observed: Observed, created: bool,

@@ -66,6 +66,9 @@ class Expect:
     daily: int | None = None  # the community's daily allowance afterwards
     refusal: str | None = None  # refusal_kind of the error, None = accepted
     answer: str | None = None  # answer_kind, when it matters (consent_needed)
+    events: Mapping[str, int] = field(default_factory=dict)  # moderation-log kind -> rows added in the scope
+    log: int | None = None  # /admin log showed at least this many jobs, each with its author and prompt
+    removed: bool = False  # the pressed job's images are gone: stored files, rows and the platform's messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,7 @@ class Wait:
 class Observed:
     refusal: str | None
     answer: str | None
+    log: tuple[tuple[str, str, str], ...] = ()  # (job id, author, prompt) of each job an /admin log answer showed
 
 
 class Runner(Protocol):
@@ -110,6 +114,10 @@ class Runner(Protocol):
     async def settle(self) -> None: ...
 
     async def wait(self, seconds: float) -> None: ...
+
+    async def result_shown(self, job_id: str) -> bool:
+        """Is any message with the job's results still on the platform (console: a written image file)?"""
+        ...
 
 
 _KINDS: tuple[tuple[type[UserError], str], ...] = (
@@ -131,6 +139,13 @@ def answer_kind(answer: a.Answer | None) -> str | None:
         return None
     name = type(answer).__name__
     return "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in name).lstrip("_")
+
+
+def observed(refusal: BaseException | None, answer: a.Answer | None) -> Observed:
+    """What every runner reports: the refusal or answer its adapter handled, and the jobs a log showed."""
+    rows = tuple((e.job_id, e.user_id, e.prompt) for e in answer.entries if e.kind == "job") \
+        if isinstance(answer, a.LogPage) else ()
+    return Observed(refusal=refusal_kind(refusal), answer=answer_kind(answer), log=rows)
 
 
 def allowed(action: str, role: str) -> bool:
@@ -247,6 +262,24 @@ SCRIPT: tuple[Step | Settle, ...] = (
     Step("other", "/character delete Mira", expect=Expect(characters={"Mira": True}, refusal="not_allowed")),
     Step("owner", "/character delete Mira", expect=Expect(characters={"Mira": False})),
     Settle(),
+    # --- reports, the audit log, an admin's removal with a ban ---
+    Step("admin", "/admin quota --daily 40", expect=Expect(daily=40)),
+    Step("owner", "/character save Nova --consent", images=CHAR, expect=Expect(characters={"Nova": True})),
+    Step("owner", "/imagine --char Nova a knight in the rain", label="flagged", expect=Expect(job=True, units=1)),
+    Settle(),
+    Step("other", command=c.Report(""), job="flagged", expect=Expect(events={"report": 1}, answer="reported")),
+    # a flood of presses: the same member's report counts once, and reads the same (nothing about the first)
+    Step("other", command=c.Report(""), job="flagged", expect=Expect(events={"report": 0}, answer="reported")),
+    Step("banned", command=c.Report(""), job="flagged", expect=Expect(events={"report": 1}, answer="reported")),
+    Step("other", "/admin log", expect=Expect(refusal="not_allowed")),
+    Step("admin", "/admin log", expect=Expect(answer="log_page", log=5)),
+    Step("admin", "/admin log --since 1d", target="owner", expect=Expect(answer="log_page", log=5)),
+    Step("admin", "/admin log --since yesterday", expect=Expect(refusal="bad_value")),
+    # removing with a ban is an admin's: the owner's own --ban is refused and removes nothing
+    Step("owner", command=c.DeleteOutput("", ban=True), job="flagged", expect=Expect(refusal="not_allowed")),
+    Step("admin", command=c.DeleteOutput("", ban=True), job="flagged",
+         expect=Expect(events={"output_deleted": 1, "ban": 1}, banned={"owner": True}, removed=True)),
+    Step("admin", "/admin unban", target="owner", expect=Expect(banned={"owner": False})),
 )
 
 # The per-person command rate limit, played with its own settings (the script above acts faster than people do,

@@ -15,7 +15,7 @@ from adapters.telegram.adapter import Outcome
 from adapters.telegram.buttons import Action
 from core.commands import types as c
 from tests.conformance.harness import pass_time
-from tests.conformance.script import ASSETS, Observed, Step, answer_kind, refusal_kind
+from tests.conformance.script import ASSETS, Observed, Step, observed
 from tests.telegram.conftest import TelegramWorld
 
 GROUP = -7001
@@ -40,6 +40,8 @@ class TelegramRunner:
             name = shlex.quote(step.command.name)
             text = f"/character save {name} --job {step.command.job_id} --index {step.command.index + 1}"
             return await self._send(step.role, text, ())
+        if isinstance(step.command, c.DeleteOutput) and step.command.ban:  # no button bans: the admin types it
+            return await self._send(step.role, f"/admin remove {step.command.job_id} --ban", ())
         if step.command is not None:
             return await self._press(step.role, step.command)
         assert step.text is not None
@@ -49,7 +51,9 @@ class TelegramRunner:
                     target: str | None = None) -> Observed:
         tg, uid = self._world.tg, USERS[role]
         extra = {}
-        if target is not None and text.split()[-1] == "unban":
+        if target is not None and text.startswith("/admin log"):
+            text += f" {USERS[target]}"  # by numeric id
+        elif target is not None and text.split()[-1] == "unban":
             text += f" @user{USERS[target]}"  # seen: they posted here (the fake's usernames are user<ID>)
         elif target is not None:
             extra["reply_to_message"] = tg.send_text(GROUP, USERS[target], "hello")
@@ -77,17 +81,20 @@ class TelegramRunner:
 
     async def _result(self, job_id: str) -> dict:
         """The message carrying the job's buttons, as it was delivered."""
-        def find() -> dict | None:
-            for message in self._world.tg.bot_messages(GROUP):
-                rows = message.get("reply_markup", {}).get("inline_keyboard", [])
-                if any(b.get("callback_data") == f"{Action.REROLL}:{job_id}" for row in rows for b in row):
-                    return message
-            return None
-
         if job_id not in self._results:
-            await self._world.until(lambda: find() is not None, what=f"result message of {job_id}")
-            self._results[job_id] = find()  # type: ignore[assignment]
+            await self._world.until(lambda: self._find(job_id) is not None, what=f"result message of {job_id}")
+            self._results[job_id] = self._find(job_id)  # type: ignore[assignment]
         return self._results[job_id]
+
+    def _find(self, job_id: str) -> dict | None:
+        for message in self._world.tg.bot_messages(GROUP):
+            rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+            if any(b.get("callback_data") == f"{Action.REROLL}:{job_id}" for row in rows for b in row):
+                return message
+        return None
+
+    async def result_shown(self, job_id: str) -> bool:
+        return self._find(job_id) is not None
 
     async def _outcome(self, key: str) -> Outcome:
         outcomes = self._world.adapter.outcomes
@@ -111,10 +118,12 @@ def _button(command: c.Command) -> tuple[Action, str]:
             return Action.DOCUMENT, job_id
         case c.DeleteOutput(job_id=job_id):
             return Action.DELETE, job_id
+        case c.Report(job_id=job_id):
+            return Action.REPORT, job_id
         case c.Cancel(job_id=job_id) if job_id:
             return Action.CANCEL, job_id
     raise ValueError(f"no Telegram button for {command!r}")
 
 
 def _observed(outcome: Outcome) -> Observed:
-    return Observed(refusal=refusal_kind(outcome.error), answer=answer_kind(outcome.answer))
+    return observed(outcome.error, outcome.answer)

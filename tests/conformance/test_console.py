@@ -9,6 +9,7 @@ import pytest
 
 from adapters.console.messenger import ConsoleMessenger
 from bot.app import build_app
+from core.commands import types as c
 from core.commands.answers import CharacterSaved, ConsentNeeded
 from core.commands.router import CommandRouter
 from core.commands.types import CharacterSave, ImageSource
@@ -17,7 +18,7 @@ from core.simulator.server import SimConfig
 from core.types import Actor, Place
 from tests.conformance.console_runner import ConsoleRunner
 from tests.conformance.harness import MISJUDGED, MISJUDGED_PROBLEMS, play
-from tests.conformance.script import ASSETS, FLOOD, FLOOD_BURST, FLOOD_PER_MINUTE
+from tests.conformance.script import ASSETS, CHAR, FLOOD, FLOOD_BURST, FLOOD_PER_MINUTE, Expect, Settle, Step
 from tests.console.conftest import console_settings
 from tests.fakes.clock import FakeClock
 
@@ -71,3 +72,24 @@ async def test_only_the_saver_may_confirm_a_pending_save(tmp_path):
         assert await app.store.fetch_all("SELECT name FROM characters") == []
         saved = await router.handle(saver, place, confirm, sources=(source,), fetch=fetch, confirmed_by=saver)
         assert isinstance(saved, CharacterSaved) and saved.view.owner_id == "saver"
+
+
+async def test_the_harness_reports_wrong_audit_outcomes(tmp_path):
+    """Report counts, what a log showed, and a removal's traces are each compared, and can each be wrong."""
+    wrong = (
+        Step("owner", "/character save Nova --consent", images=CHAR),
+        Step("owner", "/imagine --char Nova a knight", label="j", expect=Expect(job=True, units=1)),
+        Settle(),
+        Step("other", command=c.Report(""), job="j", expect=Expect(events={"report": 2}, answer="reported")),
+        Step("admin", "/admin log", expect=Expect(answer="log_page", log=2)),
+        Step("admin", command=c.Report(""), job="j", expect=Expect(removed=True, answer="reported")),
+    )
+    clock = FakeClock()
+    async with build_app(console_settings(tmp_path / "data"), clock=clock) as app:
+        messenger = ConsoleMessenger(tmp_path / "out", stream=io.StringIO(), live=False)
+        problems = await play(ConsoleRunner(app, clock, messenger), app.store, wrong)
+    found = [p.split(": ", 1)[1] for p in problems]
+    assert found[0] == "1 report event(s), expected 2"
+    assert found[1].startswith("log showed (") and "expected the newest 2+" in found[1]
+    assert found[2].startswith("job ") and "not removed" in found[2]
+    assert len(found) == 3

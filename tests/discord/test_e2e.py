@@ -60,7 +60,7 @@ async def test_save_character_then_imagine_with_it(world: DiscordWorld) -> None:
     result = await delivered(world, sent["token"])
     assert len(result.files) == 2
     job_id = custom_ids(result)[0].split(":")[2]
-    assert custom_ids(result) == [f"cb:{a}:{job_id}" for a in ("reroll", "seed", "save", "delete")]
+    assert custom_ids(result) == [f"cb:{a}:{job_id}" for a in ("reroll", "seed", "save", "delete", "report")]
     final = await world.until(lambda: [c for c in world.dc.find("PATCH", f"{sent['token']}/messages/@original")
                                        if "Done" in c.json["content"]], what="final status")
     assert final[-1].json.get("components") in ([], None)  # Cancel button gone

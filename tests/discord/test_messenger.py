@@ -64,7 +64,7 @@ async def test_results_go_as_follow_ups_of_at_most_ten_files_with_buttons(bare: 
     assert [len(p.files) for p in posts] == [10, 2]
     assert posts[0].json.get("components") in (None, [])
     ids = [b["custom_id"] for b in posts[1].json["components"][0]["components"]]
-    assert ids == ["cb:reroll:job1", "cb:seed:job1", "cb:save:job1", "cb:delete:job1"]
+    assert ids == ["cb:reroll:job1", "cb:seed:job1", "cb:save:job1", "cb:delete:job1", "cb:report:job1"]
     assert "seed 7" in posts[1].json["content"]
     await bare.until(lambda: any("Done" in t for t in edits(bare)), what="final status")
     assert not bare.dc.find("POST", f"/channels/{CHANNEL}/messages")

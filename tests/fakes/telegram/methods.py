@@ -61,6 +61,7 @@ class BotApiMethods:
     messages: dict[tuple[int, int], dict[str, Any]]
     left: set[int]
     admins: dict[int, list[int]]
+    unopened: set[int]  # users whose private chat with the bot was never opened (a test sets them)
     _updates: list[dict[str, Any]]
     _files: dict[str, tuple[str, bytes]]
     _file_ids: itertools.count[int]
@@ -77,6 +78,8 @@ class BotApiMethods:
         return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
 
     def _bot_message(self, chat_id: int, **fields: Any) -> dict[str, Any]:
+        if chat_id in self.unopened:  # a user who never started the bot: Telegram lets no bot write first
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         msg = {"message_id": self._next_message_id(chat_id), "date": int(time.time()),
                "chat": chat(chat_id), "from": bot_user(), **fields}
         self.messages[(chat_id, msg["message_id"])] = msg

@@ -60,6 +60,7 @@ class FakeTelegramServer(BotApiMethods):
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
+        self.unopened: set[int] = set()
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._files: dict[str, tuple[str, bytes]] = {}
@@ -203,6 +204,8 @@ class FakeTelegramServer(BotApiMethods):
             self._poll.wake.set()
 
     def _user_message(self, chat_id: int, user_id: int, **fields: Any) -> dict[str, Any]:
+        if chat_id == user_id:  # they wrote to the bot in private: its chat with them is open now
+            self.unopened.discard(user_id)
         msg = {"message_id": self._next_message_id(chat_id), "date": int(time.time()),
                "chat": chat(chat_id), "from": user(user_id), **fields}
         self.messages[(chat_id, msg["message_id"])] = msg
