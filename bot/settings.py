@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     operators: str = Field(default="", alias="CASTBOT_OPERATORS")  # "telegram:123,discord:456": admins everywhere
     # Days a finished job keeps its prompt, input photos and images (docs/privacy.md); 0 keeps them forever.
     retention_days: int = Field(default=30, alias="CASTBOT_RETENTION_DAYS", ge=0)
-    # The operator's prompt blocklist (docs/moderation-rules.md): one word or phrase a line, `re:` before a
+    # The operator's prompt blocklist (docs/moderation.md): one word or phrase a line, `re:` before a
     # pattern. It applies in every community, on top of the built-in minor-safety rule; no admin can lift it.
     blocklist_file: Path | None = Field(default=None, alias="CASTBOT_BLOCKLIST_FILE")
 

@@ -8,7 +8,7 @@ wheel ships the AGPL-3.0 licence text (whatever its metadata says) and a detecto
 toolkit, which an MIT project cannot hand to operators as part of itself.
 
 What the model is: a ResNet-50-like network trained on pornographic vs. other photos. It scores nudity
-and sexual content; it does not see violence, gore, hate symbols or minors (see docs/moderation-gate.md).
+and sexual content; it does not see violence, gore, hate symbols or minors (see docs/moderation.md).
 """
 
 from __future__ import annotations
