@@ -109,12 +109,8 @@ def policy_text(p: a.PolicyUpdated) -> str:
 
 
 def filters_text(page: a.FilterPage) -> str:
-    if not page.filters:
-        return "no prompt filters here yet" if page.page == 1 else f"no page {page.page} of filters"
-    lines = [f"filters{_page_note(page.page)}:", *(f"  {f.kind.value}: {f.value}" for f in page.filters)]
-    if page.has_more:
-        lines.append(f"more: /admin filter list {page.page + 1}")
-    return "\n".join(lines)
+    lines = page.lines(lambda value: value, f"more: /admin filter list {page.page + 1}")
+    return "\n".join([f"filters{_page_note(page.page)}:", *(f"  {line}" for line in lines)] if page.filters else lines)
 
 
 def answer_text(answer: a.Answer) -> str:
@@ -148,9 +144,8 @@ def answer_text(answer: a.Answer) -> str:
             return stats_text(stats)
         case a.RatingShown():
             return "\n".join(answer.lines())
-        case a.FilterChanged(kind=kind, value=value, added=added, changed=changed):
-            done = "already there" if not changed else "added" if added else "removed"
-            return f"{kind} filter {value}: {done}"
+        case a.FilterChanged():
+            return answer.text(lambda value: value)
         case a.FilterPage():
             return filters_text(answer)
         case a.OutputDeleted():

@@ -132,19 +132,12 @@ def saved_text(answer: a.CharacterSaved) -> str:
 
 
 def filter_text(answer: a.FilterChanged) -> str:
-    what = f"{answer.kind} filter **{plain(answer.value, 80)}**"  # escaped, not in a code span: shown as typed
-    if not answer.changed:
-        return f"The {what} was already there."
-    return f"Added the {what}." if answer.added else f"Removed the {what}."
+    return answer.text(lambda value: f"**{plain(value, 80)}**")  # escaped, not in a code span: shown as typed
 
 
 def filters_text(page: a.FilterPage) -> str:
-    if not page.filters:
-        return "No prompt filters here yet." if page.page == 1 else f"No page {page.page} of filters."
-    lines = [f"{f.kind.value}: {plain(f.value, 80)}" for f in page.filters]
-    if page.has_more:
-        lines.append(f"More: `/admin filter action:list page:{page.page + 1}`")
-    return fit(lines)
+    more = f"More: `/admin filter action:list page:{page.page + 1}`"
+    return fit(page.lines(lambda value: plain(value, 80), more))
 
 
 def log_text(page: a.LogPage) -> str:

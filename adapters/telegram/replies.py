@@ -139,16 +139,9 @@ def policy_html(p: a.PolicyUpdated) -> str:
 
 
 def filter_html(r: a.FilterChanged) -> str:
-    what = f"{r.kind} filter <code>{escape(clip(r.value, 80))}</code>"
-    if not r.changed:
-        return f"The {what} was already there."
-    return f"Added the {what}." if r.added else f"Removed the {what}."
+    return r.text(lambda value: f"<code>{escape(clip(value, 80))}</code>")
 
 
 def filters_html(page: a.FilterPage) -> str:
-    if not page.filters:
-        return "No prompt filters here yet." if page.page == 1 else f"No page {page.page} of filters."
-    lines = [f"{f.kind.value}: <code>{escape(clip(f.value, 80))}</code>" for f in page.filters]
-    if page.has_more:
-        lines.append(f"More: /admin filter list {page.page + 1}")
-    return "\n".join(lines)
+    more = f"More: /admin filter list {page.page + 1}"
+    return "\n".join(page.lines(lambda value: f"<code>{escape(clip(value, 80))}</code>", more))

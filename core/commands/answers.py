@@ -6,6 +6,7 @@ the middle of its markup: it shows the page and offers the next one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.moderation.rules import PromptFilter
@@ -150,12 +151,25 @@ class FilterChanged:
     added: bool
     changed: bool = True
 
+    def text(self, shown: Callable[[str], str]) -> str:
+        """Worded once for every adapter; `shown` marks up the admin's own text (escaped, clipped) its way."""
+        what = f"{self.kind} filter {shown(self.value)}"
+        if not self.changed:
+            return f"The {what} was already there."
+        return f"Added the {what}." if self.added else f"Removed the {what}."
+
 
 @dataclass(frozen=True, slots=True)
 class FilterPage:
     filters: tuple[PromptFilter, ...]
     page: int
     has_more: bool
+
+    def lines(self, shown: Callable[[str], str], more: str) -> list[str]:
+        """One line per filter (`shown` marks up its text), then `more` (the next page's command) if any."""
+        if not self.filters:
+            return ["No prompt filters here yet." if self.page == 1 else f"No page {self.page} of filters."]
+        return [f"{f.kind.value}: {shown(f.value)}" for f in self.filters] + ([more] if self.has_more else [])
 
 
 @dataclass(frozen=True, slots=True)
