@@ -1,0 +1,68 @@
+"""Telegram's budgets are budgets, not spacings: a burst of answers goes out as fast as the strict fake's
+flood limits allow (a bucket of 30 over all chats, 20 in any minute per group) and never faster."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from telegram import Bot
+
+from adapters.telegram.buttons import ButtonCodec
+from adapters.telegram.messenger import TelegramMessenger
+from adapters.telegram.pacing import ChatPacer
+from tests.fakes.clock import FakeClock
+from tests.fakes.telegram import FakeTelegramServer
+from tests.telegram.helpers import REAL_TIMEOUT
+
+GROUP = -7100
+FIRST_CHAT = 7100
+
+
+async def until(clock: FakeClock, condition: Callable[[], bool], *, step: float = 0.01) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + REAL_TIMEOUT
+    while not condition():
+        assert loop.time() < deadline, "timed out"
+        await clock.advance(step)
+        await asyncio.sleep(0.003)
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[tuple[FakeClock, FakeTelegramServer, TelegramMessenger]]:
+    clock = FakeClock()
+    async with FakeTelegramServer(clock=clock.now) as tg:  # the shared fixture fails the test on any 429
+        bot = Bot(tg.token, base_url=f"{tg.root}/bot", base_file_url=f"{tg.root}/file/bot")
+        async with bot:
+            messenger = TelegramMessenger(bot, pacer=ChatPacer(clock), codec=ButtonCodec())
+            yield clock, tg, messenger
+            await messenger.close()
+
+
+async def test_a_burst_over_many_private_chats_uses_the_whole_global_bucket_at_once(rig) -> None:
+    clock, tg, messenger = rig
+    start = clock.now()
+    for n in range(40):
+        messenger.answer_text(FIRST_CHAT + n, f"answer {n}")
+    await until(clock, lambda: messenger.idle)
+    sent = sorted(c.at - start for c in tg.calls_to("sendMessage") if c.status == 200)
+    assert len(sent) == 40
+    # (virtual time also moves while the loopback requests are in flight, hence the margins; spaced 1/30 s apart
+    # the 30th would go at 0.97 s and the 40th at 1.3 s)
+    assert sent[29] < 0.3, "the first 30 answers went at once, as the bot-wide budget allows"
+    assert sent[39] <= 10 / 30 + 0.3, "then one every 1/30 s"
+
+
+async def test_a_burst_in_one_group_gets_twenty_answers_at_once_then_waits_out_the_minute(rig) -> None:
+    clock, tg, messenger = rig
+    start = clock.now()
+    for n in range(25):
+        messenger.answer_text(GROUP, f"answer {n}", reply_to=n + 1)
+    await until(clock, lambda: len(tg.calls_to("sendMessage", GROUP)) >= 20)  # fine steps: requests take real time
+    await until(clock, lambda: messenger.idle, step=0.25)
+    sent = [c.at - start for c in tg.calls_to("sendMessage", GROUP) if c.status == 200]
+    assert [int(c.params["reply_parameters"]["message_id"]) for c in tg.calls_to("sendMessage", GROUP)] == \
+        list(range(1, 26)), "in order, none refused"
+    assert sent[19] < 10.0, "twenty answers at once, as 20 a minute allows (3 s apart the 20th went at 57 s)"
+    assert sent[20] >= 60.0 and sent[24] <= 63.0, "the rest once the first left the minute's window"
