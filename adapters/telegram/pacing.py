@@ -40,6 +40,7 @@ GROUP_INTERVAL = GROUP_WINDOW / GROUP_MAX  # their average spacing, for a pacer 
 GLOBAL_INTERVAL = 1 / 30  # 30 messages per second over all chats...
 GLOBAL_BURST = 30  # ...of which a whole second's worth may go at once
 ROUNDING_SLACK = 0.001  # seconds: float sums of 1/30 must never ask Telegram for a token a hair early
+MAX_GLOBAL_WAITS = 100_000  # re-checks of the global bucket by one call (each a landing or the time it named)
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -75,12 +76,18 @@ class ChatPacer:
         self._group_window = group_window
         self._global = global_interval
         # the global budget as a token bucket (GCRA): a turn may start this long before its even-spacing slot
-        self._global_slack = max(0.0, (global_burst - 1) * global_interval - ROUNDING_SLACK)
+        self._global_slack = max(0, global_burst - 1) * global_interval
         self._next: dict[int, float] = {}
         self._recent: dict[int, deque[float]] = {}  # group -> when its last (up to group_max) messages finished
         self._turns: dict[int, _Turns] = {}
         self._arrivals = itertools.count()
-        self._global_next = 0.0
+        # the global bucket, counted pessimistically (Telegram counts a message when it arrives, somewhere between
+        # our start and the reply): a finished call as if it arrived when its reply came, one in flight as if it
+        # arrives now. Counting from the start instead, a burst's first 30 calls still on their way could land
+        # together with the 31st and 32nd and one of them got a 429 (1 s lost) in about every other burst.
+        self._global_tat = 0.0  # theoretical arrival time (GCRA) after the finished calls, in finishing order
+        self._global_flying = 0
+        self._global_changed: asyncio.Future[None] | None = None
         # answers queued for a chat but not yet asking for a turn (the outbox's count); set by the messenger
         self.answers_waiting: Callable[[int], int] = lambda chat_id: 0
 
@@ -102,6 +109,7 @@ class ChatPacer:
             try:
                 yield
             finally:
+                self._global_landed()
                 now = self._clock.now()
                 self._next[chat_id] = max(self._next.get(chat_id, 0.0), now + self.interval(chat_id))
                 if is_group(chat_id):  # finish time: never earlier than when Telegram counted it
@@ -164,10 +172,29 @@ class ChatPacer:
             await self._sleep_until(recent[0] + self._group_window)
 
     async def _global_turn(self) -> None:
-        # the slot is reserved before sleeping, so concurrent turns line up instead of all waking at once
-        slot = max(self._clock.now(), self._global_next - self._global_slack)
-        self._global_next = max(self._global_next, slot) + self._global
-        await self._sleep_until(slot)
+        """Wait until one more call fits the global bucket with every call in flight counted as arriving now."""
+        for _ in range(MAX_GLOBAL_WAITS):
+            now = self._clock.now()
+            wait = max(self._global_tat - now, 0.0) + self._global_flying * self._global - self._global_slack
+            if wait <= 0:
+                self._global_flying += 1
+                return
+            if self._global_changed is None or self._global_changed.done():
+                self._global_changed = asyncio.get_running_loop().create_future()
+            changed = asyncio.ensure_future(asyncio.shield(self._global_changed))
+            timer = asyncio.ensure_future(self._clock.sleep(wait + ROUNDING_SLACK))
+            try:  # a call landing may free the bucket sooner than time alone
+                await asyncio.wait({changed, timer}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                changed.cancel()
+                timer.cancel()
+        self._global_flying += 1  # never reached in practice; counted, since the caller's landing uncounts it
+
+    def _global_landed(self) -> None:
+        self._global_flying -= 1
+        self._global_tat = max(self._global_tat, self._clock.now()) + self._global
+        if self._global_changed is not None and not self._global_changed.done():
+            self._global_changed.set_result(None)
 
     async def _sleep_until(self, when: float) -> None:
         delay = when - self._clock.now()

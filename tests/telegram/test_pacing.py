@@ -66,3 +66,30 @@ async def test_a_burst_in_one_group_gets_twenty_answers_at_once_then_waits_out_t
         list(range(1, 26)), "in order, none refused"
     assert sent[19] < 10.0, "twenty answers at once, as 20 a minute allows (3 s apart the 20th went at 57 s)"
     assert sent[20] >= 60.0 and sent[24] <= 63.0, "the rest once the first left the minute's window"
+
+
+async def test_calls_still_in_flight_count_as_arriving_now() -> None:
+    """Telegram counts a message when it arrives, which for a call still on its way may be later than when it
+    started: thirty calls in flight hold the whole bucket however long they take, and the 31st goes once one of
+    them has landed (started 1/30 s apart instead, the 31st could arrive together with the first thirty: a 429)."""
+    clock = FakeClock()
+    pacer = ChatPacer(clock)
+    land = asyncio.Event()
+    inside: list[int] = []
+
+    async def call(chat_id: int, hold: asyncio.Event | None) -> None:
+        async with pacer.turn(chat_id, answer=True):
+            inside.append(chat_id)
+            if hold is not None:
+                await hold.wait()
+
+    first = [asyncio.ensure_future(call(FIRST_CHAT + n, land)) for n in range(30)]
+    late = asyncio.ensure_future(call(FIRST_CHAT + 30, None))
+    await until(clock, lambda: len(inside) == 30)
+    await clock.advance(5.0)
+    await asyncio.sleep(0.01)
+    assert len(inside) == 30, "no 31st call while thirty are in flight, however long they take"
+    land.set()
+    await until(clock, late.done)
+    assert inside[-1] == FIRST_CHAT + 30
+    await asyncio.gather(*first)
