@@ -74,6 +74,10 @@ class ChatPacer:
         self._group = group_interval
         self._group_max = group_max
         self._group_window = group_window
+        # A process that just started cannot know what the one before it sent to a group in the last minute (a
+        # restart, a crash): for its first minute it spaces a group's messages evenly, as a rate that never breaks
+        # 20 a minute whatever came before; after that the window holds only its own messages and is exact.
+        self._window_known_at = clock.now() + group_window
         self._global = global_interval
         # the global budget as a token bucket (GCRA): a turn may start this long before its even-spacing slot
         self._global_slack = max(0, global_burst - 1) * global_interval
@@ -92,7 +96,11 @@ class ChatPacer:
         self.answers_waiting: Callable[[int], int] = lambda chat_id: 0
 
     def interval(self, chat_id: int) -> float:
-        return self._group if is_group(chat_id) else self._private
+        if not is_group(chat_id):
+            return self._private
+        if self._clock.now() < self._window_known_at:
+            return max(self._group, self._group_window / self._group_max)
+        return self._group
 
     @asynccontextmanager
     async def turn(self, chat_id: int, *, answer: bool = False) -> AsyncIterator[None]:

@@ -211,8 +211,8 @@ async def telegram_burst(n: int, text: str, burst: int, *, group: bool) -> tuple
                 warm = tg.send_text(FIRST_USER - 1, FIRST_USER - 1, text)
                 warm_key = {(FIRST_USER - 1, warm["message_id"]): now()}
                 await until(lambda: bool(first_answers(tg, warm_key)), "warm-up")
-                if group:  # the warm-up's private chat is not the group: nothing of it paces the burst
-                    await clock.advance(2.0)
+                if group:  # a bot up for over a minute: in its first it spaces a group's messages 3 s apart
+                    await clock.advance(61.0)
                 t0 = now()
                 keys = {}
                 for i in range(n):
