@@ -70,14 +70,16 @@ async def test_many_users_flooding_one_group_stall_no_other_chat(tmp_path: Path)
     async with telegram_world(tmp_path / "data", shipped_limits(tmp_path / "data")) as world:
         flood = [world.tg.send_text(GROUP, 5000 + user, "/help") for _ in range(5) for user in range(40)]
         await handled(world, flood)
-        assert world.adapter.messenger.outbox.waiting(GROUP) == PER_CHAT
-        already = len(answered(world, GROUP))  # sent while the handlers ran (a second: one or two)
+        # bounded (the group's minute allows 20 at once, so its drainer may have taken a few out since it filled)
+        waiting = world.adapter.messenger.outbox.waiting(GROUP)
+        assert 0 < waiting <= PER_CHAT
+        already = len(answered(world, GROUP))  # sent while the handlers ran
 
         assert await quota_latency(world) <= 1.0
 
         await world.until(lambda: world.adapter.messenger.idle, step=0.5, what="the group's replies")
     # the waiting ones went, and perhaps the one that was on its way when `already` was counted: nothing more
-    assert already + PER_CHAT <= len(answered(world, GROUP)) <= already + PER_CHAT + 1
+    assert already + waiting <= len(answered(world, GROUP)) <= already + waiting + 1
 
 
 async def test_a_flood_of_typos_is_a_flood_too(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from telegram.error import RetryAfter
 from adapters.telegram import render
 from adapters.telegram.buttons import ButtonCodec
 from adapters.telegram.messenger import TelegramMessenger
-from adapters.telegram.pacing import ChatPacer
+from adapters.telegram.pacing import GROUP_INTERVAL, ChatPacer
 from adapters.telegram.statusref import StatusRef, shown_digest
 from core.types import JobState, JobView, OutputImage
 from tests.fakes.clock import FakeClock
@@ -58,7 +58,9 @@ async def rig() -> AsyncIterator[Rig]:
     async with FakeTelegramServer(clock=clock.now) as tg:
         bot = Bot(tg.token, base_url=f"{tg.root}/bot", base_file_url=f"{tg.root}/file/bot")
         async with bot:
-            messenger = TelegramMessenger(bot, pacer=ChatPacer(clock), codec=ButtonCodec())
+            # group messages spaced 3 s apart, so a turn is held long enough for the queue's order to show
+            messenger = TelegramMessenger(bot, pacer=ChatPacer(clock, group_interval=GROUP_INTERVAL),
+                                          codec=ButtonCodec())
             yield Rig(clock, tg, messenger)
             await messenger.close()
 
