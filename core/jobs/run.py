@@ -21,6 +21,7 @@ from core.jobs.explain import (
 )
 from core.jobs.outputs import load_outputs, write_outputs
 from core.jobs.polling import next_delay
+from core.jobs.timing import DeliveryTrace
 from core.segmind.errors import (
     NoCredits,
     NotFound,
@@ -57,14 +58,15 @@ async def drive(ctx: JobContext, job_id: str) -> None:
         return
     if job.state.is_final:
         return
+    trace = None
     try:
         if job.state == JobState.ACCEPTED:
             job = await _start(ctx, job)
         if job.state in (JobState.SUBMITTED, JobState.RUNNING):
-            job = await _poll_and_fetch(ctx, job)
+            job, trace = await _poll_and_fetch(ctx, job)
         ctx.host.release_slot(job.job_id)
         if job.state == JobState.COMPLETED:
-            await _deliver(ctx, job)
+            await _deliver(ctx, job, trace or DeliveryTrace(job.job_id, ctx.clock))
     except JobEnded:
         return
     except SegmindError as exc:
@@ -174,15 +176,19 @@ def _handle(job: JobRecord) -> RemoteHandle:
     return RemoteHandle(MODELS[job.model].transport, job.remote_ref or "")
 
 
-async def _poll_and_fetch(ctx: JobContext, job: JobRecord) -> JobRecord:
+async def _poll_and_fetch(ctx: JobContext, job: JobRecord) -> tuple[JobRecord, DeliveryTrace]:
     status = await _poll(ctx, job)
+    trace = DeliveryTrace(job.job_id, ctx.clock)  # seen done: from here on every millisecond is castbot's
     try:
         files = await ctx.runner.fetch(status)
     except NotFound:
         await _finish(ctx, job.job_id, JobState.EXPIRED, EXPIRED_MESSAGE)
         raise JobEnded from None
+    trace.mark("download")
     job = await _refresh(ctx, job)
-    return await _store_outputs(ctx, job, files)
+    job = await _store_outputs(ctx, job, files)
+    trace.mark("store")
+    return job, trace
 
 
 async def _poll(ctx: JobContext, job: JobRecord) -> RemoteStatus:
@@ -241,7 +247,7 @@ async def _store_outputs(ctx: JobContext, job: JobRecord, files: list[tuple[byte
     return await ctx.host.record(job)
 
 
-async def _deliver(ctx: JobContext, job: JobRecord) -> None:
+async def _deliver(ctx: JobContext, job: JobRecord, trace: DeliveryTrace) -> None:
     messenger = ctx.messengers.get(job.platform)
     if messenger is None:
         log.info("job %s is ready; waiting for the %s adapter to deliver it", job.job_id, job.platform)
@@ -251,6 +257,7 @@ async def _deliver(ctx: JobContext, job: JobRecord) -> None:
         await _finish(ctx, job.job_id, JobState.WITHHELD, screened.message, charge=screened.charge)
         return
     images = list(screened.images)
+    trace.mark("screen")
     started = ctx.clock.now()
     for attempt, backoff in enumerate((*DELIVERY_BACKOFF, None), start=1):
         job = await _refresh(ctx, job)
@@ -263,5 +270,7 @@ async def _deliver(ctx: JobContext, job: JobRecord) -> None:
                 await _finish(ctx, job.job_id, JobState.FAILED, UNDELIVERABLE_MESSAGE)
                 return
             await ctx.clock.sleep(backoff)
+    trace.mark("send")
+    trace.done(job.platform, len(images))
     metrics.DELIVERY_LATENCY.labels(platform=job.platform).observe(max(0.0, ctx.clock.now() - started))
     await _finish(ctx, job.job_id, JobState.DELIVERED, None)
