@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import discord
 
 from adapters.discord.context import ReplyRef
-from adapters.discord.files import UPLOAD_LIMIT, batches
+from adapters.discord.files import UPLOAD_LIMIT, batches, fit
 from adapters.discord.render import result_caption, status_text
 from adapters.discord.views import result_view, status_view
 from core.clock import Clock
@@ -88,7 +88,9 @@ class DiscordMessenger:
         """Post the images; raises when they could not be posted, so the engine tries again."""
         ref = ReplyRef.loads(reply_ref)
         limit = ref.upload_limit or self.upload_limit
-        # Files are consumed by a send, so each path builds its own from the images (the same groups).
+        # Files are consumed by a send, so each path builds its own from the images (the same groups); the images
+        # are fitted to the limit once, so the fallback's files don't re-encode what the first path already did.
+        images = fit(images, limit)
         groups = batches(images, limit)
         sent = await self._deliver_followups(ref, view, groups) if self._token_alive(ref) else 0
         if sent < len(groups):

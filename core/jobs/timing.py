@@ -19,7 +19,9 @@ from core.clock import Clock
 
 log = logging.getLogger(__name__)
 
-STAGES = ("download", "store", "screen", "send")  # in order; a resumed job starts at "screen"
+# In order; a resumed job starts at "screen". The gate scores the images while they are stored, so "screen" is
+# only what is left of its work once the files and rows are written.
+STAGES = ("download", "store", "screen", "send")
 
 
 @dataclass
@@ -33,6 +35,9 @@ class DeliveryTrace:
     clock_started: float = 0.0
     waited: float = 0.0  # clock seconds from start to end: pacing and backoff, not work
     real: float = 0.0  # real seconds from start to end
+    # CPU seconds the whole process used from start to end: on a busy machine real time stretches, this does not
+    cpu: float = 0.0
+    cpu_started: float = field(default_factory=time.process_time)
     _last: float = 0.0
 
     def __post_init__(self) -> None:
@@ -48,6 +53,7 @@ class DeliveryTrace:
     def done(self, platform: str, images: int) -> None:
         self.platform, self.images = platform, images
         self.real = time.perf_counter() - self.started
+        self.cpu = time.process_time() - self.cpu_started
         self.waited = max(0.0, self.clock.now() - self.clock_started)
         for stage, seconds in self.stages.items():
             metrics.DELIVERY_STAGES.labels(platform=platform, stage=stage).observe(seconds)
