@@ -29,6 +29,7 @@ from core.types import OutputImage
 
 log = logging.getLogger(__name__)
 
+SIDE_BY_SIDE = 2  # images of one set classified at once (worker threads)
 DEFAULT_THRESHOLD = 0.7  # Open-NSFW's own guidance: below 0.2 safe, above 0.8 porn; an SFW place leans careful
 
 WITHHELD_REFUNDED = ("The safety check flagged this result, and this place is rated safe for work, so it was "
@@ -99,9 +100,15 @@ class SafetyGate:
         return images
 
     async def _classify_all(self, job_id: str, images: Sequence[OutputImage]) -> list[Verdict | None]:
-        # Side by side, not one after another: a set of four waited ~4x one image's ~70 ms. The classifier
-        # bounds its own CPU and memory (opennsfw's MODEL_SLOTS and decode slots), so this can't oversubscribe.
-        return list(await asyncio.gather(*(self._classify(job_id, image) for image in images)))
+        # Side by side, not one after another: a set of four waited ~4x one image's time. Two at a time, as many as
+        # the classifier scores at once (opennsfw.MODEL_SLOTS): more would only hold worker threads that wait.
+        slots = asyncio.Semaphore(SIDE_BY_SIDE)
+
+        async def one(image: OutputImage) -> Verdict | None:
+            async with slots:
+                return await self._classify(job_id, image)
+
+        return list(await asyncio.gather(*(one(image) for image in images)))
 
     async def _classify(self, job_id: str, image: OutputImage) -> Verdict | None:
         try:

