@@ -65,6 +65,14 @@ DELIVERY_LATENCY = Histogram(
     buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
     registry=REGISTRY,
 )
+DELIVERY_STAGES = Histogram(
+    "castbot_delivery_stage_seconds",
+    "Real seconds castbot spends per stage from a job seen done to its images sent (download, store, screen, "
+    "send), by platform; waits on a chat's pacing are in castbot_delivery_seconds, not here.",
+    ["platform", "stage"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+    registry=REGISTRY,
+)
 QUOTA_UNITS_SPENT = Counter(
     "castbot_quota_units_spent",
     "Quota units captured for delivered jobs, by model.",

@@ -49,13 +49,22 @@ def shrink(image: OutputImage, limit: int = UPLOAD_LIMIT) -> OutputImage:
     raise ValueError(f"{image.filename} cannot be brought under {limit} bytes")
 
 
+def _budget(limit: int) -> int:
+    return max(REQUEST_LIMIT, limit) - REQUEST_MARGIN
+
+
+def fit(images: Sequence[OutputImage], limit: int = UPLOAD_LIMIT) -> list[OutputImage]:
+    """Each image as it will be uploaded: the same object when it already fits (no decode, no re-encode), else
+    recompressed. Done once per delivery: the files a send consumes are rebuilt from these, not re-encoded."""
+    return [shrink(image, min(limit, _budget(limit))) for image in images]
+
+
 def batches(images: Sequence[OutputImage], limit: int = UPLOAD_LIMIT) -> list[list[discord.File]]:
     """Discord files in groups of at most ten and one request's size, each file within the upload limit."""
-    budget = max(REQUEST_LIMIT, limit) - REQUEST_MARGIN
+    budget = _budget(limit)
     groups: list[list[discord.File]] = []
     size = 0
-    for number, image in enumerate(images, start=1):
-        fitted = shrink(image, min(limit, budget))
+    for number, fitted in enumerate(fit(images, limit), start=1):
         if not groups or len(groups[-1]) == FILES_PER_MESSAGE or size + len(fitted.data) > budget:
             groups.append([])
             size = 0

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import discord
 
 from adapters.discord.context import ReplyRef
-from adapters.discord.files import UPLOAD_LIMIT, batches
+from adapters.discord.files import UPLOAD_LIMIT, batches, fit
 from adapters.discord.render import result_caption, status_text
 from adapters.discord.views import result_view, status_view
 from core.clock import Clock
@@ -89,7 +89,9 @@ class DiscordMessenger:
         messages as `channel:message` handles (for a later removal)."""
         ref = ReplyRef.loads(reply_ref)
         limit = ref.upload_limit or self.upload_limit
-        # Files are consumed by a send, so each path builds its own from the images (the same groups).
+        # Files are consumed by a send, so each path builds its own from the images (the same groups); the images
+        # are fitted to the limit once, so the fallback's files don't re-encode what the first path already did.
+        images = fit(images, limit)
         groups = batches(images, limit)
         posted: list[str] = []
         if self._token_alive(ref):

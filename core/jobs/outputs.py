@@ -18,15 +18,23 @@ def output_folder(data_dir: Path, job_id: str) -> Path:
     return data_dir / "outputs" / job_id
 
 
-async def write_outputs(data_dir: Path, job_id: str, files: list[tuple[bytes, str]]) -> list[str]:
-    """Each (bytes, mime) as `<n>.<ext>` in the job's folder; returns the paths in order."""
+def planned_outputs(data_dir: Path, job_id: str, files: list[tuple[bytes, str]]) -> list[OutputImage]:
+    """Each (bytes, mime) as the image `load_outputs` will give once written as `<n>.<ext>` in the job's folder."""
     folder = output_folder(data_dir, job_id)
-    paths = []
+    images = []
     for i, (data, mime) in enumerate(files, start=1):
         path = folder / f"{i}{extension_for(mime)}"
-        await asyncio.to_thread(write_atomic, path, data)
-        paths.append(str(path))
-    return paths
+        images.append(OutputImage(data, mimetypes.guess_type(path)[0] or "application/octet-stream", path.name,
+                                  str(path)))
+    return images
+
+
+async def write_outputs(data_dir: Path, job_id: str, files: list[tuple[bytes, str]]) -> list[str]:
+    """Each (bytes, mime) as `<n>.<ext>` in the job's folder; returns the paths in order."""
+    images = planned_outputs(data_dir, job_id, files)
+    # Side by side: each write waits on its own fsync (a few ms), which need not queue behind the others'.
+    await asyncio.gather(*(asyncio.to_thread(write_atomic, Path(image.path), image.data) for image in images))
+    return [image.path for image in images]
 
 
 async def load_outputs(job: JobRecord) -> list[OutputImage]:

@@ -19,8 +19,10 @@ from core.jobs.explain import (
     UNDELIVERABLE_MESSAGE,
     explain_failure,
 )
-from core.jobs.outputs import load_outputs, write_outputs
+from core.jobs.outputs import load_outputs, planned_outputs, write_outputs
 from core.jobs.polling import next_delay
+from core.jobs.timing import DeliveryTrace
+from core.moderation.gate import Screened
 from core.segmind.errors import (
     NoCredits,
     NotFound,
@@ -58,14 +60,15 @@ async def drive(ctx: JobContext, job_id: str) -> None:
         return
     if job.state.is_final:
         return
+    trace, screening = None, None
     try:
         if job.state == JobState.ACCEPTED:
             job = await _start(ctx, job)
         if job.state in (JobState.SUBMITTED, JobState.RUNNING):
-            job = await _poll_and_fetch(ctx, job)
+            job, trace, screening = await _poll_and_fetch(ctx, job)
         ctx.host.release_slot(job.job_id)
         if job.state == JobState.COMPLETED:
-            await _deliver(ctx, job)
+            await _deliver(ctx, job, trace or DeliveryTrace(job.job_id, ctx.clock), screening)
     except JobEnded:
         return
     except SegmindError as exc:
@@ -75,6 +78,9 @@ async def drive(ctx: JobContext, job_id: str) -> None:
     except Exception as exc:
         log.exception("job %s broke unexpectedly", job_id)
         await _fail(ctx, job_id, exc)
+    finally:  # the job ended before its delivery needed the verdict, or its adapter is not there yet
+        if screening is not None and not screening.cancel() and not screening.cancelled():
+            screening.exception()  # done: a failure is the resumed delivery's to meet again, not a stray warning
 
 
 async def _fail(ctx: JobContext, job_id: str, exc: BaseException) -> None:
@@ -175,15 +181,29 @@ def _handle(job: JobRecord) -> RemoteHandle:
     return RemoteHandle(MODELS[job.model].transport, job.remote_ref or "")
 
 
-async def _poll_and_fetch(ctx: JobContext, job: JobRecord) -> JobRecord:
+async def _poll_and_fetch(
+    ctx: JobContext, job: JobRecord,
+) -> tuple[JobRecord, DeliveryTrace, asyncio.Future[Screened] | None]:
     status = await _poll(ctx, job)
+    trace = DeliveryTrace(job.job_id, ctx.clock)  # seen done: from here on every millisecond is castbot's
     try:
         files = await ctx.runner.fetch(status)
     except NotFound:
         await _finish(ctx, job.job_id, JobState.EXPIRED, EXPIRED_MESSAGE)
         raise JobEnded from None
+    trace.mark("download")
     job = await _refresh(ctx, job)
-    return await _store_outputs(ctx, job, files)
+    screening = None
+    if not job.outputs:  # the usual case: the gate scores the bytes in hand while they are written, not after
+        screening = asyncio.ensure_future(ctx.gate.screen(job, planned_outputs(ctx.data_dir, job.job_id, files)))
+    try:
+        job = await _store_outputs(ctx, job, files)
+    except BaseException:
+        if screening is not None:
+            screening.cancel()
+        raise
+    trace.mark("store")
+    return job, trace, screening
 
 
 async def _poll(ctx: JobContext, job: JobRecord) -> RemoteStatus:
@@ -242,16 +262,19 @@ async def _store_outputs(ctx: JobContext, job: JobRecord, files: list[tuple[byte
     return await ctx.host.record(job)
 
 
-async def _deliver(ctx: JobContext, job: JobRecord) -> None:
+async def _deliver(ctx: JobContext, job: JobRecord, trace: DeliveryTrace,
+                   screening: asyncio.Future[Screened] | None = None) -> None:
     messenger = ctx.messengers.get(job.platform)
     if messenger is None:
         log.info("job %s is ready; waiting for the %s adapter to deliver it", job.job_id, job.platform)
         return
-    screened = await ctx.gate.screen(job, await load_outputs(job))  # before any messenger sees them
+    # before any messenger sees them: the screening of the bytes just downloaded, else of the files (a resumed job)
+    screened = await screening if screening is not None else await ctx.gate.screen(job, await load_outputs(job))
     if screened.withheld:
         await _finish(ctx, job.job_id, JobState.WITHHELD, screened.message, charge=screened.charge)
         return
     images = list(screened.images)
+    trace.mark("screen")
     started = ctx.clock.now()
     posted = None
     for attempt, backoff in enumerate((*DELIVERY_BACKOFF, None), start=1):
@@ -265,6 +288,8 @@ async def _deliver(ctx: JobContext, job: JobRecord) -> None:
                 await _finish(ctx, job.job_id, JobState.FAILED, UNDELIVERABLE_MESSAGE)
                 return
             await ctx.clock.sleep(backoff)
+    trace.mark("send")
+    trace.done(job.platform, len(images))
     metrics.DELIVERY_LATENCY.labels(platform=job.platform).observe(max(0.0, ctx.clock.now() - started))
     await _finish(ctx, job.job_id, JobState.DELIVERED, None)  # first: the user's final status waits on nothing
     if posted:  # where the results are, so an admin's removal can delete them; never a reason to deliver again

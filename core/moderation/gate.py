@@ -29,6 +29,7 @@ from core.types import OutputImage
 
 log = logging.getLogger(__name__)
 
+SIDE_BY_SIDE = 2  # images of one set classified at once (worker threads)
 DEFAULT_THRESHOLD = 0.7  # Open-NSFW's own guidance: below 0.2 safe, above 0.8 porn; an SFW place leans careful
 
 WITHHELD_REFUNDED = ("The safety check flagged this result, and this place is rated safe for work, so it was "
@@ -74,7 +75,7 @@ class SafetyGate:
     async def screen(self, job: JobRecord, images: Sequence[OutputImage]) -> Screened:
         if job.rating != Rating.SFW or not self.active or not images:
             return Screened(tuple(images))
-        verdicts = [await self._classify(job.job_id, image) for image in images]
+        verdicts = await self._classify_all(job.job_id, images)
         flagged = {i for i, v in enumerate(verdicts) if v is None or v.score >= self.config.threshold}
         if not flagged:
             return Screened(tuple(images))
@@ -93,10 +94,21 @@ class SafetyGate:
         """The images, for sending again (originals) or keeping (save as character); ImageFlagged when the gate
         flags one in an SFW place. A spoiler cover can't follow them there (a file, a character's picture)."""
         if job.rating == Rating.SFW and self.active:
-            verdicts = [await self._classify(job.job_id, image) for image in images]
+            verdicts = await self._classify_all(job.job_id, images)
             if any(v is None or v.score >= self.config.threshold for v in verdicts):
                 raise ImageFlagged(NOT_RELEASED)
         return images
+
+    async def _classify_all(self, job_id: str, images: Sequence[OutputImage]) -> list[Verdict | None]:
+        # Side by side, not one after another: a set of four waited ~4x one image's time. Two at a time, as many as
+        # the classifier scores at once (opennsfw.MODEL_SLOTS): more would only hold worker threads that wait.
+        slots = asyncio.Semaphore(SIDE_BY_SIDE)
+
+        async def one(image: OutputImage) -> Verdict | None:
+            async with slots:
+                return await self._classify(job_id, image)
+
+        return list(await asyncio.gather(*(one(image) for image in images)))
 
     async def _classify(self, job_id: str, image: OutputImage) -> Verdict | None:
         try:

@@ -9,7 +9,7 @@ import os
 from PIL import Image
 
 from adapters.discord.context import ReplyRef
-from adapters.discord.files import shrink
+from adapters.discord.files import batches, fit, shrink
 from adapters.discord.messenger import STATUS_INTERVAL, TOKEN_LIFETIME, DiscordMessenger
 from core.types import JobState, JobView, OutputImage
 from tests.discord.conftest import DiscordWorld, photo
@@ -108,6 +108,24 @@ def test_oversized_output_is_recompressed_under_the_limit() -> None:
     assert len(big.data) > 60_000 >= len(small.data)
     assert small.filename == "big.jpg" and small.mime == "image/jpeg"
     assert Image.open(io.BytesIO(small.data)).format == "JPEG"
+
+
+def test_fitting_outputs_go_as_they_are_and_are_fitted_once() -> None:
+    """A valid image within the limit is uploaded byte-identical (the same object: never decoded); an oversized one
+    is re-encoded once, and what `fit` gave is final: fitting it again (the channel fallback) changes nothing."""
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), "teal").save(buf, format="PNG")
+    small = OutputImage(buf.getvalue(), "image/png", "small.png")
+    noisy = io.BytesIO()
+    Image.effect_noise((512, 512), 80).convert("RGB").save(noisy, format="PNG")
+    big = OutputImage(noisy.getvalue(), "image/png", "big.png")
+    fitted = fit([small, big], limit=60_000)
+    assert fitted[0] is small
+    assert fitted[1].mime == "image/jpeg" and len(fitted[1].data) <= 60_000
+    again = fit(fitted, limit=60_000)
+    assert again[0] is fitted[0] and again[1] is fitted[1]
+    [files] = batches(fitted, limit=60_000)
+    assert [f.fp.read() for f in files] == [small.data, fitted[1].data]
 
 
 def test_reply_ref_round_trips_and_stays_small() -> None:

@@ -17,6 +17,13 @@ def test_small_jpeg_goes_as_is() -> None:
     assert photo_bytes(OutputImage(buf.getvalue(), "image/jpeg", "a.jpg")) == buf.getvalue()
 
 
+def test_png_within_the_photo_limits_goes_byte_identical() -> None:
+    """Segmind's usual output (a 1024 px PNG) is already a valid photo: sent as it came, never re-encoded."""
+    buf = io.BytesIO()
+    Image.effect_noise((1024, 1024), 60).convert("RGB").save(buf, format="PNG")
+    assert photo_bytes(OutputImage(buf.getvalue(), "image/png", "1.png")) == buf.getvalue()
+
+
 def test_png_over_the_photo_limit_is_recompressed_to_a_jpeg_under_it() -> None:
     side = 2000
     noise = Image.frombytes("RGB", (side, side), os.urandom(side * side * 3))
