@@ -36,7 +36,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from adapters.console.messenger import ConsoleMessenger
-from adapters.telegram.adapter import TelegramAdapter
 from bot.app import build_app
 from core.jobs import timing
 from core.simulator import art
@@ -106,41 +105,25 @@ def settings(data_dir: Path, module):
 @contextlib.asynccontextmanager
 async def telegram(data_dir: Path, clock: MeteredClock) -> AsyncIterator[object]:
     from tests.conformance.telegram_runner import TelegramRunner
-    from tests.fakes.telegram import FakeTelegramServer
     from tests.telegram import conftest as tg_conf
-    from tests.telegram.conftest import TelegramWorld
 
-    async with FakeTelegramServer(clock=clock.now) as tg, build_app(
-        settings(data_dir, tg_conf), clock=clock, simulator_config=SimConfig(median_seconds=20.0, cv=0.1),
-    ) as app:
-        adapter = TelegramAdapter(app.service, token=tg.token, api_url=tg.root, clock=clock, poll_timeout=1.0,
-                                  album_window=0.5)
-        await adapter.start()
-        world = TelegramWorld(clock, tg, app, adapter)
-        try:
-            yield TelegramRunner(world)
-        finally:
-            await world.stop()
+    async with tg_conf.telegram_world(data_dir, settings(data_dir, tg_conf), clock=clock,
+                                      test_classifier=False) as world:
+        yield TelegramRunner(world)
 
 
 @contextlib.asynccontextmanager
 async def discord(data_dir: Path, clock: MeteredClock) -> AsyncIterator[object]:
     from tests.conformance.discord_runner import DiscordRunner
     from tests.discord import conftest as dc_conf
-    from tests.discord.conftest import TOKEN, DiscordWorld, make_adapter
+    from tests.discord.conftest import TOKEN
     from tests.fakes.discord_server import FakeDiscord
 
     dc = await FakeDiscord().start()
-    dc.token, dc.clock = TOKEN, clock.now
+    dc.token = TOKEN
     try:
-        async with build_app(settings(data_dir, dc_conf), clock=clock,
-                             simulator_config=SimConfig(median_seconds=20.0, cv=0.1)) as app:
-            adapter = make_adapter(app, dc, clock)
-            await adapter.start()
-            try:
-                yield DiscordRunner(DiscordWorld(clock, dc, app, adapter))
-            finally:
-                await adapter.stop()
+        async with dc_conf.discord_world(dc, settings(data_dir, dc_conf), clock=clock, test_classifier=False) as world:
+            yield DiscordRunner(world)
     finally:
         await dc.close()
 

@@ -90,15 +90,17 @@ async def world(tmp_path: Path, dc: FakeDiscord) -> AsyncIterator[DiscordWorld]:
 
 
 @contextlib.asynccontextmanager
-async def discord_world(dc: FakeDiscord, settings: Any) -> AsyncIterator[DiscordWorld]:
-    """The real app with `settings` and the started adapter against `dc`, on a fresh fake clock."""
+async def discord_world(dc: FakeDiscord, settings: Any, *, clock: FakeClock | None = None,
+                        test_classifier: bool = True) -> AsyncIterator[DiscordWorld]:
+    """The real app with `settings` and the started adapter against `dc`, on a fresh fake clock (or `clock`).
+    `test_classifier`: the gate runs with the test classifier (it flags the simulator's marked pictures), never the
+    optional model; False: the gate is what the settings say (the delivery bench measures that)."""
     from bot.app import build_app
     from core.simulator.server import SimConfig
 
-    clock = FakeClock()
+    clock = clock or FakeClock()
     dc.clock = clock.now
-    # The gate runs with the test classifier (flags the simulator's marked pictures), never the optional model.
-    async with build_app(settings, clock=clock, classifier=MarkClassifier(),
+    async with build_app(settings, clock=clock, classifier=MarkClassifier() if test_classifier else None,
                          simulator_config=SimConfig(median_seconds=20.0, cv=0.1, flag_word=FLAG_WORD)) as app:
         adapter = make_adapter(app, dc, clock)
         await adapter.start()

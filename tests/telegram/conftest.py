@@ -56,12 +56,14 @@ def castbot_settings(data_dir: Path, **env: object) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def telegram_world(data_dir: Path, settings: Settings | None = None) -> AsyncIterator[TelegramWorld]:
-    """The whole world, started; the adapter is stopped on the way out (also used by tests/conformance)."""
-    clock = FakeClock()
-    # The gate runs with the test classifier (flags the simulator's marked pictures), never the optional model.
+async def telegram_world(data_dir: Path, settings: Settings | None = None, *, clock: FakeClock | None = None,
+                         test_classifier: bool = True) -> AsyncIterator[TelegramWorld]:
+    """The whole world, started; the adapter is stopped on the way out (also used by tests/conformance and the
+    delivery bench). `test_classifier`: the gate runs with the test classifier (it flags the simulator's marked
+    pictures), never the optional model; False: the gate is what the settings say (the bench measures that)."""
+    clock = clock or FakeClock()
     async with FakeTelegramServer(clock=clock.now) as tg, build_app(
-        settings or castbot_settings(data_dir), clock=clock, classifier=MarkClassifier(),
+        settings or castbot_settings(data_dir), clock=clock, classifier=MarkClassifier() if test_classifier else None,
         simulator_config=SimConfig(median_seconds=20.0, cv=0.1, flag_word=FLAG_WORD),
     ) as app:
         adapter = TelegramAdapter(app.service, token=tg.token, api_url=tg.root, clock=clock, poll_timeout=1.0,
