@@ -82,8 +82,8 @@ class TelegramCommands:
                 caption = replies.character_caption(view.name, view.description)  # fits: fields are clipped
                 self._messenger.post(chat_id, lambda: self._bot.send_photo(
                     chat_id, image, caption=caption, parse_mode=ParseMode.HTML))
-            case a.LogPage() if chat_id != int(actor.user_id):  # prompts: never in the group, only to the admin
-                await self._privately(answer, actor, chat_id=chat_id, reply_to=reply_to)
+            case _ if (why := a.private_reason(answer)) and chat_id != int(actor.user_id):
+                await self._privately(answer, actor, why, chat_id=chat_id, reply_to=reply_to)
             case a.OriginalFiles(images=images):
                 for image in images:
                     self._messenger.post(chat_id, lambda image=image: self._bot.send_document(
@@ -91,7 +91,8 @@ class TelegramCommands:
             case _:
                 self._messenger.answer_text(chat_id, replies.answer_html(answer), reply_to=reply_to)
 
-    async def _privately(self, answer: a.Answer, actor: Actor, *, chat_id: int, reply_to: int | None) -> None:
+    async def _privately(self, answer: a.Answer, actor: Actor, why: str, *, chat_id: int,
+                         reply_to: int | None) -> None:
         """Send `answer` to the admin's private chat; the group hears only where it went (or how to open it).
         Queued like every answer: the outcome of the private message's first page decides what the group hears."""
         private = int(actor.user_id)
@@ -101,11 +102,11 @@ class TelegramCommands:
             for page in rest:
                 self._messenger.post(private, lambda page=page: self._bot.send_message(
                     private, page, parse_mode=ParseMode.HTML))
-            self._messenger.answer_text(chat_id, replies.SENT_PRIVATELY, reply_to=reply_to)
+            self._messenger.answer_text(chat_id, replies.sent_privately(why), reply_to=reply_to)
 
         async def refused(exc: BaseException | None) -> None:
             if isinstance(exc, Forbidden | BadRequest):  # the bot may not write first: they must open the chat once
-                self._messenger.answer_text(chat_id, replies.PRIVATE_CHAT_NEEDED, reply_to=reply_to)
+                self._messenger.answer_text(chat_id, replies.private_chat_needed(why), reply_to=reply_to)
 
         self._messenger.post(private, lambda: self._bot.send_message(private, first, parse_mode=ParseMode.HTML),
                              done=sent, failed=refused)

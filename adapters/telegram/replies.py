@@ -28,9 +28,15 @@ PHRASING = Phrasing(
     name_user="replying to one of their messages with the command, by their numeric id, or by an @username "
               "I have seen in this chat",
 )
-SENT_PRIVATELY = "I sent you the log in our private chat (it shows members' prompts, so not here)."
-PRIVATE_CHAT_NEEDED = ("The log shows members' prompts, so I send it privately, but I can't write to you first: open a "
-                       "private chat with me, press Start, then send /admin log here again.")
+def sent_privately(why: str) -> str:
+    return f"I sent you the answer in our private chat ({why}, so not here)."
+
+
+def private_chat_needed(why: str) -> str:
+    return (f"I send this answer privately ({why}), but I can't write to you first: open a private chat with me, "
+            "press Start, then send the command here again.")
+
+
 PHOTOS_HINT = ("Photos: send the command as a photo's caption, reply to a photo with it, or send an album "
                "(character first) captioned with it.")
 

@@ -209,7 +209,7 @@ class LogEntry:
 
 @dataclass(frozen=True, slots=True)
 class LogPage:
-    """Admins only, and shown only to the asker (Discord: ephemeral; Telegram: their private chat)."""
+    """Admins only, and shown only to the asker (see `private_reason`)."""
 
     entries: tuple[LogEntry, ...]
     page: int
@@ -286,3 +286,14 @@ Answer = (
     | Renamed | Deleted | Cancelled | PolicyUpdated | BanChanged | Stats | RatingShown | OutputDeleted | OriginalFiles
     | HelpAnswer | ForgetPreview | Forgotten | Throttled | Ignored | FilterChanged | FilterPage | LogPage | Reported
 )
+
+
+def private_reason(answer: Answer) -> str | None:
+    """Why only the asker may see this answer, or None when the chat may: members' prompts (the log) and the
+    words a community refuses (its filters) are not for a group to read. Discord answers every such command
+    ephemerally anyway; Telegram sends these to the asker's private chat and tells the group why, in these words."""
+    if isinstance(answer, LogPage):
+        return "it shows members' prompts"
+    if isinstance(answer, FilterPage):
+        return "it lists the words this community refuses"
+    return None

@@ -72,3 +72,19 @@ async def test_report_log_and_removal_with_a_ban_of_an_album(world: TelegramWorl
     assert [tuple(k) for k in kinds] == [("report", str(BOB)), ("output_deleted", str(ADMIN)), ("ban", str(ADMIN))]
     tg.send_text(GROUP, ALICE, "/imagine --char Luna again")
     await world.until(lambda: any("banned" in t for t in world.texts(GROUP)[-1:]), what="the ban holds")
+
+
+async def test_a_filter_list_asked_in_a_group_goes_to_the_admin_privately(world: TelegramWorld) -> None:
+    tg = world.tg
+    tg.admins[GROUP] = [ADMIN]
+    tg.send_text(GROUP, ADMIN, "/admin filter add lanternword")
+    await world.until(lambda: any("Added the word filter" in t for t in world.texts(GROUP)), what="filter added")
+    tg.send_text(ADMIN, ADMIN, "/start")
+    await world.until(lambda: world.texts(ADMIN), what="the /start answer")
+    started = len(world.texts(ADMIN))
+    tg.send_text(GROUP, ADMIN, "/admin filter list")
+    await world.until(lambda: len(world.texts(ADMIN)) > started, what="the list in the admin's private chat")
+    assert "lanternword" in world.texts(ADMIN)[-1]
+    await world.until(lambda: any("words this community refuses" in t for t in world.texts(GROUP)),
+                      what="pointer in the group")
+    assert sum("lanternword" in t for t in world.texts(GROUP)) == 1  # only the admin's own "added" line
