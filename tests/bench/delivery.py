@@ -33,6 +33,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.remove(str(Path(__file__).resolve().parent))  # this folder's queue.py would shadow the stdlib's queue
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from adapters.console.messenger import ConsoleMessenger

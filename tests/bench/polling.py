@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+sys.path.remove(str(Path(__file__).resolve().parent))  # this folder's queue.py would shadow the stdlib's queue
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from core.catalog import get_model

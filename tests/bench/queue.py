@@ -1,7 +1,7 @@
 """Queue benchmark: how long a status tick and a `/history` call block the event loop with a big queue.
 
-    uv run python tests/bench/queue_scaling.py                  # 1,000 / 3,000 / 10,000 queued jobs
-    uv run python tests/bench/queue_scaling.py --sizes 1000,3000
+    uv run python tests/bench/queue.py                  # 1,000 / 3,000 / 10,000 queued jobs
+    uv run python tests/bench/queue.py --sizes 1000,3000
 
 For each size, that many jobs from 8 users in 2 communities are written through the real SqliteStore
 (a real file), then the real JobEngine starts and resumes them, as after a restart: the first jobs
@@ -28,6 +28,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+sys.path.remove(str(Path(__file__).resolve().parent))  # this folder's queue.py would shadow the stdlib's queue
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import argparse
