@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.remove(str(Path(__file__).resolve().parent))  # this folder's queue.py would shadow the stdlib's queue
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from core.clock import SystemClock
